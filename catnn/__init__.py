@@ -1,0 +1,19 @@
+"""catnn: string diagrams compiled to fast, exactly equivariant tensor code.
+
+>>> import catnn
+>>> d = catnn.Diagram.from_blocks([[1, 4], [2, 3]], k=2, l=2)
+>>> (d >> d) == catnn.Diagram.identity(2)
+True
+>>> catnn.group("S", n=5).dimension(2, 2)
+15
+"""
+
+from .coeff import Poly
+from .diagram import Diagram
+from .errors import CatnnError
+from .groups import Group, group
+from .morphism import Morphism
+
+__version__ = "0.1.0"
+
+__all__ = ["CatnnError", "Diagram", "Group", "Morphism", "Poly", "group", "__version__"]

@@ -1,0 +1,5 @@
+"""``python -m catnn``: the command line."""
+
+from .cli import entry
+
+entry()

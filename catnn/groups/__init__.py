@@ -1,0 +1,54 @@
+"""The groups catnn knows, looked up by name: ``catnn.group("O", n=3)`` or ``catnn.group("O(3)")``.
+
+>>> group("S_n").name, group("O(3)").n, group("S", n=3).dimension(2, 2)
+('S', 3, 14)
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import messages
+from ..errors import GroupError
+from .base import Group
+from .orthogonal import Orthogonal
+from .symmetric import Symmetric
+
+__all__ = ["Group", "group", "register", "REGISTRY"]
+
+#: canonical name -> group class; later groups register themselves here
+REGISTRY: dict[str, type[Group]] = {}
+
+
+def register(cls: type[Group]) -> type[Group]:
+    """Add a group class under ``cls.name`` and its ``cls.aliases``."""
+    for name in (cls.name, *cls.aliases):
+        REGISTRY[name.lower()] = cls
+    return cls
+
+
+for _cls in (Symmetric, Orthogonal):
+    register(_cls)
+
+_NAME = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?)\s*(?:_n|\(\s*n\s*\)|_?(\d+)|\(\s*(\d+)\s*\))?\s*$")
+
+
+def group(name: str | Group, n: int | None = None, **options: object) -> Group:
+    """The group called ``name`` acting on R^n (``n=None``: any size, for n-independent work).
+
+    Names: S, A, O, SO, Sp and aliases such as ``S_n``, ``O(n)``, ``O(3)`` (size in the name),
+    ``symmetric``, ``orthogonal``.
+    """
+    if isinstance(name, Group):
+        return name
+    match = _NAME.match(name) if isinstance(name, str) else None
+    cls = REGISTRY.get(match.group(1).lower()) if match else None
+    if cls is None or match is None:
+        known = ", ".join(sorted({c.name for c in REGISTRY.values()}))
+        raise GroupError(messages.UNKNOWN_GROUP.format(name=name, known=known))
+    size = match.group(2) or match.group(3)
+    if size is not None:
+        if n is not None and n != int(size):
+            raise GroupError(messages.BAD_SIZE.format(group=cls.name, condition=f"n={size}", n=n))
+        n = int(size)
+    return cls(n, **options)

@@ -1,0 +1,86 @@
+"""Exact counts: Stirling and Bell numbers, double factorials, walks in Bratteli diagrams.
+
+>>> stirling2(4, 2), restricted_bell(4, 3), double_factorial(5)
+(7, 14, 15)
+>>> bratteli_walks(6, lambda shape: _o_allowed(shape, 2))
+10
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+__all__ = ["stirling2", "restricted_bell", "bell", "double_factorial", "bratteli_walks"]
+
+Shape = tuple[int, ...]
+
+
+@lru_cache(maxsize=None)
+def stirling2(m: int, t: int) -> int:
+    """Stirling number of the second kind: partitions of m things into exactly t blocks."""
+    if m == t:
+        return 1
+    if t == 0 or t > m:
+        return 0
+    return t * stirling2(m - 1, t) + stirling2(m - 1, t - 1)
+
+
+def restricted_bell(m: int, n: int) -> int:
+    """Partitions of m things into at most n blocks (1 for m = 0)."""
+    return sum(stirling2(m, t) for t in range(min(n, m) + 1)) if m else 1
+
+
+def bell(m: int) -> int:
+    """The Bell number: all partitions of m things."""
+    return restricted_bell(m, m)
+
+
+def double_factorial(m: int) -> int:
+    """m!! with (-1)!! = 0!! = 1."""
+    result = 1
+    while m > 1:
+        result, m = result * m, m - 2
+    return result
+
+
+def bratteli_walks(steps: int, allowed: Callable[[Shape], bool]) -> int:
+    """Walks of ``steps`` box additions/removals from the empty shape back to it, staying in ``allowed``.
+
+    For O(n) (shapes with λ'_1 + λ'_2 <= n) and Sp(2m) (at most m rows) this counts
+    dim Hom_G((R^n)^{⊗k}, (R^n)^{⊗l}) with k + l = steps: V ⊗ V_λ is the sum of V_μ over the
+    allowed μ one box away from λ.
+    """
+    counts: dict[Shape, int] = {(): 1}
+    for _ in range(steps):
+        nxt: dict[Shape, int] = {}
+        for shape, ways in counts.items():
+            for other in _neighbours(shape):
+                if allowed(other):
+                    nxt[other] = nxt.get(other, 0) + ways
+        counts = nxt
+    return counts.get((), 0)
+
+
+def _neighbours(shape: Shape) -> list[Shape]:
+    rows = list(shape)
+    out = []
+    for i in range(len(rows) + 1):
+        if i == len(rows) or i == 0 or rows[i] < rows[i - 1]:
+            grown = rows[:i] + [rows[i] + 1 if i < len(rows) else 1] + rows[i + 1:]
+            out.append(tuple(grown))
+    for i in range(len(rows)):
+        if i == len(rows) - 1 or rows[i] > rows[i + 1]:
+            shrunk = rows[:i] + [rows[i] - 1] + rows[i + 1:]
+            out.append(tuple(r for r in shrunk if r))
+    return out
+
+
+def columns(shape: Shape) -> Shape:
+    """The conjugate shape (column lengths)."""
+    return tuple(sum(1 for r in shape if r > j) for j in range(shape[0])) if shape else ()
+
+
+def _o_allowed(shape: Shape, n: int) -> bool:
+    cols = columns(shape) + (0, 0)
+    return cols[0] + cols[1] <= n

@@ -1,0 +1,1 @@
+"""catnn.compiler: meaning (checks, normal forms), planar factorisation, plans and emitters."""

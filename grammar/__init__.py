@@ -1,0 +1,1 @@
+"""catnn.grammar: the Lark grammar of the diagram language and the parser to a spanned AST."""
