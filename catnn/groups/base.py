@@ -125,6 +125,26 @@ class Group:
                 raise GroupError(self.reject_message(d))
         return as_morphism(x, self.loop).with_loop(self.loop)
 
+    def generator(self, name: str, args: tuple[int, ...] = ()) -> Any | None:
+        """The named generator of the group's category, or None if there is none by that name.
+
+        Every group knows ``id(k)`` (``id`` alone is ``id(1)``), ``swap``, ``merge``, ``split``,
+        ``unit``, ``counit``, ``cup`` and ``cap``; groups may add their own (``eps`` for SO(n)).
+        Whether a generator belongs to the group's category is checked by ``accepts``.
+        """
+        from .. import diagram
+        fixed = {"swap": diagram.swap, "merge": diagram.merge, "split": diagram.split, "unit": diagram.unit,
+                 "counit": diagram.counit, "cup": diagram.cup, "cap": diagram.cap}
+        if name == "id" and len(args) <= 1:
+            return diagram.identity(*args)
+        if name in fixed and not args:
+            return fixed[name]()
+        return None
+
+    def generator_names(self) -> tuple[str, ...]:
+        """Names ``generator`` knows, for messages and completion."""
+        return ("id", "swap", "merge", "split", "unit", "counit", "cup", "cap")
+
     def reject_message(self, d: Any) -> str:
         """Why ``d`` is not a diagram of this group's category."""
         return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
