@@ -15,6 +15,7 @@ A coefficient stays exact until a concrete ``n`` is given; ``evaluate`` returns 
 from __future__ import annotations
 
 from fractions import Fraction
+from numbers import Rational
 from typing import Union
 
 from . import messages
@@ -37,7 +38,9 @@ class Poly:
     def __init__(self, terms: dict[int, Fraction | int] | None = None) -> None:
         clean = {int(e): Fraction(c) for e, c in (terms or {}).items() if c != 0}
         self._terms = dict(sorted(clean.items(), reverse=True))
-        self._hash = hash(tuple(self._terms.items()))
+        # a constant equals (==) its number, so it must hash like it too
+        constant = self.constant()
+        self._hash = hash(constant) if constant is not None else hash(tuple(self._terms.items()))
 
     # -- constructors ------------------------------------------------------------------------
     @classmethod
@@ -64,6 +67,9 @@ class Poly:
     def is_zero(self) -> bool:
         """True for the zero polynomial."""
         return not self._terms
+
+    def __bool__(self) -> bool:
+        return bool(self._terms)
 
     def is_monomial(self) -> bool:
         """True for ``c * n^e`` with ``c != 0``."""
@@ -92,6 +98,8 @@ class Poly:
 
     # -- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other: Scalar) -> Poly:
+        if _defers(other):
+            return NotImplemented
         other = as_poly(other)
         terms = dict(self._terms)
         for e, c in other._terms.items():
@@ -104,12 +112,18 @@ class Poly:
         return Poly({e: -c for e, c in self._terms.items()})
 
     def __sub__(self, other: Scalar) -> Poly:
+        if _defers(other):
+            return NotImplemented
         return self + (-as_poly(other))
 
     def __rsub__(self, other: Scalar) -> Poly:
+        if _defers(other):
+            return NotImplemented
         return as_poly(other) - self
 
     def __mul__(self, other: Scalar) -> Poly:
+        if _defers(other):
+            return NotImplemented
         other = as_poly(other)
         terms: dict[int, Fraction] = {}
         for e1, c1 in self._terms.items():
@@ -140,8 +154,8 @@ class Poly:
         return result
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (int, Fraction)):
-            other = Poly.const(other)
+        if isinstance(other, Rational) and not isinstance(other, bool):
+            other = Poly.const(Fraction(other))
         return isinstance(other, Poly) and self._terms == other._terms
 
     def __hash__(self) -> int:
@@ -174,14 +188,19 @@ def _monomial(e: int, c: Fraction) -> str:
     return f"{number}*{power}"
 
 
+def _defers(other: object) -> bool:
+    """True for diagrams and morphisms: ``c * d`` must reach their reflected operator."""
+    return hasattr(other, "_compose_terms") or hasattr(other, "with_loop")
+
+
 def as_poly(value: object) -> Poly:
-    """``value`` as a :class:`Poly`; ints, Fractions and Polys are accepted.
+    """``value`` as a :class:`Poly`; ints (numpy's too), Fractions and Polys are accepted.
 
     >>> as_poly(2) + as_poly(Fraction(1, 2))
     Poly('5/2')
     """
     if isinstance(value, Poly):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+    if isinstance(value, bool) or not isinstance(value, Rational):
         raise DiagramError(messages.BAD_SCALAR.format(kind=type(value).__name__))
-    return Poly.const(value)
+    return Poly.const(Fraction(value))

@@ -224,6 +224,16 @@ class Diagram:
     def __truediv__(self, scalar: object) -> Morphism:
         return self.to_morphism() / scalar
 
+    # -- immutability -------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: object) -> None:
+        """Each slot is written once, in ``__init__`` (or by pickle); a Diagram never changes after."""
+        if hasattr(self, name):
+            raise AttributeError(f"Diagram is immutable: cannot set {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Diagram is immutable: cannot delete {name!r}")
+
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
@@ -342,6 +352,8 @@ def set_partitions(m: int, max_blocks: int | None = None) -> Iterator[list[list[
     limit = m if max_blocks is None else max_blocks
     if m == 0:
         yield []
+        return
+    if limit < 1:       # m >= 1 vertices need at least one block
         return
 
     def grow(prefix: list[int], used: int) -> Iterator[list[int]]:

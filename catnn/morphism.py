@@ -97,6 +97,8 @@ class Morphism:
             raise DiagramError(messages.LOOP_MISMATCH.format(a=self.loop, b=other.loop))
 
     def __add__(self, other: object) -> Morphism:
+        if type(other) is int and other == 0:     # the start value of the builtin sum()
+            return self
         other = as_morphism(other, self.loop)
         self._check_loop(other)
         if (self.k, self.l) != (other.k, other.l):
@@ -165,6 +167,16 @@ class Morphism:
         for _ in range(power):
             result = result @ self
         return result
+
+    # -- immutability -------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: object) -> None:
+        """Each slot is written once, in ``__init__`` (or by pickle); a Morphism never changes after."""
+        if hasattr(self, name):
+            raise AttributeError(f"Morphism is immutable: cannot set {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Morphism is immutable: cannot delete {name!r}")
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

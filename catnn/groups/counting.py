@@ -16,14 +16,20 @@ __all__ = ["stirling2", "restricted_bell", "bell", "double_factorial", "bratteli
 Shape = tuple[int, ...]
 
 
-@lru_cache(maxsize=None)
 def stirling2(m: int, t: int) -> int:
     """Stirling number of the second kind: partitions of m things into exactly t blocks."""
-    if m == t:
-        return 1
-    if t == 0 or t > m:
+    if t < 0 or t > m:
         return 0
-    return t * stirling2(m - 1, t) + stirling2(m - 1, t - 1)
+    return _stirling_row(m)[t]
+
+
+@lru_cache(maxsize=64)
+def _stirling_row(m: int) -> tuple[int, ...]:
+    """(S(m, 0), .., S(m, m)), built row by row (no recursion, so large m cannot overflow the stack)."""
+    row = [1]
+    for size in range(1, m + 1):
+        row = [0] + [t * (row[t] if t < len(row) else 0) + row[t - 1] for t in range(1, size + 1)]
+    return tuple(row)
 
 
 def restricted_bell(m: int, n: int) -> int:
