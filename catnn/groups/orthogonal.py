@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -16,10 +17,14 @@ import numpy as np
 from .. import messages
 from ..dense import partition_tensor
 from ..diagram import Diagram, _components, perfect_matchings
+from ..errors import LimitError
 from .base import Group, rng_of
 from .counting import bratteli_walks, columns, double_factorial
 
-__all__ = ["Orthogonal", "independent_subset", "random_orthogonal"]
+__all__ = ["Orthogonal", "independent_subset", "random_orthogonal", "MAX_BASIS_SELECTION"]
+
+#: the most Brauer diagrams ``Orthogonal.basis`` reduces to a basis when n < (k+l)/2
+MAX_BASIS_SELECTION = 1_000
 
 
 class Orthogonal(Group):
@@ -45,13 +50,19 @@ class Orthogonal(Group):
 
         Independence is decided on the Gram matrix <E_β, E_γ> = n^{#loops of β ∪ γ}, by exact
         elimination modulo a prime; the chosen set is independent over Q whenever it is modulo p,
-        and its size is checked against ``dimension``.
+        and its size is checked against ``dimension``. The selection is cubic in the number of
+        Brauer diagrams, so it is refused (LimitError) above ``MAX_BASIS_SELECTION`` of them
+        (k + l = 10, 945 diagrams, takes a few seconds; k + l = 12 is refused when n < 6).
         """
         n = self.require_n("basis")
         spanning = self.spanning_set(k, l)
         if 2 * n >= k + l or not spanning:
             return spanning
-        return independent_subset(spanning, n, self.dimension(k, l))
+        if len(spanning) > MAX_BASIS_SELECTION:
+            raise LimitError(messages.TOO_LARGE.format(
+                what=f"the Brauer spanning set to reduce to a basis of {self} for {k} -> {l}",
+                count=len(spanning), limit=MAX_BASIS_SELECTION, m=k + l))
+        return _reduced_basis(self, k, l)
 
     def accepts(self, d: Any) -> bool:
         return isinstance(d, Diagram) and d.is_brauer()
@@ -69,6 +80,11 @@ class Orthogonal(Group):
         return random_orthogonal(self.require_n("sample"), rng_of(rng))
 
 
+@lru_cache(maxsize=64)
+def _reduced_basis(G: Orthogonal, k: int, l: int) -> tuple[Diagram, ...]:
+    return independent_subset(G.spanning_set(k, l), G.require_n("basis"), G.dimension(k, l))
+
+
 def random_orthogonal(n: int, rng: np.random.Generator, det: int | None = None) -> np.ndarray:
     """A Haar-random element of O(n) (of the given determinant when ``det`` is ±1)."""
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
@@ -80,36 +96,67 @@ def random_orthogonal(n: int, rng: np.random.Generator, det: int | None = None) 
 
 
 def independent_subset(diagrams: tuple[Diagram, ...], n: int, target: int) -> tuple[Diagram, ...]:
-    """The greedy (first-come) independent subset of the diagrams' matrices, via their Gram matrix."""
-    size = diagrams[0].k + diagrams[0].l if diagrams else 0
-    gram = [[_loops(a, b, size) for b in diagrams] for a in diagrams]
+    """The greedy (first-come) independent subset of the diagrams' matrices, via their Gram matrix.
+
+    ``<E_a, E_b> = n^{c(a, b)}`` with c the number of loops of a laid on b, so no n^(k+l) matrix is
+    built; the columns of the Gram matrix have the same linear relations as the E_β. Elimination is
+    exact modulo a large prime: a set independent mod p is independent over Q, and reaching ``target``
+    (the exact dimension) pivots proves the set is a basis. Cubic in ``len(diagrams)``.
+    """
+    if not diagrams or target == 0:
+        return ()
+    exponents = _loop_counts(diagrams)
     for prime in (2_147_483_629, 2_147_483_587, 2_147_483_563):
-        pivots = _pivot_columns(np.array(gram, dtype=object), n, prime)
+        powers = np.array([pow(n, e, prime) for e in range(int(exponents.max()) + 1)], dtype=np.int64)
+        pivots = _pivot_columns(powers[exponents], prime, target)
         if len(pivots) == target:
             return tuple(diagrams[i] for i in pivots)
     raise ArithmeticError("modular elimination disagreed with the exact dimension")
 
 
-def _loops(a: Diagram, b: Diagram, size: int) -> int:
-    """The number of components when a and b are laid on the same vertices (<E_a, E_b> = n^this)."""
-    return len(_components([[v - 1 for v in blk] for blk in a.blocks + b.blocks], size))
+def _loop_counts(diagrams: tuple[Diagram, ...]) -> np.ndarray:
+    """c(a, b) for every pair: the cycles of the union of the two matchings.
+
+    With mate_a, mate_b the matchings as involutions, each cycle of the union (length 2L) splits into
+    two cycles of the permutation mate_a ∘ mate_b, so c = cycles(mate_a ∘ mate_b) / 2.
+    """
+    size = diagrams[0].k + diagrams[0].l
+    mates = np.empty((len(diagrams), size), dtype=np.int64)
+    for i, d in enumerate(diagrams):
+        for a, b in d.blocks:
+            mates[i, a - 1], mates[i, b - 1] = b - 1, a - 1
+    vertex = np.arange(size)
+    out = np.empty((len(diagrams), len(diagrams)), dtype=np.int64)
+    for i in range(len(diagrams)):
+        perm = mates[i][mates]                       # perm[j, v] = mate_i(mate_j(v))
+        label = np.broadcast_to(vertex, perm.shape).copy()
+        current = label.copy()
+        for _ in range(size):                        # after `size` steps: the minimum of each cycle
+            current = np.take_along_axis(perm, current, axis=1)
+            np.minimum(label, current, out=label)
+        out[i] = (label == vertex).sum(axis=1) // 2
+    return out
 
 
-def _pivot_columns(exponents: np.ndarray, n: int, prime: int) -> list[int]:
-    """Pivot columns, in order, of the matrix n^exponents reduced modulo ``prime``."""
-    rows, cols = exponents.shape
-    mat = [[pow(n, int(e), prime) for e in row] for row in exponents]
-    pivots, r = [], 0
+def _pivot_columns(matrix: np.ndarray, prime: int, target: int) -> list[int]:
+    """The first ``target`` pivot columns, in order, of ``matrix`` (entries in [0, prime)) mod ``prime``."""
+    mat = matrix.astype(np.int64) % prime           # prime < 2^31: products fit in int64
+    rows, cols = mat.shape
+    pivots: list[int] = []
+    r = 0
     for c in range(cols):
-        pivot = next((i for i in range(r, rows) if mat[i][c]), None)
-        if pivot is None:
+        if r == rows or len(pivots) == target:
+            break
+        nonzero = np.nonzero(mat[r:, c])[0]
+        if nonzero.size == 0:
             continue
-        mat[r], mat[pivot] = mat[pivot], mat[r]
-        inv = pow(mat[r][c], -1, prime)
-        for i in range(r + 1, rows):
-            if mat[i][c]:
-                f = mat[i][c] * inv % prime
-                mat[i] = [(x - f * y) % prime for x, y in zip(mat[i], mat[r])]
+        p = r + int(nonzero[0])
+        if p != r:
+            mat[[r, p]] = mat[[p, r]]
+        mat[r, c:] = mat[r, c:] * pow(int(mat[r, c]), -1, prime) % prime
+        below = mat[r + 1:, c:]
+        below -= below[:, :1] * mat[r, c:] % prime
+        below %= prime
         pivots.append(c)
         r += 1
     return pivots
