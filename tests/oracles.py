@@ -237,23 +237,21 @@ def _restrict(basis: np.ndarray, op: Callable[[np.ndarray], np.ndarray]) -> np.n
     mags = np.abs(image)
     nonzero = mags > 1e-12 * max(1.0, float(mags.max(initial=0.0)))
     cols = basis.shape[1]
-    # columns coupled through a shared nonzero row of the image belong to one block
-    parent = list(range(cols))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for row in np.nonzero(nonzero.any(axis=1))[0]:
-        members = np.nonzero(nonzero[row])[0]
-        root = find(int(members[0]))
-        for c in members[1:]:
-            parent[find(int(c))] = root
+    # columns coupled through a shared nonzero row of the image belong to one block: label
+    # propagation on the bipartite (row, column) graph until every column holds its block's minimum
+    rows_nz, cols_nz = np.nonzero(nonzero)
+    label = np.arange(cols)
+    while True:
+        row_label = np.full(basis.shape[0], cols)
+        np.minimum.at(row_label, rows_nz, label[cols_nz])
+        new = label.copy()
+        np.minimum.at(new, cols_nz, row_label[rows_nz])
+        if np.array_equal(new, label):
+            break
+        label = new
     blocks: dict[int, list[int]] = {}
-    for c in range(cols):
-        blocks.setdefault(find(c), []).append(c)
+    for c, root in enumerate(label.tolist()):
+        blocks.setdefault(root, []).append(c)
     kept = []
     for members in blocks.values():
         sub_cols = np.array(members)
