@@ -16,15 +16,15 @@ SEED = 1234
 
 @pytest.fixture(autouse=True)
 def _seed_everything():
-    """Seed Python's, numpy's global and (if already importable) torch's generators before each test."""
+    """Seed Python's and numpy's global generators, and torch's, before each test.
+
+    torch is seeded when a test module has imported it (tests that need torch import it at module
+    level, so it is in ``sys.modules`` before this fixture runs); importing it here would cost every
+    run seconds and hide an accidental ``import torch`` in catnn from the packaging test.
+    """
     random.seed(SEED)
     np.random.seed(SEED)
     torch = sys.modules.get("torch")
-    if torch is None:
-        try:
-            import torch  # noqa: F401  (only seeded if installed; catnn itself must not need it)
-        except ImportError:
-            torch = None
     if torch is not None:
         torch.manual_seed(SEED)
     yield

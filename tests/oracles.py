@@ -260,7 +260,8 @@ def _restrict(basis: np.ndarray, op: Callable[[np.ndarray], np.ndarray]) -> np.n
             kept.append(basis[:, sub_cols])
             continue
         sub = image[np.ix_(rows, sub_cols)]
-        _, s, vt = np.linalg.svd(sub, full_matrices=True)
+        # all right singular vectors are needed, the left ones never: skip the big U when tall
+        _, s, vt = np.linalg.svd(sub, full_matrices=sub.shape[0] < sub.shape[1])
         scale = max(1.0, float(s.max(initial=0.0)))
         _check_gap(s, scale)
         rank = int(np.sum(s > TOL * scale))
@@ -394,14 +395,49 @@ def brute_partition_matrix(blocks: Iterable[Iterable[int]], k: int, l: int, n: i
 
 
 def matrix_rank(matrices: Sequence[np.ndarray]) -> int:
-    """Rank of the matrices read as vectors (float64 SVD; TOL/GAP rule as for the commutant)."""
-    if not matrices:
+    """Rank of the matrices read as vectors.
+
+    Integer matrices (the diagram matrices) get an exact rank: their Gram matrix is computed in
+    float64, exact while its entries stay below 2^53, and its rank over Q (= the rank of the family)
+    is found by elimination modulo two large primes (a rank mod p never exceeds the rank over Q and
+    equals it unless p divides every maximal nonzero minor, so the larger of the two is taken).
+    Other matrices fall back to float64 SVD with the TOL/GAP rule of the commutant oracle.
+    """
+    if not len(matrices):
         return 0
     stacked = np.array([np.asarray(mat, dtype=float).ravel() for mat in matrices])
+    if stacked.size and np.all(stacked == np.round(stacked)):
+        peak = float(np.abs(stacked).max(initial=0.0))
+        if peak**2 * stacked.shape[1] < 2.0**53:
+            gram = stacked @ stacked.T
+            exact = np.array([[int(x) for x in row] for row in gram.tolist()], dtype=object)
+            return max(_rank_mod_p(exact, p) for p in (2_147_483_629, 2_147_483_587))
     s = np.linalg.svd(stacked, compute_uv=False)
     scale = max(1.0, float(s.max(initial=0.0)))
     _check_gap(s, scale)
     return int(np.sum(s > TOL * scale))
+
+
+def _rank_mod_p(matrix: np.ndarray, prime: int) -> int:
+    """Rank of an integer matrix modulo ``prime`` (< 2^31, so products fit in int64)."""
+    mat = np.array([[int(x) % prime for x in row] for row in matrix], dtype=np.int64).reshape(matrix.shape)
+    rows, cols = mat.shape
+    rank = 0
+    for c in range(cols):
+        if rank == rows:
+            break
+        nonzero = np.nonzero(mat[rank:, c])[0]
+        if nonzero.size == 0:
+            continue
+        pivot = rank + int(nonzero[0])
+        if pivot != rank:
+            mat[[rank, pivot]] = mat[[pivot, rank]]
+        mat[rank, c:] = mat[rank, c:] * pow(int(mat[rank, c]), -1, prime) % prime
+        below = mat[rank + 1:, c:]
+        below -= below[:, :1] * mat[rank, c:] % prime
+        below %= prime
+        rank += 1
+    return rank
 
 
 # -- random inputs for law tests ----------------------------------------------------------------

@@ -112,9 +112,12 @@ class Group:
         return self.spanning_set(k, l)
 
     def matrix(self, x: Any) -> np.ndarray:
-        """The dense exact (n^l, n^k) matrix of a diagram or morphism (int64, or Fractions)."""
+        """The dense exact (n^l, n^k) matrix of a diagram or morphism (int64, or Fractions).
+
+        Every term must belong to the group's category (``accepts``), else GroupError.
+        """
         n = self.require_n("matrix")
-        morphism = as_morphism(x, self.loop)
+        morphism = self.lift(x)       # refuses diagrams outside the group's category
         parts = [(c, as_matrix(self.diagram_tensor(d, n), d.k, d.l, n)) for d, c in morphism.evaluate(n)]
         return combine(parts, (n**morphism.l, n**morphism.k))
 

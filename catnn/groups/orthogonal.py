@@ -69,7 +69,9 @@ class Orthogonal(Group):
 
     def reject_message(self, d: Any) -> str:
         block = next((b for b in getattr(d, "blocks", ()) if len(b) != 2), ())
-        shown = "{" + ", ".join(d.label_name(v) for v in block) + "}" if block else "?"
+        if not isinstance(d, Diagram) or not block:
+            return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
+        shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
         return messages.NOT_PAIRING.format(group=self.name, block=shown, size=len(block))
 
     def diagram_tensor(self, d: Diagram, n: int) -> np.ndarray:
