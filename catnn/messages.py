@@ -30,3 +30,16 @@ UNKNOWN_GROUP = "unknown group {name!r}; known groups: {known}"
 BAD_SIZE = "{group} needs {condition}, got n={n!r}"
 TOO_LARGE = ("{what} has {count} elements, over the limit of {limit}; "
              "catnn refuses rather than hang (k + l = {m})")
+
+# >>> catnn compiler/runtime (issue 4): plans, emitters, catnn.nn, compile/explain
+NO_KERNELS = "no block kernels for {kind} diagrams of group {group}; register them in catnn.compiler.kernels"
+BAD_NAME = "cannot use {name!r} as a Python {what} in generated code"
+BAD_BACKEND = "unknown backend {name!r}; known backends: {known}"
+BAD_INPUT_RANK = "{layer} expects input (batch, {channels}{axes}) with {k} trailing axes of size n, got shape {shape}"
+BAD_INPUT_CHANNELS = "{layer} expects {channels} input channels, got {got} (input shape {shape})"
+BAD_INPUT_SIZES = "{layer} expects equal trailing axes of size n, got shape {shape}"
+BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
+LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
+BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
+NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
+# <<< catnn compiler/runtime (issue 4)

@@ -1,0 +1,303 @@
+"""Torch layers built on diagram plans: ``EquivariantLinear``.
+
+>>> import torch
+>>> from catnn.nn import EquivariantLinear
+>>> layer = EquivariantLinear("S", k=2, l=2, in_channels=4, out_channels=8)   # n=None: any n
+>>> layer(torch.randn(3, 4, 10, 10)).shape, layer(torch.randn(3, 4, 7, 7)).shape
+(torch.Size([3, 8, 10, 10]), torch.Size([3, 8, 7, 7]))
+>>> layer.weight.shape, layer.bias.shape        # one coefficient per (diagram, c_out, c_in)
+(torch.Size([15, 8, 4]), torch.Size([2, 8]))
+
+The layer is ``y = Σ_π Λ_π ⊗ D_π x + Σ_β b_β ⊗ E_β``: π runs over the group's spanning set of
+(k, l)-diagrams (or the ``diagrams`` given), Λ_π = ``weight[π]`` ∈ R^{C_out×C_in}, and the bias runs
+over the group's 0 → l diagrams E_β with one weight per output channel. Input
+``(B, C_in, n, …, n)`` (k trailing axes), output ``(B, C_out, n, …, n)`` (l trailing axes). It runs a
+:class:`~catnn.compiler.plan.Plan` through the torch (or opt_einsum) emitter: no dense weight and no
+n^(k+l) tensor ever exists, and ``layer.source`` shows the code.
+
+Initialisation (``reset_parameters``). Take inputs with i.i.d. zero-mean entries of variance σ².
+At an output position whose indices are all distinct (almost every position when n is large), only
+the diagrams T whose top row has one vertex per block contribute, and (D_π x)[I] is a sum of
+n^{b_π} distinct input entries, b_π = number of bottom-only blocks (divided by n^{b_π} with
+``normalize=True``), so it has variance v_π σ² with v_π = n^{b_π} (n^{-b_π} normalised). With
+independent zero-mean Λ_π entries of variance s_π², Var(y) = σ² · C_in · Σ_{π∈T} s_π² v_π. The rule
+
+    s_π² = 1 / (C_in · |T| · v_π)          (bias: zero)
+
+makes Var(y) = Var(x) exactly in expectation, each diagram contributing equally. v_π needs n:
+the layer's n, else ``init_n`` (default 16). A learnable morphism Σ_d c_d d counts as
+v = Σ_d c_d² v_d. Positions on output diagonals also receive the other diagrams, so their variance
+is larger (bounded by |all diagrams| / |T| times).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import messages
+from .coeff import Poly
+from .errors import CatnnError, CompileError, GroupError
+from .groups import Group
+from .groups import group as _group
+from .morphism import Morphism
+
+__all__ = ["EquivariantLinear", "LayerConfig", "ShapeError", "BACKENDS"]
+
+BACKENDS = ("torch", "einsum")
+
+
+class ShapeError(CatnnError, ValueError):
+    """An input whose shape does not fit the layer."""
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Everything that defines a layer's structure; what pickling stores (besides the weights)."""
+
+    group: Group
+    k: int
+    l: int
+    in_channels: int
+    out_channels: int
+    entries: tuple[Any, ...]        # learnable entries: diagrams or morphisms, weight[i] <-> entries[i]
+    bias: bool
+    normalize: bool
+    backend: str
+    init_n: int
+
+    @property
+    def n(self) -> int | None:
+        return self.group.n
+
+
+class EquivariantLinear(nn.Module):
+    """A G-equivariant linear layer (R^n)^{⊗k} → (R^n)^{⊗l} with channels; see the module docstring.
+
+    Args:
+        group: a group name (``"S"``, ``"O"``, ``"O(3)"``, ...) or a :class:`~catnn.groups.Group`.
+        k, l: input and output tensor orders.
+        in_channels, out_channels: channel widths.
+        n: fix the size n (checked on every input); None accepts any n at run time.
+        bias: learn the group's 0 → l diagrams per output channel.
+        normalize: divide each summed-out block by n (means instead of sums).
+        backend: ``"torch"`` (native ops) or ``"einsum"`` (opt_einsum expressions).
+        diagrams: the learnable diagrams (or morphisms); default the group's spanning set.
+        init_n: the n the initialisation assumes when ``n`` is None.
+    """
+
+    def __init__(self, group: str | Group, k: int, l: int, in_channels: int, out_channels: int, *,
+                 n: int | None = None, bias: bool = True, normalize: bool = False, backend: str = "torch",
+                 diagrams: Any = None, init_n: int = 16) -> None:
+        super().__init__()
+        G = _resolve_group(group, n)
+        for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CatnnError(messages.BAD_CHANNELS.format(what=what, value=value))
+        if backend not in BACKENDS:
+            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        entries = tuple(G.spanning_set(k, l)) if diagrams is None else _entries(G, k, l, diagrams)
+        self.config = LayerConfig(G, k, l, in_channels, out_channels, entries, bool(bias), bool(normalize),
+                                  backend, int(init_n))
+        self._build()
+        self.weight = nn.Parameter(torch.empty(len(entries), out_channels, in_channels))
+        nbias = len(self.plan.bias_diagrams)
+        self.bias = nn.Parameter(torch.zeros(nbias, out_channels)) if nbias else None
+        self.reset_parameters()
+
+    # -- structure ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        """Plan and emitted function from ``self.config`` (also after unpickling)."""
+        from .compiler.plan import build_plan
+        c = self.config
+        self._diagrams, self._mixing = _expand(c.entries)
+        bias_diagrams = c.group.spanning_set(0, c.l) if c.bias else ()
+        self.plan = build_plan(c.group, c.k, c.l, self._diagrams, bias_diagrams=bias_diagrams,
+                               normalize=c.normalize)
+        self._function = _emitter(c.backend)(self.plan, "layer")
+        self._mixing_cache: dict[tuple, torch.Tensor] = {}
+
+    @property
+    def group(self) -> Group:
+        return self.config.group
+
+    @property
+    def k(self) -> int:
+        return self.config.k
+
+    @property
+    def l(self) -> int:
+        return self.config.l
+
+    @property
+    def n(self) -> int | None:
+        return self.config.n
+
+    @property
+    def in_channels(self) -> int:
+        return self.config.in_channels
+
+    @property
+    def out_channels(self) -> int:
+        return self.config.out_channels
+
+    @property
+    def diagrams(self) -> tuple[Any, ...]:
+        """The learnable entries: ``weight[i]`` multiplies ``diagrams[i]``."""
+        return self.config.entries
+
+    @property
+    def bias_diagrams(self) -> tuple[Any, ...]:
+        """The 0 → l diagrams: ``bias[j]`` multiplies ``bias_diagrams[j]``."""
+        return self.plan.bias_diagrams
+
+    @property
+    def source(self) -> str:
+        """The emitted Python source this layer runs."""
+        return self._function.source
+
+    def explain(self, n: int | None = None, batch: int = 1) -> str:
+        """The plan's steps and costs at this layer's channel widths."""
+        return self.plan.explain(n=n if n is not None else self.n, batch=batch,
+                                 in_channels=self.in_channels, out_channels=self.out_channels)
+
+    # -- parameters ---------------------------------------------------------------------------
+    def reset_parameters(self) -> None:
+        """Weights N(0, s_π²) with s_π² = 1 / (C_in · |T| · v_π) (module docstring); bias zero."""
+        stds = init_stds(self.config)
+        with torch.no_grad():
+            for i, std in enumerate(stds):
+                self.weight[i].normal_(0.0, std)
+            if self.bias is not None:
+                self.bias.zero_()
+
+    def effective_weight(self, n: int) -> torch.Tensor:
+        """The per-diagram weights (learnable morphisms expanded at size n)."""
+        if self._mixing is None:
+            return self.weight
+        key = (n, self.weight.dtype, self.weight.device)
+        matrix = self._mixing_cache.get(key)
+        if matrix is None:
+            values = [[float(c.evaluate(n)) for c in row] for row in self._mixing]
+            matrix = self._mixing_cache[key] = torch.tensor(values, dtype=self.weight.dtype,
+                                                            device=self.weight.device)
+        return torch.einsum("dj,joi->doi", matrix, self.weight)
+
+    # -- running ------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = self._check(x)
+        weight = self.effective_weight(n)
+        if self.k:
+            return self._function.function(x, weight, self.bias)
+        return self._function.function(x, weight, self.bias, n=n)
+
+    def _check(self, x: torch.Tensor) -> int:
+        k, shape = self.k, tuple(x.shape)
+        name = f"EquivariantLinear({self.group} {k} -> {self.l})"
+        if x.dim() != k + 2:
+            raise ShapeError(messages.BAD_INPUT_RANK.format(layer=name, channels=self.in_channels,
+                                                            axes=", n" * k, k=k, shape=shape))
+        if shape[1] != self.in_channels:
+            raise ShapeError(messages.BAD_INPUT_CHANNELS.format(layer=name, channels=self.in_channels,
+                                                                got=shape[1], shape=shape))
+        if k == 0:
+            if self.n is None:
+                raise ShapeError(messages.NEEDS_N.format(what=f"{name} (no input axes to read n from)",
+                                                         group=self.group.name))
+            return self.n
+        n = shape[-1]
+        if any(s != n for s in shape[2:]):
+            raise ShapeError(messages.BAD_INPUT_SIZES.format(layer=name, shape=shape))
+        if self.n is not None and n != self.n:
+            raise ShapeError(messages.BAD_INPUT_N.format(layer=name, n=self.n, got=n))
+        return n
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"{c.group} {c.k} -> {c.l}, in_channels={c.in_channels}, out_channels={c.out_channels}, "
+                f"diagrams={len(c.entries)}, bias={len(self.plan.bias_diagrams) if c.bias else False}, "
+                f"normalize={c.normalize}, backend={c.backend!r}")
+
+    # -- pickling: the spec and the parameters; the plan and code are rebuilt on load ----------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("plan", "_function", "_diagrams", "_mixing", "_mixing_cache"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def _resolve_group(group: str | Group, n: int | None) -> Group:
+    if isinstance(group, Group):
+        if n is not None and group.n is not None and group.n != n:
+            raise GroupError(messages.BAD_SIZE.format(group=group.name, condition=f"n={group.n}", n=n))
+        return group if n is None or group.n == n else type(group)(n)
+    return _group(group, n=n)
+
+
+def _entries(G: Group, k: int, l: int, diagrams: Any) -> tuple[Any, ...]:
+    """The learnable entries, lifted into G's category and checked for arity."""
+    out = []
+    for d in diagrams:
+        if (d.k, d.l) != (k, l):
+            raise CatnnError(messages.LAYER_ARITY.format(diagram=d, dk=d.k, dl=d.l, k=k, l=l))
+        m = G.lift(d)
+        out.append(m.terms[0][0] if _is_bare(m) else m)
+    return tuple(out)
+
+
+def _is_bare(m: Morphism) -> bool:
+    return len(m.terms) == 1 and m.terms[0][1] == 1
+
+
+def _expand(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Poly, ...], ...] | None]:
+    """Distinct diagrams, and the (diagrams × entries) coefficient matrix (None if the identity)."""
+    if not any(isinstance(e, Morphism) for e in entries):
+        return entries, None
+    diagrams: dict[Any, int] = {}
+    for e in entries:
+        for d in (e.diagrams if isinstance(e, Morphism) else (e,)):
+            diagrams.setdefault(d, len(diagrams))
+    matrix = [[Poly() for _ in entries] for _ in diagrams]
+    for j, e in enumerate(entries):
+        for d, c in (e.terms if isinstance(e, Morphism) else ((e, Poly.const(1)),)):
+            matrix[diagrams[d]][j] = c
+    return tuple(diagrams), tuple(tuple(row) for row in matrix)
+
+
+def init_stds(config: LayerConfig) -> list[float]:
+    """The standard deviation of each entry's weights (the rule in the module docstring)."""
+    from .compiler.factorize import factorize
+    n = config.n if config.n is not None else config.init_n
+
+    def variance(d: Any) -> float:
+        b = len(factorize(d).bottom)
+        return float(n) ** (-b if config.normalize else b)
+
+    def parts(e: Any) -> list[tuple[Any, float]]:
+        if isinstance(e, Morphism):
+            return [(d, float(c.evaluate(n))) for d, c in e.terms]
+        return [(e, 1.0)]
+
+    def in_t(d: Any) -> bool:
+        return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
+
+    v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in config.entries]
+    t = sum(1 for e in config.entries if any(in_t(d) for d, _ in parts(e))) or len(config.entries) or 1
+    return [1.0 / math.sqrt(config.in_channels * t * vi) for vi in v]
+
+
+def _emitter(backend: str):
+    if backend == "torch":
+        from .compiler.emit_torch import emit
+    else:
+        from .compiler.emit_einsum import emit
+    return emit
