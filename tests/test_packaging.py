@@ -121,3 +121,9 @@ def test_console_script(tmp_path):
     result = _run([exe, "basis", "S", "1", "1", "--n", "2"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "dimension 2" in result.stdout
+
+
+def test_cli_basis_large_does_not_hang(tmp_path):
+    result = _run([sys.executable, "-m", "catnn", "basis", "S", "4", "4", "--n", "5"], tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "basis of 4111" in result.stdout and "equivariance not checked" in result.stdout
