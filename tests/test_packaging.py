@@ -89,10 +89,17 @@ def test_cli_basis(tmp_path):
     assert result.stderr == ""
 
 
-def test_cli_basis_orthogonal(tmp_path):
-    result = _run([sys.executable, "-m", "catnn", "basis", "O(3)", "2", "2"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "has dimension 3" in result.stdout
+def test_cli_basis_orthogonal(capsys):
+    from catnn.cli import main
+    assert main(["basis", "O(3)", "2", "2"]) == 0
+    assert "has dimension 3" in capsys.readouterr().out
+
+
+def test_cli_unknown_group_subprocess(tmp_path):
+    result = _run([sys.executable, "-m", "catnn", "basis", "Q", "2", "2", "--n", "3"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("catnn: error: unknown group 'Q'")
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -101,12 +108,13 @@ def test_cli_basis_orthogonal(tmp_path):
     (["basis", "S", "2", "2"], "basis depends on n"),
     (["basis", "S", "6", "6", "--n", "3"], "over the limit"),
 ])
-def test_cli_errors(tmp_path, args, fragment):
-    result = _run([sys.executable, "-m", "catnn", *args], tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.startswith("catnn: error:"), result.stderr
-    assert fragment in result.stderr
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+def test_cli_errors(capsys, args, fragment):
+    from catnn.cli import main
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("catnn: error:"), captured.err
+    assert fragment in captured.err
+    assert "Traceback" not in captured.err + captured.out
 
 
 def test_cli_usage_error(tmp_path):
@@ -123,7 +131,8 @@ def test_console_script(tmp_path):
     assert "dimension 2" in result.stdout
 
 
-def test_cli_basis_large_does_not_hang(tmp_path):
-    result = _run([sys.executable, "-m", "catnn", "basis", "S", "4", "4", "--n", "5"], tmp_path, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "basis of 3845" in result.stdout and "equivariance not checked" in result.stdout
+def test_cli_basis_large_does_not_hang(capsys):
+    from catnn.cli import main
+    assert main(["basis", "S", "4", "4", "--n", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "basis of 3845" in out and "equivariance not checked" in out
