@@ -19,6 +19,7 @@ units, ``@`` is associative with ``identity(0)`` as unit, and ``(f >> g).T == g.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 from . import messages
@@ -49,8 +50,9 @@ class Diagram:
 
     def __init__(self, blocks: Iterable[Iterable[int]], k: int, l: int) -> None:
         for value in (k, l):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
                 raise DiagramError(messages.NEGATIVE_ARITY.format(value=value))
+        k, l = int(k), int(l)           # numpy integers welcome, stored as int
         self.k, self.l = k, l
         self.blocks = _canonical(blocks, k, l)
         self._hash = hash((self.k, self.l, self.blocks))
@@ -260,12 +262,14 @@ def _canonical(blocks: Iterable[Iterable[int]], k: int, l: int) -> tuple[tuple[i
     seen: set[int] = set()
     result = []
     for block in blocks:
-        labels = tuple(sorted(block))
+        labels = tuple(block)
         if not labels:
             raise DiagramError(messages.EMPTY_BLOCK)
         for v in labels:
-            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= size:
+            if isinstance(v, bool) or not isinstance(v, Integral) or not 1 <= v <= size:
                 raise DiagramError(messages.LABEL_RANGE.format(label=v, k=k, l=l))
+        labels = tuple(sorted(int(v) for v in labels))
+        for v in labels:
             if v in seen:
                 raise DiagramError(messages.LABEL_TWICE.format(label=v))
             seen.add(v)

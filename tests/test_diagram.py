@@ -433,3 +433,10 @@ def test_pickle_and_copy_keep_equality():
     for d in (swap(), merge(), identity(0), Diagram.from_blocks([[1, 5], [2], [3, 4, 6]], k=3, l=3)):
         for e in (pickle.loads(pickle.dumps(d)), copy.copy(d), copy.deepcopy(d)):
             assert e == d and hash(e) == hash(d)
+
+
+def test_numpy_integers_are_accepted():
+    d = Diagram.from_blocks(np.array([[1, 4], [2, 3]]), k=np.int64(2), l=np.int64(2))
+    assert d == swap() and hash(d) == hash(swap())
+    assert type(d.k) is int and all(type(v) is int for b in d.blocks for v in b)
+    assert permutation(np.array([1, 0])) == swap()

@@ -477,3 +477,10 @@ def test_limit_error_instead_of_hanging():
     assert time.perf_counter() - start < 5.0
     with pytest.raises(LimitError):
         group("O", 2).basis(6, 6)
+
+
+def test_numpy_integers_as_sizes_and_arities():
+    G = group("S", np.int64(3))
+    assert G == group("S", 3) and type(G.n) is int
+    assert G.dimension(np.int64(2), np.int64(2)) == 14
+    assert len(G.spanning_set(np.int64(1), 1)) == 2

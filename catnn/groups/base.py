@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -43,9 +44,9 @@ class Group:
     is_permutation_group = False
 
     def __init__(self, n: int | None = None) -> None:
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or not self.valid_size(n)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or not self.valid_size(n)):
             raise GroupError(messages.BAD_SIZE.format(group=self.name, condition=self.size_condition(), n=n))
-        self.n = n
+        self.n = None if n is None else int(n)
 
     # -- what a subclass provides -------------------------------------------------------------
     def valid_size(self, n: int) -> bool:
@@ -177,7 +178,7 @@ def _cached_spanning(G: Group, k: int, l: int) -> tuple[Any, ...]:
 
 def _check_arity(k: int, l: int) -> None:
     for value in (k, l):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
             raise GroupError(messages.NEGATIVE_ARITY.format(value=value))
 
 
