@@ -484,3 +484,13 @@ def test_numpy_integers_as_sizes_and_arities():
     assert G == group("S", 3) and type(G.n) is int
     assert G.dimension(np.int64(2), np.int64(2)) == 14
     assert len(G.spanning_set(np.int64(1), 1)) == 2
+
+
+def test_dense_matrix_limit():
+    from catnn.groups.base import MAX_DENSE
+    n = 10
+    m = next(m for m in range(1, 30) if n**m > MAX_DENSE)
+    with pytest.raises(LimitError) as err:
+        group("S", n).matrix(identity(m // 2) @ Diagram.from_blocks([[v] for v in range(1, m % 2 + 1)],
+                                                                    k=m % 2, l=0))
+    assert "over the limit" in str(err.value)

@@ -26,10 +26,12 @@ from ..dense import as_matrix, combine
 from ..errors import GroupError, LimitError
 from ..morphism import Morphism, as_morphism
 
-__all__ = ["Group", "MAX_SPANNING"]
+__all__ = ["Group", "MAX_SPANNING", "MAX_DENSE"]
 
 #: the largest spanning set catnn enumerates; beyond it ``spanning_set`` raises LimitError
 MAX_SPANNING = 250_000
+#: the most entries ``matrix`` builds densely (n^(k+l)); beyond it LimitError, not a MemoryError
+MAX_DENSE = 1 << 26
 
 
 class Group:
@@ -119,6 +121,11 @@ class Group:
         """
         n = self.require_n("matrix")
         morphism = self.lift(x)       # refuses diagrams outside the group's category
+        entries = n ** (morphism.k + morphism.l)
+        if entries > MAX_DENSE:
+            raise LimitError(messages.TOO_LARGE.format(
+                what=f"the dense {morphism.k} -> {morphism.l} matrix at n={n}", count=entries,
+                limit=MAX_DENSE, m=morphism.k + morphism.l))
         parts = [(c, as_matrix(self.diagram_tensor(d, n), d.k, d.l, n)) for d, c in morphism.evaluate(n)]
         return combine(parts, (n**morphism.l, n**morphism.k))
 
