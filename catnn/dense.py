@@ -61,9 +61,14 @@ def orbit_matrix(d: Diagram, n: int) -> np.ndarray:
 def combine(parts: list[tuple[Fraction, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
     """``sum c * M`` exactly: int64 when the result is integral, else an object array of Fractions."""
     scale = lcm(*(c.denominator for c, _ in parts)) if parts else 1
-    total = np.zeros(shape, dtype=np.int64)
+    bound = sum(abs(int(c * scale)) * int(np.abs(matrix).max(initial=0)) for c, matrix in parts)
+    # int64 while no sum can overflow; Python integers (object arrays) beyond that, still exact
+    total = np.zeros(shape, dtype=np.int64 if bound < 2**62 else object)
+    if total.dtype == object:
+        total.fill(0)
     for c, matrix in parts:
-        total += int(c * scale) * matrix.astype(np.int64)
+        weight = int(c * scale)
+        total += weight * (matrix.astype(np.int64) if total.dtype != object else matrix.astype(object))
     if scale == 1:
         return total
     out = np.empty(shape, dtype=object)

@@ -214,3 +214,13 @@ def test_morphisms_are_immutable():
         m.k = 1
     with pytest.raises(AttributeError):
         m.loop = -N
+
+
+def test_matrices_stay_exact_beyond_int64():
+    G = catnn.group("S", 10)
+    big = Morphism.of(identity(1), N**20) + Morphism.of(identity(1), 5 * N**19)
+    M = G.matrix(big)
+    assert M[0, 0] == 15 * 10**19 and M[0, 1] == 0
+    M = G.matrix(big / 3)
+    assert M[3, 3] == Fraction(15 * 10**19, 3)
+    assert G.matrix(2 * identity(1)).dtype == np.int64
