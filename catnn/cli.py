@@ -115,3 +115,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+# >>> catnn compiler/runtime (issue 4): `catnn compile` and `catnn explain`
+def _compile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE.diag", help="the program to compile")
+    p.add_argument("-o", "--output", metavar="OUT.py", help="the module to write (default: FILE_diag.py)")
+    p.add_argument("--backend", choices=("torch", "einsum"), default="torch",
+                   help="torch (native ops, default) or einsum (opt_einsum expressions)")
+
+
+@command("compile", "compile a .diag program to a standalone Python module (imports torch only)", _compile_args)
+def _compile(args: argparse.Namespace) -> int:
+    from .api import load
+    from .compiler.codegen import write_atomic, write_module
+    program = load(args.file)
+    output = args.output or _default_output(args.file)
+    write_atomic(output, write_module(program, backend=args.backend))
+    print(f"wrote {output}")
+    return 0
+
+
+def _default_output(path: str) -> str:
+    import os
+    root, ext = os.path.splitext(path)
+    return f"{root}_diag.py" if ext == ".diag" else f"{path}.py"
+
+
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE.diag", help="the program whose plans to print")
+    p.add_argument("--n", type=int, default=None, help="the size n for the costs (default: the group's n, else 16)")
+    p.add_argument("--batch", type=int, default=1, help="batch size for the costs (default 1)")
+    p.add_argument("--channels", type=int, default=1,
+                   help="channel widths for layers used outside a network (default 1)")
+
+
+@command("explain", "print the plan of every morphism, layer and network stage of a .diag program", _explain_args)
+def _explain(args: argparse.Namespace) -> int:
+    from .api import load
+    from .compiler.codegen import explain_program
+    print(explain_program(load(args.file), n=args.n, batch=args.batch, channels=args.channels))
+    return 0
+# <<< catnn compiler/runtime (issue 4)

@@ -42,4 +42,6 @@ BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
 LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
 BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
 NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
+NOT_EQUIVARIANT_NONLINEARITY = ("the pointwise nonlinearity '{name}' is not {group}-equivariant: "
+                                "pointwise maps commute only with permutation groups (S_n, A_n)")
 # <<< catnn compiler/runtime (issue 4)

@@ -40,13 +40,11 @@ import torch
 from torch import nn
 
 from . import messages
-from .coeff import Poly
 from .errors import CatnnError, CompileError, GroupError
 from .groups import Group
 from .groups import group as _group
-from .morphism import Morphism
 
-__all__ = ["EquivariantLinear", "LayerConfig", "ShapeError", "BACKENDS"]
+__all__ = ["EquivariantLinear", "EquivariantNetwork", "LayerConfig", "ShapeError", "BACKENDS"]
 
 BACKENDS = ("torch", "einsum")
 
@@ -90,6 +88,14 @@ class EquivariantLinear(nn.Module):
         init_n: the n the initialisation assumes when ``n`` is None.
     """
 
+    config: LayerConfig
+
+    @classmethod
+    def from_spec(cls, spec: Any, in_channels: int, out_channels: int, **options: Any) -> EquivariantLinear:
+        """The layer a program's ``layer`` declaration (:class:`~catnn.spec.LayerSpec`) describes."""
+        return cls(_group(spec.group, n=spec.n), spec.k, spec.l, in_channels, out_channels,
+                   diagrams=spec.diagrams, **options)
+
     def __init__(self, group: str | Group, k: int, l: int, in_channels: int, out_channels: int, *,
                  n: int | None = None, bias: bool = True, normalize: bool = False, backend: str = "torch",
                  diagrams: Any = None, init_n: int = 16) -> None:
@@ -100,7 +106,8 @@ class EquivariantLinear(nn.Module):
                 raise CatnnError(messages.BAD_CHANNELS.format(what=what, value=value))
         if backend not in BACKENDS:
             raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
-        entries = tuple(G.spanning_set(k, l)) if diagrams is None else _entries(G, k, l, diagrams)
+        from .compiler.layer import layer_structure
+        entries = layer_structure(G, k, l, diagrams, bias=bias, normalize=normalize).entries
         self.config = LayerConfig(G, k, l, in_channels, out_channels, entries, bool(bias), bool(normalize),
                                   backend, int(init_n))
         self._build()
@@ -112,12 +119,10 @@ class EquivariantLinear(nn.Module):
     # -- structure ----------------------------------------------------------------------------
     def _build(self) -> None:
         """Plan and emitted function from ``self.config`` (also after unpickling)."""
-        from .compiler.plan import build_plan
+        from .compiler.layer import layer_structure
         c = self.config
-        self._diagrams, self._mixing = _expand(c.entries)
-        bias_diagrams = c.group.spanning_set(0, c.l) if c.bias else ()
-        self.plan = build_plan(c.group, c.k, c.l, self._diagrams, bias_diagrams=bias_diagrams,
-                               normalize=c.normalize)
+        self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize)
+        self.plan = self.structure.plan
         self._function = _emitter(c.backend)(self.plan, "layer")
         self._mixing_cache: dict[tuple, torch.Tensor] = {}
 
@@ -168,21 +173,22 @@ class EquivariantLinear(nn.Module):
     # -- parameters ---------------------------------------------------------------------------
     def reset_parameters(self) -> None:
         """Weights N(0, s_π²) with s_π² = 1 / (C_in · |T| · v_π) (module docstring); bias zero."""
-        stds = init_stds(self.config)
+        scales = self.structure.init_scale(self.config.init_n)
         with torch.no_grad():
-            for i, std in enumerate(stds):
-                self.weight[i].normal_(0.0, std)
+            for i, scale in enumerate(scales):
+                self.weight[i].normal_(0.0, scale / math.sqrt(self.in_channels))
             if self.bias is not None:
                 self.bias.zero_()
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """The per-diagram weights (learnable morphisms expanded at size n)."""
-        if self._mixing is None:
+        mixing = self.structure.mixing
+        if mixing is None:
             return self.weight
         key = (n, self.weight.dtype, self.weight.device)
         matrix = self._mixing_cache.get(key)
         if matrix is None:
-            values = [[float(c.evaluate(n)) for c in row] for row in self._mixing]
+            values = [[float(c.evaluate(n)) for c in row] for row in mixing]
             matrix = self._mixing_cache[key] = torch.tensor(values, dtype=self.weight.dtype,
                                                             device=self.weight.device)
         return torch.einsum("dj,joi->doi", matrix, self.weight)
@@ -225,7 +231,7 @@ class EquivariantLinear(nn.Module):
     # -- pickling: the spec and the parameters; the plan and code are rebuilt on load ----------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("plan", "_function", "_diagrams", "_mixing", "_mixing_cache"):
+        for key in ("plan", "structure", "_function", "_mixing_cache"):
             state.pop(key, None)
         return state
 
@@ -243,61 +249,59 @@ def _resolve_group(group: str | Group, n: int | None) -> Group:
     return _group(group, n=n)
 
 
-def _entries(G: Group, k: int, l: int, diagrams: Any) -> tuple[Any, ...]:
-    """The learnable entries, lifted into G's category and checked for arity."""
-    out = []
-    for d in diagrams:
-        if (d.k, d.l) != (k, l):
-            raise CatnnError(messages.LAYER_ARITY.format(diagram=d, dk=d.k, dl=d.l, k=k, l=l))
-        m = G.lift(d)
-        out.append(m.terms[0][0] if _is_bare(m) else m)
-    return tuple(out)
-
-
-def _is_bare(m: Morphism) -> bool:
-    return len(m.terms) == 1 and m.terms[0][1] == 1
-
-
-def _expand(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Poly, ...], ...] | None]:
-    """Distinct diagrams, and the (diagrams × entries) coefficient matrix (None if the identity)."""
-    if not any(isinstance(e, Morphism) for e in entries):
-        return entries, None
-    diagrams: dict[Any, int] = {}
-    for e in entries:
-        for d in (e.diagrams if isinstance(e, Morphism) else (e,)):
-            diagrams.setdefault(d, len(diagrams))
-    matrix = [[Poly() for _ in entries] for _ in diagrams]
-    for j, e in enumerate(entries):
-        for d, c in (e.terms if isinstance(e, Morphism) else ((e, Poly.const(1)),)):
-            matrix[diagrams[d]][j] = c
-    return tuple(diagrams), tuple(tuple(row) for row in matrix)
-
-
-def init_stds(config: LayerConfig) -> list[float]:
-    """The standard deviation of each entry's weights (the rule in the module docstring)."""
-    from .compiler.factorize import factorize
-    n = config.n if config.n is not None else config.init_n
-
-    def variance(d: Any) -> float:
-        b = len(factorize(d).bottom)
-        return float(n) ** (-b if config.normalize else b)
-
-    def parts(e: Any) -> list[tuple[Any, float]]:
-        if isinstance(e, Morphism):
-            return [(d, float(c.evaluate(n))) for d, c in e.terms]
-        return [(e, 1.0)]
-
-    def in_t(d: Any) -> bool:
-        return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
-
-    v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in config.entries]
-    t = sum(1 for e in config.entries if any(in_t(d) for d, _ in parts(e))) or len(config.entries) or 1
-    return [1.0 / math.sqrt(config.in_channels * t * vi) for vi in v]
-
-
 def _emitter(backend: str):
     if backend == "torch":
         from .compiler.emit_torch import emit
     else:
         from .compiler.emit_einsum import emit
     return emit
+
+
+class EquivariantNetwork(nn.Module):
+    """A program's ``network``: its layers (with their channel widths) and nonlinearities, in order.
+
+    Pointwise nonlinearities are equivariant only for permutation groups (S_n, A_n); other groups
+    refuse them (``identity`` is always allowed).
+    """
+
+    def __init__(self, spec: Any, layers: dict[str, Any], **options: Any) -> None:
+        super().__init__()
+        from .compiler.layer import check_nonlinearity
+        self.spec = spec
+        G = _group(spec.group, n=spec.n)
+        self.stages = nn.ModuleList()
+        self.kinds: list[str] = []
+        for stage in spec.stages:
+            if stage.kind == "layer":
+                self.stages.append(EquivariantLinear.from_spec(layers[stage.name], stage.in_channels,
+                                                               stage.out_channels, **options))
+            else:
+                check_nonlinearity(G, stage.name)
+                self.stages.append(_Pointwise(stage.name))
+            self.kinds.append(stage.kind)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+class _Pointwise(nn.Module):
+    """A pointwise nonlinearity by the name the language uses (``relu``, ``gelu``, ...)."""
+
+    FUNCTIONS = {
+        "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+        "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu,
+        "identity": lambda x: x,
+    }
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.FUNCTIONS[self.name](x)
+
+    def extra_repr(self) -> str:
+        return self.name

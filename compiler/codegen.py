@@ -258,3 +258,283 @@ def default_doc(plan: Plan) -> str:
     lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
     lines += [f"E_{j}: {d}" for j, d in enumerate(plan.bias_diagrams)]
     return "\n".join(lines)
+
+
+# -- the module writer --------------------------------------------------------------------------------
+#: nonlinearity name (as the language spells it) -> the torch call generated code uses
+NONLINEARITY_CALLS = {
+    "relu": "torch.relu", "gelu": "torch.nn.functional.gelu", "silu": "torch.nn.functional.silu",
+    "tanh": "torch.tanh", "sigmoid": "torch.sigmoid", "softplus": "torch.nn.functional.softplus",
+    "elu": "torch.nn.functional.elu", "leaky_relu": "torch.nn.functional.leaky_relu", "identity": None,
+}
+
+
+def write_module(program: Any, backend: str = "torch") -> str:
+    """The source of a standalone module for a checked program (``catnn compile``).
+
+    ``program`` has ``.group``, ``.definitions`` ({name: Diagram | Morphism | LayerSpec | NetworkSpec},
+    in source order), and optionally ``.spans``, ``.source`` and ``.filename``. The module imports
+    only torch (and ``sys``/``opt_einsum`` for ``backend="einsum"``); it never imports catnn.
+    """
+    return _ModuleWriter(program, backend).write()
+
+
+class _ModuleWriter:
+    def __init__(self, program: Any, backend: str) -> None:
+        from .emit_einsum import EinsumEmitter
+        from .emit_torch import TorchEmitter
+        emitters = {"torch": TorchEmitter, "einsum": EinsumEmitter}
+        if backend not in emitters:
+            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(emitters)))
+        self.program = program
+        self.backend = backend
+        self.emitter = emitters[backend]
+        self.group = program.group
+        self.spans = getattr(program, "spans", {}) or {}
+        self.helpers: list[str] = []
+        self.blocks: list[str] = []
+
+    def write(self) -> str:
+        from catnn.diagram import Diagram
+        from catnn.morphism import Morphism
+        from catnn.spec import LayerSpec, NetworkSpec
+        names = {"morphisms": [], "layers": [], "networks": []}
+        for name, value in self.program.definitions.items():
+            try:
+                check_name(name, "function or class name")
+                if isinstance(value, LayerSpec):
+                    self.layer(name, value)
+                    names["layers"].append(name)
+                elif isinstance(value, NetworkSpec):
+                    self.network(name, value)
+                    names["networks"].append(name)
+                elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks"):
+                    self.morphism(name, value)
+                    names["morphisms"].append(name)
+            except CompileError as err:
+                span = self.spans.get(name)
+                raise (err.with_span(span) if span is not None else err) from None
+        return self.assemble(names)
+
+    # -- pieces -------------------------------------------------------------------------------
+    def plan_function(self, plan: Plan, name: str, doc: str) -> str:
+        emitter = self.emitter(plan, name, doc)
+        source = emitter.source()
+        for helper in emitter.helper_sources():
+            if helper not in self.helpers:
+                self.helpers.append(helper)
+        return source
+
+    def where(self, name: str) -> str:
+        span = self.spans.get(name)
+        if span is None:
+            return ""
+        line = (span.text.splitlines() or [""])[span.line - 1].strip() if span.text else ""
+        place = f"{_basename(span.file)}:{span.line}"
+        return f"Defined at {place}: {line}" if line else f"Defined at {place}."
+
+    def morphism(self, name: str, value: Any) -> None:
+        from catnn.morphism import Morphism
+        from .plan import build_plan
+        m = value if isinstance(value, Morphism) else Morphism.of(value, 1, self.group.loop)
+        k, l = m.k, m.l
+        plan = build_plan(self.group, k, l, m.diagrams)
+        helper = f"_{name}_apply"
+        self.blocks.append(self.plan_function(plan, helper, f"The plan of {name}; see {name}()."))
+        coeffs = ", ".join(poly_source(c) for _, c in m.terms)
+        doc = _doc(f"morphism {name} : {k} -> {l} over {self.group}: {m}", self.where(name),
+                   f"x: (..., {', '.join(['n'] * k) or 'no axes'}) -> (..., {', '.join(['n'] * l) or 'no axes'}),"
+                   " a floating tensor; leading axes are batch axes.")
+        tensor = "x.new_tensor" if self.backend == "torch" else "_like"
+        weights = (f"{tensor}([{coeffs}]).reshape(-1, 1, 1)" if self.backend == "torch"
+                   else f"_like([{coeffs}], x).reshape(-1, 1, 1)")
+        fixed = "None" if self.group.n is None else str(int(self.group.n))
+        lines = [f"def {name}(x{'' if k else ', n=' + fixed}):", "    " + docstring(doc, "    ")]
+        if k:
+            lines += [f"    n = x.shape[-1]", f"    lead = tuple(x.shape[:x.ndim - {k}])"]
+        else:
+            lines += ["    lead = tuple(x.shape)"]
+        lines += [
+            f"    weight = {weights}  # the coefficients at this n",
+            f"    y = {helper}(x.reshape((-1, 1) + {'(n,) * ' + str(k) if k else '()'}), weight"
+            f"{'' if k else ', n=n'})",
+            f"    return y.reshape(lead + (n,) * {l})",
+        ]
+        self.blocks.append("\n".join(lines) + "\n")
+
+    def layer(self, name: str, spec: Any) -> None:
+        from .layer import layer_structure
+        structure = layer_structure(self.group, spec.k, spec.l, spec.diagrams)
+        plan = structure.plan
+        helper = f"_{name}_forward"
+        self.blocks.append(self.plan_function(plan, helper, f"The plan of layer {name}; see class {name}."))
+        entries = [str(e) for e in structure.entries]
+        listing = "\n".join(f"  weight[{i}]: {text}" for i, text in enumerate(entries))
+        bias_listing = "\n".join(f"  bias[{j}]: {d}" for j, d in enumerate(plan.bias_diagrams))
+        k, l = spec.k, spec.l
+        doc = _doc(f"layer {name} : {k} -> {l} over {self.group}: "
+                   f"{'the full spanning set' if spec.diagrams is None else 'chosen diagrams'}, "
+                   f"{len(entries)} weights.", self.where(name),
+                   f"Input (B, in_channels{', n' * k}), output (B, out_channels{', n' * l}). weight[i] "
+                   f"(out_channels x in_channels) multiplies entry i, bias[j] (out_channels) the 0 -> {l} "
+                   f"diagram j:\n" + "\n".join(filter(None, [listing, bias_listing])))
+        init = tuple_source([repr(float(s)) for s in structure.init_scale()]).replace("'", "")
+        fixed = "None" if self.group.n is None else str(int(self.group.n))
+        lines = [
+            f"class {name}(torch.nn.Module):",
+            "    " + docstring(doc, "    "),
+            "",
+            f"    k, l, n = {k}, {l}, {fixed}",
+            f"    diagrams = {tuple_source(entries)}",
+            f"    bias_diagrams = {tuple_source([str(d) for d in plan.bias_diagrams])}",
+            "    #: weight[i] ~ N(0, init_scale[i]**2 / in_channels): output variance ≈ input variance",
+            f"    init_scale = {init}",
+            "",
+            "    def __init__(self, in_channels, out_channels, bias=True):",
+            "        super().__init__()",
+            "        self.in_channels, self.out_channels = in_channels, out_channels",
+            f"        self.weight = torch.nn.Parameter(torch.empty({len(entries)}, out_channels, in_channels))",
+        ]
+        if plan.bias_diagrams:
+            lines += [f"        self.bias = torch.nn.Parameter(torch.zeros({len(plan.bias_diagrams)}, out_channels)) "
+                      "if bias else None"]
+        else:
+            lines += ["        self.bias = None"]
+        lines += [
+            "        self.reset_parameters()",
+            "",
+            "    def reset_parameters(self):",
+            "        with torch.no_grad():",
+            "            for i, scale in enumerate(self.init_scale):",
+            "                self.weight[i].normal_(0.0, scale / self.in_channels ** 0.5)",
+            "            if self.bias is not None:",
+            "                self.bias.zero_()",
+            "",
+            f"    def forward(self, x{'' if k else ', n=None'}):",
+        ]
+        if k:
+            lines += [f"        n = x.shape[-1]"]
+        else:
+            lines += [f"        n = self.n if n is None else n"]
+        lines += self.layer_checks(name, k)
+        weight = "self.weight"
+        if structure.mixing is not None:
+            rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in structure.mixing)
+            lines += [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
+                      "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
+            weight = "weight"
+        bias = "self.bias" if plan.bias_diagrams else "None"
+        if plan.bias_diagrams:
+            lines += [f"        bias = self.weight.new_zeros({len(plan.bias_diagrams)}, self.out_channels) "
+                      "if self.bias is None else self.bias"]
+            bias = "bias"
+        lines += [f"        return {helper}(x, {weight}, {bias}{'' if k else ', n=n'})"]
+        self.blocks.append("\n".join(lines) + "\n")
+
+    def layer_checks(self, name: str, k: int) -> list[str]:
+        lines = [f"        if x.ndim != {k + 2} or x.shape[1] != self.in_channels:",
+                 f"            raise ValueError(f'{name} expects input (batch, {{self.in_channels}}"
+                 f"{', n' * k}), got {{tuple(x.shape)}}')"]
+        if self.group.n is not None and k:
+            lines += [f"        if n != self.n:",
+                      f"            raise ValueError(f'{name} is built for n={{self.n}}, got n={{n}}')"]
+        return lines
+
+    def network(self, name: str, spec: Any) -> None:
+        from .layer import check_nonlinearity
+        doc = _doc(f"network {name} : {spec.k} -> {spec.l} over {self.group}: "
+                   + " >> ".join(f"{s.name}[{s.in_channels} -> {s.out_channels}]" if s.kind == "layer" else s.name
+                                 for s in spec.stages), self.where(name))
+        init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
+                "    def __init__(self):", "        super().__init__()"]
+        body = ["    def forward(self, x):"]
+        for i, stage in enumerate(spec.stages):
+            if stage.kind == "layer":
+                layer = check_name(stage.name, "layer name")
+                init.append(f"        self.stage{i} = {layer}({int(stage.in_channels)}, {int(stage.out_channels)})")
+                body.append(f"        x = self.stage{i}(x)")
+            else:
+                check_nonlinearity(self.group, stage.name)
+                call = NONLINEARITY_CALLS[stage.name]
+                if call is not None:
+                    body.append(f"        x = {call}(x)")
+        body.append("        return x")
+        self.blocks.append("\n".join(init + [""] + body) + "\n")
+
+    def assemble(self, names: dict[str, list[str]]) -> str:
+        source = _basename(getattr(self.program, "filename", "<string>"))
+        summary = [f"Generated by catnn from {source} (group {self.group}, backend {self.backend}); do not edit.",
+                   "", "It imports only " + ("torch." if self.backend == "torch" else "torch, sys and opt_einsum.")]
+        for kind, label in (("morphisms", "Functions (morphisms)"), ("layers", "Layers (torch.nn.Module classes)"),
+                            ("networks", "Networks (torch.nn.Module classes)")):
+            if names[kind]:
+                summary.append(f"{label}: {', '.join(names[kind])}")
+        head = docstring("\n".join(summary), "")
+        imports = "import torch" if self.backend == "torch" else "import sys\n\nimport opt_einsum\nimport torch"
+        parts = [head + "\n\n" + imports, *self.helpers, *self.blocks]
+        return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
+
+
+def tuple_source(texts: Sequence[str]) -> str:
+    """A tuple of plain string literals (``repr`` escapes everything)."""
+    items = [repr(str(t)) for t in texts]
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _doc(*paragraphs: str) -> str:
+    """Paragraphs (empty ones dropped) separated by blank lines."""
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _basename(path: str) -> str:
+    import os
+    return os.path.basename(str(path)) or str(path)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``: all or nothing."""
+    import os
+    import tempfile
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".catnn-", suffix=".py.tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def explain_program(program: Any, n: int | None = None, batch: int = 1, channels: int = 1) -> str:
+    """The plan of every morphism and layer of a program, and of every layer stage of its networks."""
+    from catnn.morphism import Morphism
+    from catnn.spec import LayerSpec, NetworkSpec
+    from .layer import layer_structure
+    from .plan import build_plan
+    group = program.group
+    sections = []
+    for name, value in program.definitions.items():
+        try:
+            if isinstance(value, LayerSpec):
+                plan = layer_structure(group, value.k, value.l, value.diagrams).plan
+                sections.append((f"layer {name}", plan.explain(n, batch, channels, channels)))
+            elif isinstance(value, NetworkSpec):
+                for i, stage in enumerate(value.stages):
+                    if stage.kind == "layer":
+                        spec = program.definitions[stage.name]
+                        plan = layer_structure(group, spec.k, spec.l, spec.diagrams).plan
+                        sections.append((f"network {name}, stage {i}: {stage.name}"
+                                         f"[{stage.in_channels} -> {stage.out_channels}]",
+                                         plan.explain(n, batch, stage.in_channels, stage.out_channels)))
+            elif hasattr(value, "k") and hasattr(value, "l"):
+                m = value if isinstance(value, Morphism) else Morphism.of(value, 1, group.loop)
+                plan = build_plan(group, m.k, m.l, m.diagrams)
+                sections.append((f"morphism {name}", plan.explain(n, batch, 1, 1)))
+        except CompileError as err:
+            span = (getattr(program, "spans", {}) or {}).get(name)
+            raise (err.with_span(span) if span is not None else err) from None
+    return "\n\n".join(f"== {title} ==\n{text}" for title, text in sections)

@@ -12,7 +12,7 @@ output buffer use the array's own namespace (``_xp``) and strided views.
 >>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)))
 >>> x = np.arange(6.0).reshape(1, 2, 3)                      # (batch, channels, n)
 >>> fn(x, np.ones((2, 1, 2))).tolist()                      # x_i + sum_j x_j, summed over channels
-[[[21.0, 23.0, 25.0]]]
+[[[18.0, 20.0, 22.0]]]
 """
 
 from __future__ import annotations

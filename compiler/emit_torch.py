@@ -4,24 +4,19 @@
 >>> from catnn.compiler.plan import build_plan
 >>> G = catnn.group("S")
 >>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)), "layer")
->>> print(fn.source)   # doctest: +NORMALIZE_WHITESPACE
-def layer(x, weight, bias=None):
-    \"\"\"S 1 -> 1: x (B, C_in, n) -> (B, C_out, n).
-    <BLANKLINE>
-        out = sum_i weight[i] (x) D_i.
-    <BLANKLINE>
-        D_0: {1, 1'}
-        D_1: {1} {1'}
-        \"\"\"
-    B, I, n = x.shape[0], x.shape[1], x.shape[-1]
-    O = weight.shape[1]
-    w = weight[[1, 0]].transpose(0, 1).reshape(O, -1)  # (O, terms * I), grouped by mix
+>>> for line in fn.source.splitlines()[10:]:
+...     print(line)
+    w = weight[[1, 0]]  # the Λ's of each mix group together
     # cores: one per distinct bottom half (diagonals are views, sums are done once)
     c0 = x  # bci->bci
-    c1 = x.sum(2)  # bci->bc
-    # channel mixing: one matmul per output pattern, on the low-dimensional cores
-    a0 = torch.matmul(w[:, 0 * I:1 * I], c1.reshape(B, I, -1)).view(B, O)  # bpc,poc->bo: c1
-    a1 = torch.matmul(w[:, 1 * I:2 * I], c0.reshape(B, I, -1)).view(B, O, n)  # bpci,poc->boi: c0[i]
+    c1 = c0.sum(2)  # bci->bc
+    # channel mixing on the cores: one matmul per group of output patterns
+    # g0: 1 output pattern x 1 feature (bpc,mpoc->bmo)
+    w0 = w[0:1].transpose(0, 1).reshape(O, 1 * I)
+    a0 = torch.matmul(w0, c1.reshape(B, I, -1)).view(B, O)
+    # g1: 1 output pattern x 1 feature (bpci,mpoc->bmoi)
+    w1 = w[1:2].transpose(0, 1).reshape(O, 1 * I)
+    a1 = torch.matmul(w1, c0.reshape(B, I, -1)).view(B, O, n)
     # low-dimensional accumulation: small accumulators into larger ones
     a1 += a0[:, :, None]  # bo->boi
     # the output buffer: built by the first write, or zeroed once

@@ -1,0 +1,119 @@
+"""What a learnable layer is, without torch: its entries, diagrams, plan and initialisation rule.
+
+>>> import catnn
+>>> s = layer_structure(catnn.group("S"), 2, 2)
+>>> len(s.entries), len(s.plan.diagrams), len(s.plan.bias_diagrams), s.mixing is None
+(15, 15, 2, True)
+
+Shared by :class:`catnn.nn.EquivariantLinear` (in memory) and the module writer
+(:mod:`catnn.compiler.codegen`), so a compiled module and an in-memory layer run the same plan.
+
+Entries are what the weights multiply: diagrams, or morphisms (``learn(f)`` with f a linear
+combination). Morphism entries expand into their distinct diagrams through a coefficient matrix
+``mixing[d][j]`` (exact Laurent polynomials in n): the effective per-diagram weight is
+``Σ_j mixing[d][j] · weight[j]``.
+
+Initialisation rule (derived in :mod:`catnn.nn`): entry j gets standard deviation
+``init_scale[j] / sqrt(C_in)`` with ``init_scale[j] = 1 / sqrt(|T| · v_j)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from catnn import messages
+from catnn.coeff import Poly
+from catnn.errors import CatnnError, CompileError
+from catnn.morphism import Morphism
+
+from .factorize import factorize
+from .plan import Plan, build_plan
+
+__all__ = ["LayerStructure", "layer_structure", "check_nonlinearity", "DEFAULT_INIT_N"]
+
+#: the n the initialisation assumes for layers whose n is left free
+DEFAULT_INIT_N = 16
+
+
+@dataclass(frozen=True)
+class LayerStructure:
+    """A layer's entries, its distinct diagrams with the mixing matrix, and its plan."""
+
+    group: Any
+    k: int
+    l: int
+    entries: tuple[Any, ...]
+    mixing: tuple[tuple[Poly, ...], ...] | None
+    plan: Plan
+    normalize: bool
+
+    def init_scale(self, init_n: int | None = None) -> list[float]:
+        """``1 / sqrt(|T| · v_j)`` per entry (divide by sqrt(in_channels) for the std)."""
+        n = self.group.n if self.group.n is not None else (init_n or DEFAULT_INIT_N)
+
+        def variance(d: Any) -> float:
+            b = len(factorize(d).bottom)
+            return float(n) ** (-b if self.normalize else b)
+
+        def parts(e: Any) -> list[tuple[Any, float]]:
+            if isinstance(e, Morphism):
+                return [(d, float(c.evaluate(n))) for d, c in e.terms]
+            return [(e, 1.0)]
+
+        def distinct_top(d: Any) -> bool:
+            return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
+
+        v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in self.entries]
+        t = sum(1 for e in self.entries if any(distinct_top(d) for d, _ in parts(e))) or len(self.entries) or 1
+        return [1.0 / math.sqrt(t * vj) for vj in v]
+
+
+def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: bool = True,
+                    normalize: bool = False) -> LayerStructure:
+    """The structure of a layer of ``group`` from k to l (``diagrams`` None: the spanning set)."""
+    entries = tuple(group.spanning_set(k, l)) if diagrams is None else _entries(group, k, l, diagrams)
+    return _structure(group, k, l, entries, bool(bias), bool(normalize))
+
+
+@lru_cache(maxsize=256)
+def _structure(group: Any, k: int, l: int, entries: tuple[Any, ...], bias: bool, normalize: bool) -> LayerStructure:
+    diagrams, mixing = _expand(entries)
+    bias_diagrams = group.spanning_set(0, l) if bias else ()
+    plan = build_plan(group, k, l, diagrams, bias_diagrams=bias_diagrams, normalize=normalize)
+    return LayerStructure(group, k, l, entries, mixing, plan, normalize)
+
+
+def _entries(group: Any, k: int, l: int, diagrams: Any) -> tuple[Any, ...]:
+    """The learnable entries, lifted into the group's category and checked for arity."""
+    out = []
+    for d in diagrams:
+        if (d.k, d.l) != (k, l):
+            raise CatnnError(messages.LAYER_ARITY.format(diagram=d, dk=d.k, dl=d.l, k=k, l=l))
+        m = group.lift(d)
+        bare = len(m.terms) == 1 and m.terms[0][1] == 1
+        out.append(m.terms[0][0] if bare else m)
+    return tuple(out)
+
+
+def _expand(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Poly, ...], ...] | None]:
+    """Distinct diagrams and the (diagrams × entries) coefficient matrix (None: the identity)."""
+    if not any(isinstance(e, Morphism) for e in entries):
+        return entries, None
+    index: dict[Any, int] = {}
+    for e in entries:
+        for d in (e.diagrams if isinstance(e, Morphism) else (e,)):
+            index.setdefault(d, len(index))
+    matrix = [[Poly() for _ in entries] for _ in index]
+    for j, e in enumerate(entries):
+        for d, c in (e.terms if isinstance(e, Morphism) else ((e, Poly.const(1)),)):
+            matrix[index[d]][j] = c
+    return tuple(index), tuple(tuple(row) for row in matrix)
+
+
+def check_nonlinearity(group: Any, name: str) -> None:
+    """Refuse a pointwise nonlinearity where it would break equivariance (non-permutation groups)."""
+    if name != "identity" and not getattr(group, "is_permutation_group", False):
+        raise CompileError(messages.NOT_EQUIVARIANT_NONLINEARITY.format(name=name, group=group))
