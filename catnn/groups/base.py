@@ -106,7 +106,8 @@ class Group:
         count = self.spanning_count(k, l)
         if count > MAX_SPANNING:
             raise LimitError(messages.TOO_LARGE.format(
-                what=f"the {self.name} spanning set for {k} -> {l}", count=count, limit=MAX_SPANNING, m=k + l))
+                what=f"the {self.name} spanning set for {k} -> {l}", count=_count_text(count),
+                limit=MAX_SPANNING, m=k + l))
         return _cached_spanning(self, k, l)
 
     def basis(self, k: int, l: int) -> tuple[Any, ...]:
@@ -181,6 +182,12 @@ class Group:
 @lru_cache(maxsize=512)
 def _cached_spanning(G: Group, k: int, l: int) -> tuple[Any, ...]:
     return tuple(G.iter_spanning_set(k, l))
+
+
+def _count_text(count: int) -> str:
+    """A count for a message: exact up to 15 digits, then its order of magnitude."""
+    digits = len(str(count))
+    return str(count) if digits <= 15 else f"about 10^{digits - 1}"
 
 
 def _check_arity(k: int, l: int) -> None:

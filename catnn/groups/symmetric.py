@@ -32,7 +32,7 @@ class Symmetric(Group):
         return bell(k + l)
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
-        """All (k, l)-partition diagrams, fewest blocks first within the enumeration order."""
+        """All (k, l)-partition diagrams, in restricted-growth-string order of the labels 1..k+l."""
         return (Diagram(blocks, k, l) for blocks in set_partitions(k + l))
 
     def basis(self, k: int, l: int) -> tuple[Diagram, ...]:
