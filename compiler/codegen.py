@@ -16,6 +16,7 @@ imports only torch (and opt_einsum for ``backend="einsum"``): one function per m
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, WriteStep, letter
 
 __all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "poly_source", "RESERVED"]
 
-#: names a generated module defines or imports itself; program names may not take them
+#: names a generated module defines or imports itself (builtins are refused too)
 RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
                       "weight", "bias", "n", "B", "I", "O", "w", "out", "super", "object", "print",
                       "len", "range", "tuple", "list", "dict", "type", "isinstance", "float", "int"})
@@ -46,7 +47,7 @@ def check_name(name: Any, what: str = "name") -> str:
     catnn.errors.CompileError: cannot use 'x; import os' as a Python name in generated code
     """
     ok = (isinstance(name, str) and name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
-          and not name.startswith("_") and name not in RESERVED)
+          and not name.startswith("_") and name not in RESERVED and not hasattr(builtins, name))
     if not ok:
         raise CompileError(messages.BAD_NAME.format(name=str(name), what=what))
     return name
