@@ -1,0 +1,109 @@
+"""The language's front door: ``parse``, ``compile``, ``load`` and ``diagram``.
+
+>>> import catnn
+>>> print(catnn.diagram("1/2 * (id(2) + swap)"))
+1/2 * {1, 1'} {2, 2'} + 1/2 * {1, 2'} {2, 1'}
+>>> prog = catnn.compile("group O\\nmorphism loop = cup >> cap")
+>>> print(prog.loop)
+n * id(0)
+
+Files and strings take the same path: ``load`` only reads the file and passes its name on, so
+errors read ``model.diag:3:12: error: ...`` for files and ``<string>:3:12: ...`` for strings.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import TYPE_CHECKING, Any
+
+from . import messages
+from .errors import CatnnError
+
+if TYPE_CHECKING:
+    from .compiler.program import Program
+    from .diagram import Diagram
+    from .grammar.ast import Module
+    from .groups import Group
+    from .morphism import Morphism
+
+__all__ = ["parse", "compile_program", "compile", "load", "diagram", "CallableModule"]
+
+
+def parse(text: str, filename: str = "<string>") -> Module:
+    """The syntax tree of a program (no names resolved); raises :class:`~catnn.errors.ParseError`.
+
+    >>> [item.name for item in parse("diagram u : 0 -> 1 = {1}").items]
+    ['u']
+    """
+    from .grammar import parse as _parse
+    return _parse(text, filename)
+
+
+def compile_program(text: str, filename: str = "<string>") -> Program:
+    """Parse and check a program: every definition normalised, every error with its place.
+
+    >>> compile_program("morphism p = 1/2 * (id(2) + swap)").p.k
+    2
+    """
+    from .compiler.check import check_program
+    if isinstance(text, (str, os.PathLike)) and _looks_like_path(text):
+        raise CatnnError(messages.COMPILE_PATH.format(path=os.fspath(text)))
+    return check_program(parse(text, filename))
+
+
+def compile(text: str, filename: str = "<string>") -> Program:  # noqa: A001 - the public name
+    """A program's definitions as attributes: ``catnn.compile(src).NAME``.
+
+    Diagrams and morphisms are exact algebraic values; layers and networks are their checked
+    declarations (:class:`~catnn.spec.LayerSpec`, :class:`~catnn.spec.NetworkSpec`).
+    """
+    return compile_program(text, filename)
+
+
+def load(path: str | os.PathLike[str]) -> Program:
+    """Read a ``.diag`` file and compile it; errors name the file."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason="it is not UTF-8 text")) from None
+    except OSError as err:
+        raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason=err.strerror or err)) from None
+    return compile(text, filename=name)
+
+
+def diagram(text: str, group: Group | str = "S") -> Diagram | Morphism:
+    """One expression as a Diagram (when it is exactly ``1 * d``) or a Morphism.
+
+    Names are the group's generators (``id(k)``, ``swap``, ``cup``, ...); ``n`` stays symbolic.
+    ``str()`` of any diagram or morphism parses back to an equal value.
+
+    >>> diagram("swap >> swap") == diagram("id(2)")
+    True
+    >>> print(diagram("(cup >> cap) * {1, 1'}"))
+    n * {1, 1'}
+    """
+    from .compiler.check import check_expression
+    from .grammar import parse_expression
+    return check_expression(parse_expression(text), group)
+
+
+def _looks_like_path(text: Any) -> bool:
+    """A lone ``something.diag`` passed where program text was expected."""
+    if isinstance(text, os.PathLike):
+        return True
+    stripped = text.strip()
+    return stripped.endswith(".diag") and not any(c in stripped for c in " \n=")
+
+
+class CallableModule(types.ModuleType):
+    """``catnn.diagram`` is both the module of the Diagram class and the parser of one expression.
+
+    ``catnn.diagram("swap")`` parses; ``catnn.diagram.Diagram``, ``catnn.diagram.set_partitions``
+    and ``from catnn.diagram import ...`` keep working.
+    """
+
+    def __call__(self, text: str, group: Group | str = "S") -> Diagram | Morphism:
+        return diagram(text, group)

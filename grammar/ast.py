@@ -1,0 +1,240 @@
+"""The syntax tree of the diagram language: frozen nodes, each with the :class:`Span` it came from.
+
+>>> from catnn.grammar import parse
+>>> module = parse("diagram swap : 2 -> 2 = {1, 2'} {2, 1'}")
+>>> d = module.items[0]
+>>> d.kind, d.name, (d.arity.k, d.arity.l), d.value.blocks[0].labels[1]
+('diagram', 'swap', (2, 2), Label(index=2, is_input=True))
+>>> str(d.value.span)
+'<string>:1:25'
+
+Nodes are syntax only: no name is resolved and no arity is checked here (``catnn.compiler`` does
+that). Spans do not take part in ``==``, so two parses of the same text with different spacing
+compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+from catnn.errors import Span
+
+__all__ = [
+    "Number", "Dim", "Name", "Call", "Label", "Block", "Literal", "HeadLiteral", "WrappedLiteral", "Neg", "BinOp", "Power",
+    "TensorPower", "Expr", "GroupDecl", "Arity", "Definition", "LayerDef", "Stage", "NetworkDef",
+    "Item", "Module", "children",
+]
+
+
+def _span() -> Span:
+    # a default lets tests and tools build nodes by hand; the parser always fills it in
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+# -- expressions ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Number:
+    """An exact rational literal: ``3``, ``0.25`` (= 1/4)."""
+
+    value: Fraction
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Dim:
+    """The dimension symbol ``n``."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Name:
+    """A reference to a definition or a generator without arguments: ``swap``, ``f``."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Call:
+    """A generator with integer arguments: ``id(2)``."""
+
+    name: str
+    args: tuple[int, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Label:
+    """One vertex of a literal: output ``3`` (``is_input=False``) or input ``3'``."""
+
+    index: int
+    is_input: bool
+    span: Span = _span()
+
+    def __str__(self) -> str:
+        return f"{self.index}'" if self.is_input else str(self.index)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block ``{1, 2'}`` of a literal (possibly empty, which the checker rejects)."""
+
+    labels: tuple[Label, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A diagram literal: juxtaposed blocks ``{1, 2'} {2, 1'}``."""
+
+    blocks: tuple[Block, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class HeadLiteral:
+    """A tagged literal with labels in brackets, then blocks: ``eps[1, 2'] {2, 1'}``."""
+
+    tag: str
+    head: tuple[Label, ...]
+    blocks: tuple[Block, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class WrappedLiteral:
+    """A tagged literal wrapping a partition literal: ``jelly[{1, 1'} {2}]``."""
+
+    tag: str
+    blocks: tuple[Block, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Neg:
+    """``-operand``."""
+
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """``left op right`` for op in ``+ - * / >> ∘ @`` (``⊗`` is stored as ``@``)."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Power:
+    """``base ^ exponent``: a scalar power such as ``n^2`` or ``n^-1``."""
+
+    base: Expr
+    exponent: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TensorPower:
+    """``base ** exponent``: the tensor power ``base @ base @ ...`` (``** 0`` is ``id(0)``)."""
+
+    base: Expr
+    exponent: int
+    span: Span = _span()
+
+
+Expr = Union[Number, Dim, Name, Call, Literal, HeadLiteral, WrappedLiteral, Neg, BinOp, Power, TensorPower]
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of ``node``, left to right (literals and leaves have none)."""
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, (Neg,)):
+        return (node.operand,)
+    if isinstance(node, (Power, TensorPower)):
+        return (node.base,)
+    return ()
+
+
+# -- declarations --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupDecl:
+    """``group O(3)``: the name as written and the size (None for symbolic n)."""
+
+    name: str
+    size: int | None
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Arity:
+    """``: k -> l``."""
+
+    k: int
+    l: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``diagram NAME [: k -> l] = expr`` or ``morphism NAME [: k -> l] = expr``."""
+
+    kind: str               # "diagram" or "morphism"
+    name: str
+    arity: Arity | None
+    value: Expr
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """``layer NAME : k -> l`` (full spanning set) or ``... = learn(e1, e2, ...)``."""
+
+    name: str
+    arity: Arity
+    learn: tuple[Expr, ...] | None
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A network stage: ``edge[1 -> 16]`` (channels given) or ``relu`` (``channels`` None)."""
+
+    name: str
+    channels: tuple[int, int] | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class NetworkDef:
+    """``network NAME : k -> l = stage >> stage >> ...``."""
+
+    name: str
+    arity: Arity
+    stages: tuple[Stage, ...]
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+Item = Union[GroupDecl, Definition, LayerDef, NetworkDef]
+
+
+@dataclass(frozen=True)
+class Module:
+    """A whole program: its items in source order, with the text and file name they came from."""
+
+    items: tuple[Item, ...]
+    source: str = field(compare=False, repr=False)
+    filename: str = field(compare=False, repr=False)
+    span: Span = _span()

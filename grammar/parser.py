@@ -1,0 +1,385 @@
+"""Text to syntax tree: the Lark LALR parser, a non-recursive transformer, and error translation.
+
+>>> from catnn.grammar.parser import parse_expression
+>>> parse_expression("swap >> swap").op
+'>>'
+>>> parse_expression("{1, 2")
+Traceback (most recent call last):
+  ...
+catnn.errors.ParseError: <string>:1:1: error: unterminated block: '{' is never closed
+  {1, 2
+  ^
+
+The grammar (``diagram.lark``) is package data, loaded once on first use. Parsing never recurses
+on the input's nesting (Lark's LALR parser keeps an explicit stack and the tree is transformed by
+``Transformer_NonRecursive``), so 10,000 nested parentheses parse fine. Every failure is a
+:class:`~catnn.errors.ParseError` whose message uses the language's words, not Lark's terminal names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken, VisitError
+
+from catnn import messages
+from catnn.errors import CatnnError, ParseError, Span
+
+from . import ast
+
+__all__ = ["parse", "parse_expression", "make_lark", "lark_parser", "LARK_OPTIONS"]
+
+#: how the grammar is built; tests build it once more with ``strict=True``
+LARK_OPTIONS: dict[str, Any] = dict(
+    parser="lalr", lexer="basic", start=["program", "expression"],
+    propagate_positions=True, maybe_placeholders=False,
+)
+
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+_INTEGER = re.compile(r"[0-9]+")
+
+
+class _MalformedNumber(Exception):
+    """Raised by the lexer callback; ``parse`` turns it into a ParseError with a span."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.token = token
+
+
+def _check_number(token: Token) -> Token:
+    if not _DECIMAL.fullmatch(token):
+        raise _MalformedNumber(token)
+    return token
+
+
+def make_lark(**overrides: Any) -> Lark:
+    """A fresh Lark parser for ``diagram.lark`` (``overrides`` such as ``strict=True`` for tests)."""
+    options = {**LARK_OPTIONS, "lexer_callbacks": {"NUMBER": _check_number}, **overrides}
+    return Lark.open_from_package("catnn.grammar", "diagram.lark", **options)
+
+
+@cache
+def lark_parser() -> Lark:
+    """The shared parser, built on first use."""
+    return make_lark()
+
+
+def parse(text: str, filename: str = "<string>") -> ast.Module:
+    """A whole program as an :class:`ast.Module`; raises :class:`ParseError`."""
+    return _run(text, filename, "program")
+
+
+def parse_expression(text: str, filename: str = "<string>") -> ast.Expr:
+    """One expression, e.g. ``"1/2 * (id(2) + swap)"``; raises :class:`ParseError`."""
+    return _run(text, filename, "expression")
+
+
+def _run(text: str, filename: str, start: str) -> Any:
+    if not isinstance(text, str):
+        raise ParseError(messages.NOT_TEXT.format(kind=type(text).__name__))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    shown = text.translate(_OTHER_LINE_BREAKS)  # what spans print: its lines are the lexer's lines
+    try:
+        tree = lark_parser().parse(text, start=start)
+        return _ToAst(text, shown, filename).transform(tree)
+    except _MalformedNumber as err:
+        raise ParseError(messages.MALFORMED_NUMBER.format(text=err.token),
+                         _token_span(err.token, shown, filename)) from None
+    except UnexpectedCharacters as err:
+        raise _character_error(err, text, shown, filename) from None
+    except UnexpectedToken as err:
+        raise _token_error(err, shown, filename, start) from None
+    except VisitError as err:
+        if isinstance(err.orig_exc, CatnnError):
+            raise err.orig_exc from None
+        raise
+    except LarkError as err:  # not expected from an LALR parse, but never leak a Lark error
+        raise ParseError(messages.SYNTAX_ERROR.format(detail=str(err).splitlines()[0]),
+                         Span.at(shown, 1, 1, file=filename)) from None
+
+
+#: characters that str.splitlines() breaks lines at but the lexer does not (it rejects them
+#: outside comments); spans print them as spaces so that caret lines match the lexer's lines
+_OTHER_LINE_BREAKS = {c: " " for c in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)}
+
+
+# -- tree to AST -----------------------------------------------------------------------------------
+def _token_span(tok: Token, text: str, filename: str) -> Span:
+    return Span.at(text, tok.line, tok.column, tok.end_line, tok.end_column, filename)
+
+
+def _join(a: Span, b: Span) -> Span:
+    """The span from the start of ``a`` to the end of ``b``."""
+    return Span(a.file, a.line, a.column, b.end_line, b.end_column, a.text)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    """Builds the frozen AST; every node gets the span of the text it covers."""
+
+    def __init__(self, source: str, shown: str, filename: str) -> None:
+        super().__init__()
+        self.source, self.text, self.filename = source, shown, filename
+
+    def _span(self, meta: Any) -> Span:
+        return Span.at(self.text, meta.line, meta.column, meta.end_line, meta.end_column, self.filename)
+
+    def _tspan(self, tok: Token) -> Span:
+        return _token_span(tok, self.text, self.filename)
+
+    def _integer(self, tok: Token, what: str) -> int:
+        if not _INTEGER.fullmatch(tok):
+            raise ParseError(messages.NOT_INTEGER.format(what=what, text=tok), self._tspan(tok))
+        return int(tok)
+
+    # start symbols
+    def program(self, meta: Any, items: list) -> ast.Module:
+        return ast.Module(tuple(items), self.source, self.filename, self._span(meta))
+
+    def expression(self, meta: Any, children: list) -> ast.Expr:
+        return children[0]
+
+    # declarations
+    def group_decl(self, meta: Any, c: list) -> ast.GroupDecl:
+        size = None
+        if len(c) > 1 and c[2].type == "NUMBER":
+            size = self._integer(c[2], "a group size")
+        return ast.GroupDecl(str(c[0]), size, self._tspan(c[0]), self._span(meta))
+
+    def arity(self, meta: Any, c: list) -> ast.Arity:
+        k, l = (self._integer(t, "an arity") for t in c)
+        return ast.Arity(k, l, self._span(meta))
+
+    def diagram_def(self, meta: Any, c: list) -> ast.Definition:
+        return self._definition("diagram", meta, c)
+
+    def morphism_def(self, meta: Any, c: list) -> ast.Definition:
+        return self._definition("morphism", meta, c)
+
+    def _definition(self, kind: str, meta: Any, c: list) -> ast.Definition:
+        arity = c[1] if len(c) == 3 else None
+        return ast.Definition(kind, str(c[0]), arity, c[-1], self._tspan(c[0]), self._span(meta))
+
+    def layer_def(self, meta: Any, c: list) -> ast.LayerDef:
+        learn = tuple(c[4:-1]) if len(c) > 2 else None
+        return ast.LayerDef(str(c[0]), c[1], learn, self._tspan(c[0]), self._span(meta))
+
+    def network_def(self, meta: Any, c: list) -> ast.NetworkDef:
+        return ast.NetworkDef(str(c[0]), c[1], tuple(c[2:]), self._tspan(c[0]), self._span(meta))
+
+    def stage(self, meta: Any, c: list) -> ast.Stage:
+        channels = None
+        if len(c) > 1:
+            channels = (self._integer(c[2], "a channel width"), self._integer(c[3], "a channel width"))
+        return ast.Stage(str(c[0]), channels, self._span(meta))
+
+    # expressions: operator chains fold to the left
+    def _fold(self, c: list, ops: dict[str, str]) -> ast.Expr:
+        node = c[0]
+        for i in range(1, len(c), 2):
+            right = c[i + 1]
+            node = ast.BinOp(ops.get(c[i], str(c[i])), node, right, _join(node.span, right.span))
+        return node
+
+    def sum(self, meta: Any, c: list) -> ast.Expr:
+        return self._fold(c, {})
+
+    def forward(self, meta: Any, c: list) -> ast.Expr:
+        return self._fold(c, {})
+
+    def backward(self, meta: Any, c: list) -> ast.Expr:
+        return self._fold(c, {})
+
+    def tensor(self, meta: Any, c: list) -> ast.Expr:
+        return self._fold(c, {"⊗": "@"})
+
+    def product(self, meta: Any, c: list) -> ast.Expr:
+        return self._fold(c, {})
+
+    def neg(self, meta: Any, c: list) -> ast.Neg:
+        return ast.Neg(c[1], self._span(meta))
+
+    def scalar_power(self, meta: Any, c: list) -> ast.Power:
+        return ast.Power(c[0], c[2], self._span(meta))
+
+    def exponent(self, meta: Any, c: list) -> int:
+        tokens = [t for t in c if t.type in ("MINUS", "NUMBER")]
+        value = self._integer(tokens[-1], "an exponent")
+        return -value if len(tokens) == 2 else value
+
+    def tensor_power(self, meta: Any, c: list) -> ast.TensorPower:
+        return ast.TensorPower(c[0], self._integer(c[2], "a tensor power"), self._span(meta))
+
+    # atoms
+    def number(self, meta: Any, c: list) -> ast.Number:
+        return ast.Number(Fraction(str(c[0])), str(c[0]), self._span(meta))
+
+    def dim(self, meta: Any, c: list) -> ast.Dim:
+        return ast.Dim(self._span(meta))
+
+    def name(self, meta: Any, c: list) -> ast.Name:
+        return ast.Name(str(c[0]), self._span(meta))
+
+    def call(self, meta: Any, c: list) -> ast.Call:
+        args = tuple(self._integer(t, "a generator argument") for t in c[2:-1])
+        return ast.Call(str(c[0]), args, self._span(meta))
+
+    def literal(self, meta: Any, c: list) -> ast.Literal:
+        return ast.Literal(tuple(c), self._span(meta))
+
+    def head_literal(self, meta: Any, c: list) -> ast.HeadLiteral:
+        close = next(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "RSQB")
+        return ast.HeadLiteral(str(c[0]), tuple(c[2:close]), tuple(c[close + 1:]), self._span(meta))
+
+    def wrapped_literal(self, meta: Any, c: list) -> ast.WrappedLiteral:
+        return ast.WrappedLiteral(str(c[0]), tuple(c[2:-1]), self._span(meta))
+
+    def paren(self, meta: Any, c: list) -> ast.Expr:
+        # no node of its own: the inner span keeps carets on the text that is wrong, even when
+        # the parentheses sit on other lines
+        return c[1]
+
+    def block(self, meta: Any, c: list) -> ast.Block:
+        return ast.Block(tuple(c[1:-1]), self._span(meta))
+
+    def label(self, meta: Any, c: list) -> ast.Label:
+        tok = c[0]
+        if tok.type == "INPUT":
+            return ast.Label(int(tok[:-1]), True, self._tspan(tok))
+        return ast.Label(self._integer(tok, "a vertex label"), False, self._tspan(tok))
+
+
+# -- errors in the language's words ------------------------------------------------------------
+#: how a terminal is named in messages; terminals that are plain strings are quoted instead
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "INPUT": "an input vertex such as 1'",
+    "TENSOR_OP": "'@'",
+    "MUL_OP": "'*' or '/'",
+    "$END": "the end of the input",
+}
+#: terminals listed together as "an operator" when several are possible
+_OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER"}
+_DEFINITION_KEYWORDS = ("group", "diagram", "morphism", "layer", "network")
+_RESERVED = (*_DEFINITION_KEYWORDS, "learn", "n")
+_CLOSERS = {"RPAR", "RBRACE", "RSQB"}
+_OPENERS = {"LPAR", "LBRACE", "LSQB"}
+#: look-alike characters people paste from papers, and what they probably meant
+_LOOKALIKES = {"→": "->", "−": "-", "–": "-", "—": "-", "′": "'", "’": "'", "‘": "'",
+               "×": "*", "·": "*", "⋅": "*", "÷": "/", "⊕": "+", "≫": ">>", "○": "∘"}
+
+
+def _character_error(err: UnexpectedCharacters, text: str, shown: str, filename: str) -> ParseError:
+    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+    span = Span.at(shown, err.line, err.column, file=filename)
+    if char.isascii() and char.isprintable():
+        return ParseError(messages.UNEXPECTED_CHARACTER.format(char=char), span)
+    name = unicodedata.name(char, "control character" if unicodedata.category(char) == "Cc" else "unnamed")
+    glyph = f"'{char}' " if char.isprintable() and not char.isspace() else ""
+    message = messages.STRAY_CHARACTER.format(shown=glyph, code=ord(char), name=name)
+    if char in _LOOKALIKES:
+        message += messages.DID_YOU_MEAN.format(suggestion=_LOOKALIKES[char])
+    return ParseError(message, span)
+
+
+def _token_error(err: UnexpectedToken, text: str, filename: str, start: str) -> ParseError:
+    tok = err.token
+    expected = set(getattr(err, "accepts", None) or err.expected)
+    at_end = tok.type == "$END"
+    if at_end:
+        line, column = _end_position(text, tok)
+        span = Span.at(text, line, column, file=filename)
+    else:
+        span = _token_span(tok, text, filename)
+    stack = _value_stack(err)
+    if at_end and not stack:  # nothing was read but comments and spaces
+        which = messages.EMPTY_PROGRAM if start == "program" else messages.EMPTY_EXPRESSION
+        return ParseError(which, span)
+    found = _describe_found(tok)
+    if (at_end or tok in _DEFINITION_KEYWORDS) and expected & _CLOSERS:
+        opener = _innermost_open(stack)
+        if opener is not None:
+            what = messages.UNCLOSED_BLOCK.format() if opener.type == "LBRACE" else \
+                messages.UNCLOSED_BRACKET.format(bracket=str(opener))
+            return ParseError(what, _token_span(opener, text, filename))
+    if tok.type in ("FORWARD", "BACKWARD") and expected & {"FORWARD", "BACKWARD"}:
+        return ParseError(messages.MIXED_COMPOSITION, span)
+    if "NAME" in expected and tok in _RESERVED:
+        return ParseError(messages.RESERVED_WORD.format(word=tok), span)
+    return ParseError(messages.UNEXPECTED.format(found=found, expected=_describe_expected(expected)), span)
+
+
+def _value_stack(err: UnexpectedToken) -> list:
+    parser = getattr(err, "interactive_parser", None)
+    state = getattr(parser, "parser_state", None)
+    return list(getattr(state, "value_stack", []) or [])
+
+
+def _innermost_open(stack: list) -> Token | None:
+    """The last bracket token still on the parser's stack: it was opened and never closed."""
+    for value in reversed(stack):
+        if isinstance(value, Token) and value.type in _OPENERS:
+            return value
+    return None
+
+
+def _end_position(text: str, tok: Token) -> tuple[int, int]:
+    """Just after the last token (where the missing text should go)."""
+    if getattr(tok, "end_line", None) and tok.end_column:
+        return tok.end_line, tok.end_column
+    return 1, 1
+
+
+def _describe_found(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "NAME":
+        return f"name '{tok}'"
+    if tok.type == "NUMBER":
+        return f"number {tok}"
+    if tok.type == "INPUT":
+        return f"input vertex {tok}"
+    return f"'{tok}'"
+
+
+def _describe_expected(expected: set[str]) -> str:
+    lark = lark_parser()
+    words: list[str] = []
+    operators = expected & _OPERATORS
+    keywords = {t for t in expected if _literal(lark, t) in _DEFINITION_KEYWORDS}
+    rest = sorted(expected - keywords - (operators if len(operators) >= 3 else set()),
+                  key=lambda t: (t not in _TERMINAL_WORDS, _literal(lark, t) or t))
+    for t in rest:
+        word = _TERMINAL_WORDS.get(t)
+        if word is None:
+            literal = _literal(lark, t)
+            word = f"'{literal}'" if literal is not None else t.lower()
+        if word not in words:
+            words.append(word)
+    if len(operators) >= 3:
+        words.append("an operator")
+    if keywords:
+        words.append("a new definition" if len(keywords) >= 3 else
+                     " or ".join(f"'{k}'" for k in sorted(keywords)))
+    if "the end of the input" in words:  # say it last: it reads better
+        words.remove("the end of the input")
+        words.append("the end of the input")
+    if not words:
+        return "nothing"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _literal(lark: Lark, terminal: str) -> str | None:
+    """The text of a terminal that is one fixed string, else None."""
+    try:
+        pattern = lark.get_terminal(terminal).pattern
+    except KeyError:
+        return None
+    return pattern.value if pattern.type == "str" else None
