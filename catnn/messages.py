@@ -45,3 +45,18 @@ NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
 NOT_EQUIVARIANT_NONLINEARITY = ("the pointwise nonlinearity '{name}' is not {group}-equivariant: "
                                 "pointwise maps commute only with permutation groups (S_n, A_n)")
 # <<< catnn compiler/runtime (issue 4)
+
+# -- SO(n), Sp(n), A_n, H_n, B_n (Levi-Civita and jellyfish diagrams) ------------------------------
+EPS_NO_FREE = "an ε-diagram needs at least one free vertex"
+EPS_NOT_PAIR = "ε-diagrams pair the non-free vertices two by two, but block {block} has {size} vertices"
+EPS_NOT_BRAUER = "ε-diagrams combine only with Brauer diagrams, but block {block} has {size} vertices"
+EPS_ORDER_MISMATCH = "cannot combine ε-diagrams with {a} and {b} free vertices: both must have n"
+EPS_WRONG_ORDER = "an ε-diagram with {order} free vertices has no matrix for n={n}: it needs exactly n"
+EPS_ARGS = "eps takes no arguments (0 -> n) or two, eps(k, l) with k + l = n = {n}; got {args}"
+NOT_SO_DIAGRAM = "{group}({n}) diagrams are Brauer diagrams or ε-diagrams with {n} free vertices, got {what}"
+JELLYFISH_ALGEBRA = "{operation} of A_n jellyfish diagrams is not supported; use their matrices"
+JELLYFISH_BLOCKS = "an A_{n} jellyfish needs n-1 or n blocks, got {blocks}"
+NOT_A_DIAGRAM = "A({n}) diagrams are partition diagrams or jellyfish with n-1 or n blocks, got {what}"
+NOT_FILTERED = "{group} diagrams have {rule}, but block {block} has {size} vertices"
+SP_LOOP = ("this morphism was built with closed loops worth {loop}, but Sp(n) loops are worth -n: "
+           "compose with G.compose(f, g) or lift with G.lift(f) first")

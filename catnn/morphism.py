@@ -137,7 +137,7 @@ class Morphism:
                 left=_short(self), lout=self.l, right=_short(other), rin=other.k))
         terms = [(d, c1 * c2 * c)
                  for d1, c1 in self._terms for d2, c2 in other._terms
-                 for c, d in d1._compose_terms(d2, self.loop)]
+                 for c, d in _compose_pair(d1, d2, self.loop)]
         return Morphism(terms, self.k, other.l, self.loop)
 
     def __rrshift__(self, other: object) -> Morphism:
@@ -149,7 +149,7 @@ class Morphism:
         self._check_loop(other)
         terms = [(d, c1 * c2 * c)
                  for d1, c1 in self._terms for d2, c2 in other._terms
-                 for c, d in d1._tensor_terms(d2)]
+                 for c, d in _tensor_pair(d1, d2)]
         return Morphism(terms, self.k + other.k, self.l + other.l, self.loop)
 
     def __rmatmul__(self, other: object) -> Morphism:
@@ -158,7 +158,8 @@ class Morphism:
     @property
     def T(self) -> Morphism:
         """The flip of every term."""
-        return Morphism([(d.T, c) for d, c in self._terms], self.l, self.k, self.loop)
+        terms = [(t, c * s) for d, c in self._terms for s, t in _transpose_terms(d)]
+        return Morphism(terms, self.l, self.k, self.loop)
 
     def __pow__(self, power: int) -> Morphism:
         """The tensor power ``self @ self @ ...`` (``power`` factors; 0 gives the empty diagram)."""
@@ -209,6 +210,27 @@ class Morphism:
 
     def __repr__(self) -> str:
         return f"<Morphism {self.k} -> {self.l}: {self}>"
+
+
+# Diagram kinds meet through these hooks: a kind whose flip carries a sign (ε-diagrams, jellyfish)
+# provides ``_transpose_terms()``; a kind that can follow or sit right of a partition diagram provides
+# ``_rcompose_terms(first, loop)`` / ``_rtensor_terms(left)`` (tried when the two kinds differ).
+def _compose_pair(d1: Any, d2: Any, loop: Poly) -> list[tuple[Poly, Any]]:
+    if type(d1) is not type(d2) and hasattr(d2, "_rcompose_terms"):
+        return d2._rcompose_terms(d1, loop)
+    return d1._compose_terms(d2, loop)
+
+
+def _tensor_pair(d1: Any, d2: Any) -> list[tuple[Poly, Any]]:
+    if type(d1) is not type(d2) and hasattr(d2, "_rtensor_terms"):
+        return d2._rtensor_terms(d1)
+    return d1._tensor_terms(d2)
+
+
+def _transpose_terms(d: Any) -> list[tuple[Poly, Any]]:
+    if hasattr(d, "_transpose_terms"):
+        return d._transpose_terms()
+    return [(Poly.const(1), d.T)]
 
 
 def _is_negative(c: Poly) -> bool:

@@ -10,9 +10,13 @@ import re
 
 from .. import messages
 from ..errors import GroupError
+from .alternating import Alternating
 from .base import Group
+from .easy import Bistochastic, Hyperoctahedral
 from .orthogonal import Orthogonal
+from .special_orthogonal import SpecialOrthogonal
 from .symmetric import Symmetric
+from .symplectic import Symplectic
 
 __all__ = ["Group", "group", "register", "REGISTRY"]
 
@@ -27,7 +31,8 @@ def register(cls: type[Group]) -> type[Group]:
     return cls
 
 
-for _cls in (Symmetric, Orthogonal):
+for _cls in (Symmetric, Orthogonal, SpecialOrthogonal, Symplectic, Alternating, Hyperoctahedral,
+             Bistochastic):
     register(_cls)
 
 _NAME = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?)\s*(?:_n|\(\s*n\s*\)|_?(\d+)|\(\s*(\d+)\s*\))?\s*$")
