@@ -440,3 +440,13 @@ def test_numpy_integers_are_accepted():
     assert d == swap() and hash(d) == hash(swap())
     assert type(d.k) is int and all(type(v) is int for b in d.blocks for v in b)
     assert permutation(np.array([1, 0])) == swap()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_str_round_trips_through_the_parser(seed):
+    """parse(str(d)) == d with the real DSL parser (``catnn.diagram``)."""
+    rng = np.random.default_rng(seed)
+    k, l = arities(rng, 2, 4)
+    for d in (random_diagram(rng, k, l), random_diagram(rng, k, k + 2 * (seed % 2), brauer=True)):
+        assert catnn.diagram(str(d)) == d
+    assert catnn.diagram(str(identity(0))) == identity(0)

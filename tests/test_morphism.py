@@ -224,3 +224,14 @@ def test_matrices_stay_exact_beyond_int64():
     M = G.matrix(big / 3)
     assert M[3, 3] == Fraction(15 * 10**19, 3)
     assert G.matrix(2 * identity(1)).dtype == np.int64
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_str_round_trips_through_the_parser(seed):
+    """The printed form of a morphism is DSL text that parses back to an equal morphism."""
+    rng = np.random.default_rng(seed)
+    k, l = arity(rng, 3), arity(rng, 3)
+    m = random_morphism(rng, k, l, int(rng.integers(1, 5)))
+    assert catnn.diagram(str(m)) == m
+    for special in (Morphism.zero(k, l), Morphism.of(identity(0), N), -m, m / 7):
+        assert catnn.diagram(str(special)) == special
