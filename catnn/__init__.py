@@ -8,12 +8,21 @@ True
 15
 """
 
+import sys as _sys
+
+from .api import CallableModule as _CallableModule
+from .api import compile, load, parse
 from .coeff import Poly
 from .diagram import Diagram
 from .errors import CatnnError
 from .groups import Group, group
 from .morphism import Morphism
 
+# catnn.diagram("...") parses one expression, while catnn.diagram stays the module of Diagram
+_sys.modules[__name__ + ".diagram"].__class__ = _CallableModule
+diagram = _sys.modules[__name__ + ".diagram"]
+
 __version__ = "0.1.0"
 
-__all__ = ["CatnnError", "Diagram", "Group", "Morphism", "Poly", "group", "__version__"]
+__all__ = ["CatnnError", "Diagram", "Group", "Morphism", "Poly", "compile", "diagram", "group", "load",
+           "parse", "__version__"]

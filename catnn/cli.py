@@ -116,6 +116,69 @@ def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
 
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE.diag", help="programs to check")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only 'ok' or the errors")
+
+
+@command("check", "parse and check .diag programs: 'ok' with a summary, or the errors (exit status 1)",
+         _check_args)
+def _check(args: argparse.Namespace) -> int:
+    from .api import load
+    status = 0
+    for path in args.files:
+        try:
+            program = load(path)
+        except CatnnError as err:
+            print(str(err) if err.span is not None else f"catnn: error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        if not args.quiet:
+            count = len(program)
+            print(f"{path}: {program.group}, {count} definition{'' if count == 1 else 's'}")
+            for line in program.summary():
+                print(f"  {line}")
+        print("ok" if len(args.files) == 1 else f"ok: {path}")
+    return status
+
+
+def _draw_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE.diag", help="the program whose definitions to draw")
+    p.add_argument("-o", "--output", metavar="OUT.svg|OUT.png", default=None,
+                   help="where to write the drawing (default: FILE.svg beside the program; '-' for SVG "
+                        "on standard output; .png needs matplotlib, pip install 'catnn[draw]')")
+    p.add_argument("--name", metavar="DEF", action="append", default=None,
+                   help="draw only this definition (repeat for several; default: all, in source order)")
+
+
+@command("draw", "draw a program's diagrams, morphisms, layers and networks as SVG or PNG", _draw_args)
+def _draw(args: argparse.Namespace) -> int:
+    import os
+
+    from . import draw, messages
+    from .api import load
+    output = args.output or os.path.splitext(args.file)[0] + ".svg"
+    fmt = "svg" if output == "-" else draw.output_format(output)   # refuse a bad name before any work
+    if output != "-" and os.path.abspath(output) == os.path.abspath(args.file):
+        raise CatnnError(messages.DRAW_SAME_FILE.format(path=output))
+    program = load(args.file)
+    names = args.name or list(program.definitions)
+    for name in names:
+        if name not in program.definitions:
+            known = ", ".join(program.definitions) or "none"
+            raise CatnnError(messages.DRAW_NO_DEFINITION.format(name=name, known=known))
+    if not names:
+        raise CatnnError(messages.DRAW_NOTHING.format(path=args.file))
+    data = draw.render(draw.layout_program(program, names), fmt)
+    if output == "-":
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    draw.write(data, output)
+    print(f"wrote {output} ({len(names)} definition{'' if len(names) == 1 else 's'})")
+    return 0
+
+
 # >>> catnn compiler/runtime (issue 4): `catnn compile` and `catnn explain`
 def _compile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE.diag", help="the program to compile")

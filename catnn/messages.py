@@ -31,20 +31,61 @@ BAD_SIZE = "{group} needs {condition}, got n={n!r}"
 TOO_LARGE = ("{what} has {count} elements, over the limit of {limit}; "
              "catnn refuses rather than hang (k + l = {m})")
 
-# >>> catnn compiler/runtime (issue 4): plans, emitters, catnn.nn, compile/explain
-NO_KERNELS = "no block kernels for {kind} diagrams of group {group}; register them in catnn.compiler.kernels"
-BAD_NAME = "cannot use {name!r} as a Python {what} in generated code"
-BAD_BACKEND = "unknown backend {name!r}; known backends: {known}"
-BAD_INPUT_RANK = "{layer} expects input (batch, {channels}{axes}) with {k} trailing axes of size n, got shape {shape}"
-BAD_INPUT_CHANNELS = "{layer} expects {channels} input channels, got {got} (input shape {shape})"
-BAD_INPUT_SIZES = "{layer} expects equal trailing axes of size n, got shape {shape}"
-BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
-LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
-BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
-NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
-NOT_EQUIVARIANT_NONLINEARITY = ("the pointwise nonlinearity '{name}' is not {group}-equivariant: "
-                                "pointwise maps commute only with permutation groups (S_n, A_n)")
-# <<< catnn compiler/runtime (issue 4)
+# -- the language: syntax (catnn.grammar) -------------------------------------------------------
+NOT_TEXT = "expected program text (a str), got {kind}"
+EMPTY_PROGRAM = ("empty program: expected a group declaration or a definition "
+                 "(diagram, morphism, layer or network)")
+EMPTY_EXPRESSION = "empty expression: expected a diagram or morphism"
+UNEXPECTED = "unexpected {found}; expected {expected}"
+UNEXPECTED_CHARACTER = "unexpected character '{char}'"
+STRAY_CHARACTER = "stray character {shown}(U+{code:04X} {name})"
+DID_YOU_MEAN = "; did you mean '{suggestion}'?"
+MALFORMED_NUMBER = "malformed number '{text}': write numbers as 3, 0.25 or 1/2"
+NOT_INTEGER = "{what} must be a whole number, got {text}"
+UNCLOSED_BLOCK = "unterminated block: '{{' is never closed"
+UNCLOSED_BRACKET = "'{bracket}' is never closed"
+MIXED_COMPOSITION = "cannot mix '>>' and '∘' in one chain: add parentheses"
+RESERVED_WORD = "'{word}' is a reserved word and cannot be used as a name"
+SYNTAX_ERROR = "syntax error: {detail}"
+
+# -- the language: meaning (catnn.compiler.check) -----------------------------------------------
+UNKNOWN_NAME = "unknown name '{name}'"
+USED_BEFORE_DEFINED = "'{name}' is used before its definition on line {line}"
+SELF_REFERENCE = "'{name}' refers to itself; definitions cannot be recursive"
+DUPLICATE_DEFINITION = "'{name}' is already defined on line {line}"
+NOT_AN_EXPRESSION = "'{name}' is a {kind}; only diagrams and morphisms can appear in expressions"
+NOT_A_GENERATOR = "'{name}' is a {kind}, not a generator: it takes no arguments"
+GENERATOR_ARGUMENTS = "the generator '{name}' does not take the arguments ({args})"
+GROUP_TWICE = "the group is already declared on line {line}"
+GROUP_AFTER_DEFINITIONS = "the group must be declared before the first definition (line {line})"
+UNKNOWN_LITERAL = "unknown kind of diagram literal '{tag}[...]'; the tagged literals are {known}"
+LITERAL_FORM = "'{tag}[...]' literals are written like {form}"
+LABEL_ZERO = "vertex labels start at 1: outputs are 1, 2, ... and inputs 1', 2', ..."
+LITERAL_MISSING = "vertex {label} is in no block of this {k} -> {l} diagram"
+DECLARED_ARITY = "'{name}' is declared {k} -> {l} but its value is {vk} -> {vl}"
+NOT_SINGLE_DIAGRAM = ("'{name}' is declared a diagram but its value is {value}; "
+                      "declare it a morphism instead")
+SCALAR_SUM = "cannot add a scalar and a {k} -> {l} morphism; scale it instead, e.g. 2 * f"
+MORPHISM_PRODUCT = "cannot multiply two morphisms: compose them with '>>' or tensor them with '@'"
+DIVIDE_BY_MORPHISM = "cannot divide by a morphism, only by a scalar"
+POWER_OF_MORPHISM = "'^' raises a scalar to a power; the tensor power of a morphism is f ** {exponent}"
+TENSOR_POWER_OF_SCALAR = "'**' is the tensor power of a morphism; a power of a scalar is x^{exponent}"
+LIMIT_EXCEEDED = "{what} is too large: the limit is {limit}"
+LEARN_ARITY = "layer '{name}' is {k} -> {l} but this is a {vk} -> {vl} morphism"
+LEARN_ZERO = "learn(...) cannot list the zero morphism"
+LEARN_DUPLICATE = "this is already listed in learn(...)"
+LAYER_EMPTY = "{group} has no equivariant maps {k} -> {l}: the spanning set is empty"
+STAGE_NEEDS_WIDTHS = "the layer '{name}' needs channel widths here, e.g. {name}[1 -> 16]"
+NONLINEARITY_WIDTHS = "the nonlinearity '{name}' takes no channel widths"
+STAGE_NOT_LAYER = "'{name}' is a {kind}; a network stage is a layer or a nonlinearity"
+UNKNOWN_STAGE = "unknown layer or nonlinearity '{name}' (nonlinearities: {known})"
+WIDTH_POSITIVE = "a channel width must be at least 1"
+NETWORK_NO_LAYER = "network '{name}' has no layer"
+NETWORK_INPUT = "network '{name}' takes {k} inputs but its first layer '{layer}' expects {lk}"
+NETWORK_OUTPUT = "network '{name}' is declared {k} -> {l} but its last layer '{layer}' gives {m} outputs"
+CHANNEL_MISMATCH = "channel widths do not chain: '{left}' gives {out} channels but '{right}' takes {inp}"
+FILE_UNREADABLE = "cannot read {path}: {reason}"
+COMPILE_PATH = "catnn.compile takes program text; to read the file {path!r} use catnn.load"
 
 # -- SO(n), Sp(n), A_n, H_n, B_n (Levi-Civita and jellyfish diagrams) ------------------------------
 EPS_NO_FREE = "an ε-diagram needs at least one free vertex"
@@ -60,3 +101,46 @@ NOT_A_DIAGRAM = "A({n}) diagrams are partition diagrams or jellyfish with n-1 or
 NOT_FILTERED = "{group} diagrams have {rule}, but block {block} has {size} vertices"
 SP_LOOP = ("this morphism was built with closed loops worth {loop}, but Sp(n) loops are worth -n: "
            "compose with G.compose(f, g) or lift with G.lift(f) first")
+
+# -- graph automorphism groups Aut(G) and bilabelled graphs ----------------------------------------
+GRAPH_VERTICES = "a bilabelled graph needs a non-negative number of vertices, got {value!r}"
+GRAPH_VERTEX_RANGE = "vertex {vertex!r} is out of range for a graph on {v} vertices (0..{v}-1)"
+GRAPH_BAD_EDGE = "an edge joins two vertices, got {edge!r}"
+GRAPH_GLUE = "cannot glue a {k1} -> {l1} graph onto a {k2} -> {l2} graph: the labels must match"
+GRAPH_RELABEL = "a graph with {m} labels cannot be split as {k} inputs and {l} outputs"
+GRAPH_TEXT = "cannot read bilabelled graph {text!r}: {why}"
+GRAPH_CANON_LIMIT = ("the canonical form of this {v}-vertex graph needs more than {limit} search nodes; "
+                     "catnn refuses rather than hang")
+AUT_NEEDS_GRAPH = "Aut needs a graph: catnn.group('Aut', graph=A) with A an n x n 0/1 adjacency matrix"
+AUT_NOT_SQUARE = "the adjacency matrix must be square and non-empty, got shape {shape}"
+AUT_NOT_BINARY = "the adjacency matrix must have 0/1 entries (loops on the diagonal allowed), found {value!r}"
+AUT_NOT_SYMMETRIC = "the adjacency matrix must be symmetric (an undirected graph), but A[{i}, {j}] != A[{j}, {i}]"
+AUT_GRAPH_KIND = "Aut needs an undirected graph without parallel edges (self-loops allowed), got a {kind}"
+AUT_SIZE_MISMATCH = "n={n} does not match the graph, which has {size} vertices"
+AUT_NOT_DIAGRAM = "Aut(G) morphisms are bilabelled graphs or partition diagrams, got {kind}"
+AUT_NOT_SEPARATED = ("could not span Hom_Aut(G) for k + l = {m}: graphs with up to {c} internal vertices "
+                     "per piece reach rank {rank} of {dim}")
+
+# >>> catnn compiler/runtime (issue 4): plans, emitters, catnn.nn, compile/explain
+NO_KERNELS = "no block kernels for {kind} diagrams of group {group}; register them in catnn.compiler.kernels"
+BAD_NAME = "cannot use {name!r} as a Python {what} in generated code"
+BAD_BACKEND = "unknown backend {name!r}; known backends: {known}"
+BAD_INPUT_RANK = "{layer} expects input (batch, {channels}{axes}) with {k} trailing axes of size n, got shape {shape}"
+BAD_INPUT_CHANNELS = "{layer} expects {channels} input channels, got {got} (input shape {shape})"
+BAD_INPUT_SIZES = "{layer} expects equal trailing axes of size n, got shape {shape}"
+BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
+LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
+BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
+NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
+NOT_EQUIVARIANT_NONLINEARITY = ("the pointwise nonlinearity '{name}' is not {group}-equivariant: "
+                                "pointwise maps commute only with permutation groups (S_n, A_n)")
+# <<< catnn compiler/runtime (issue 4)
+
+# -- drawing (catnn.draw, catnn draw) --------------------------------------------------------------
+DRAW_FORMAT = "cannot draw to {path}: the output file must end in .svg or .png"
+DRAW_NEEDS_MATPLOTLIB = ("PNG output needs matplotlib: pip install 'catnn[draw]' "
+                         "(or write .svg, which needs nothing)")
+DRAW_WRITE = "cannot write {path}: {reason}"
+DRAW_NO_DEFINITION = "the program has no definition {name!r} (definitions: {known})"
+DRAW_NOTHING = "{path} has no definitions to draw"
+DRAW_SAME_FILE = "refusing to draw over the program itself ({path}): give another output with -o"

@@ -211,6 +211,11 @@ class Morphism:
     def __repr__(self) -> str:
         return f"<Morphism {self.k} -> {self.l}: {self}>"
 
+    def _repr_svg_(self) -> str:
+        """The drawing Jupyter shows inline (see :mod:`catnn.draw`)."""
+        from .draw import to_svg
+        return to_svg(self)
+
 
 # Diagram kinds meet through these hooks: a kind whose flip carries a sign (ε-diagrams, jellyfish)
 # provides ``_transpose_terms()``; a kind that can follow or sit right of a partition diagram provides
