@@ -164,6 +164,8 @@ class Morphism:
     def __pow__(self, power: int) -> Morphism:
         """The tensor power ``self @ self @ ...`` (``power`` factors; 0 gives the empty diagram)."""
         from .diagram import identity
+        if isinstance(power, bool) or not isinstance(power, int) or power < 0:
+            raise DiagramError(messages.NEGATIVE_ARITY.format(value=power))
         result = as_morphism(identity(0), self.loop)
         for _ in range(power):
             result = result @ self

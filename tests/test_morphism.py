@@ -208,6 +208,13 @@ def test_bad_operands(bad):
         m / (N + 1)
 
 
+@pytest.mark.parametrize("power", [-1, 1.5, True])
+def test_bad_tensor_power(power):
+    with pytest.raises(DiagramError) as err:
+        Morphism.of(swap()) ** power
+    assert str(err.value) == messages.NEGATIVE_ARITY.format(value=power)
+
+
 def test_morphisms_are_immutable():
     m = Morphism.of(swap(), 2)
     with pytest.raises(AttributeError):
