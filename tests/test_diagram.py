@@ -445,6 +445,8 @@ def test_numpy_integers_are_accepted():
 @pytest.mark.parametrize("seed", range(40))
 def test_str_round_trips_through_the_parser(seed):
     """parse(str(d)) == d with the real DSL parser (``catnn.diagram``)."""
+    if not callable(catnn.diagram):
+        pytest.skip("the DSL parser (catnn.diagram) is not available")
     rng = np.random.default_rng(seed)
     k, l = arities(rng, 2, 4)
     for d in (random_diagram(rng, k, l), random_diagram(rng, k, k + 2 * (seed % 2), brauer=True)):

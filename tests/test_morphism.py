@@ -236,6 +236,8 @@ def test_matrices_stay_exact_beyond_int64():
 @pytest.mark.parametrize("seed", range(40))
 def test_str_round_trips_through_the_parser(seed):
     """The printed form of a morphism is DSL text that parses back to an equal morphism."""
+    if not callable(catnn.diagram):
+        pytest.skip("the DSL parser (catnn.diagram) is not available")
     rng = np.random.default_rng(seed)
     k, l = arity(rng, 3), arity(rng, 3)
     m = random_morphism(rng, k, l, int(rng.integers(1, 5)))
