@@ -27,7 +27,7 @@ from catnn.groups.symplectic import factor, factor_sign, normal_order, symplecti
 from catnn.levi_civita import EpsilonDiagram
 from catnn.morphism import Morphism
 
-SIZES = {"SO": range(1, 7), "Sp": (2, 4, 6), "A": range(2, 7), "H": range(1, 7), "B": range(1, 7)}
+SIZES = {"SO": range(1, 7), "Sp": (2, 4, 6), "A": range(1, 7), "H": range(1, 7), "B": range(1, 7)}
 
 
 def _cases(limit: int, all_pairs: bool):
@@ -443,3 +443,42 @@ def test_group_names_and_errors():
     with pytest.raises(GroupError, match="blocks of size 1 or 2"):
         group("B", n=3).lift(Diagram([[1, 2, 3]], 1, 2))
     assert group("B", n=3).lift(Diagram([[1], [2]], 1, 1)).k == 1
+
+
+# -- exact Gram matrices (used for bases when the dense route is too big) -----------------------
+@pytest.mark.parametrize("name, n, k, l", [("SO", 2, 3, 3), ("SO", 3, 2, 3), ("SO", 2, 2, 4), ("SO", 4, 3, 3),
+                                           ("Sp", 2, 3, 3), ("Sp", 4, 2, 4), ("Sp", 2, 4, 4), ("B", 2, 3, 3)])
+def test_combinatorial_gram_matches_dense(name, n, k, l):
+    from catnn.groups.special_orthogonal import epsilon_gram
+    from catnn.groups.symplectic import symplectic_gram, symplectic_gram_matrix
+    G = group(name, n=n)
+    spanning = [d for d in G.spanning_set(k, l) if name != "SO" or isinstance(d, EpsilonDiagram)]
+    dense = np.stack([G.matrix(d).ravel() for d in spanning])
+    truth = dense @ dense.T
+    if name == "SO":
+        assert np.array_equal(np.array([[epsilon_gram(a, b, n) for b in spanning] for a in spanning]), truth)
+    if name == "Sp":
+        assert np.array_equal(np.array([[symplectic_gram(a, b, n) for b in spanning] for a in spanning]), truth)
+        assert np.array_equal(symplectic_gram_matrix(spanning, n), truth)
+
+
+@pytest.mark.parametrize("name, n, k, l", [("SO", 2, 3, 3), ("SO", 3, 3, 4), ("Sp", 2, 4, 4), ("Sp", 4, 3, 3),
+                                           ("B", 2, 3, 3), ("B", 3, 2, 4)])
+def test_bases_without_the_dense_route(name, n, k, l, monkeypatch):
+    """The combinatorial Gram route picks the same basis as the dense route."""
+    import catnn.groups.independence as independence
+    from catnn.groups import easy, special_orthogonal, symplectic
+    G = group(name, n=n)
+    dense_basis = G.basis(k, l)
+    cached = {"SO": special_orthogonal._so_basis, "Sp": symplectic._sp_basis, "B": easy._b_basis}[name]
+    cached.cache_clear()
+    monkeypatch.setattr(independence, "DENSE_GRAM_ENTRIES", 0)
+    assert G.basis(k, l) == dense_basis
+    assert oracles.matrix_rank([G.matrix(d) for d in dense_basis]) == len(dense_basis) == G.dimension(k, l)
+    cached.cache_clear()
+
+
+def test_basis_selection_limit():
+    from catnn.errors import LimitError
+    with pytest.raises(LimitError, match="over the limit"):
+        group("SO", n=2).basis(5, 5)            # 4725 ε-diagrams to reduce

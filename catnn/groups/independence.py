@@ -55,12 +55,14 @@ def greedy_independent(gram: Sequence[Sequence[int]], target: int) -> list[int]:
 
 
 def greedy_basis(diagrams: Sequence[Any], target: int, n: int, what: str,
-                 tensor: Callable[[Any], np.ndarray], inner: Callable[[Any, Any], int]) -> list[Any]:
+                 tensor: Callable[[Any], np.ndarray], inner: Callable[[Any, Any], int] | None = None,
+                 gram: Callable[[Sequence[Any]], np.ndarray] | None = None) -> list[Any]:
     """The first-come ``target`` independent diagrams among ``diagrams``.
 
     The Gram matrix comes from the dense integer tensors (``tensor(d)``, entries in {-1, 0, 1}, so
-    float64 products are exact) when that is small, else from the exact combinatorial inner product
-    ``inner(a, b)``. Refuses (LimitError) above ``MAX_SELECTION`` diagrams; ``what`` names them.
+    float64 products are exact) when that is small, else from the exact combinatorial ``gram(diagrams)``
+    (a whole matrix) or inner product ``inner(a, b)``. Refuses (LimitError) above ``MAX_SELECTION``
+    diagrams; ``what`` names them.
     """
     if len(diagrams) == target:
         return list(diagrams)
@@ -70,10 +72,13 @@ def greedy_basis(diagrams: Sequence[Any], target: int, n: int, what: str,
     size = n ** (diagrams[0].k + diagrams[0].l)
     if len(diagrams) * size <= DENSE_GRAM_ENTRIES:
         dense = np.stack([tensor(d).reshape(-1).astype(np.float64) for d in diagrams])
-        gram = np.rint(dense @ dense.T).astype(np.int64)
+        matrix = np.rint(dense @ dense.T).astype(np.int64)
+    elif gram is not None:
+        matrix = gram(diagrams)
     else:
-        gram = [[inner(a, b) for b in diagrams] for a in diagrams]
-    return [diagrams[i] for i in greedy_independent(gram, target)]
+        assert inner is not None
+        matrix = [[inner(a, b) for b in diagrams] for a in diagrams]
+    return [diagrams[i] for i in greedy_independent(matrix, target)]
 
 
 def pivot_columns_mod(matrix: np.ndarray, prime: int) -> list[int]:
