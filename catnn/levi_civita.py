@@ -146,12 +146,14 @@ class EpsilonDiagram(DiagramOps):
         self._hash = hash(("eps", k, l, self.free, self.pairs))
 
     @classmethod
-    def from_labels(cls, free: Iterable[int], pairs: Iterable[Iterable[int]], *, k: int, l: int) -> EpsilonDiagram:
+    def from_labels(cls, free: Iterable[int], pairs: Iterable[Iterable[int]], *, k: int,
+                    l: int) -> EpsilonDiagram:
         """An ε-diagram from 1-based labels (outputs 1..l, then inputs l+1..l+k)."""
         return cls(free, pairs, k, l)
 
     @classmethod
-    def signed(cls, legs: Sequence[int], pairs: Iterable[Iterable[int]], k: int, l: int) -> tuple[int, EpsilonDiagram]:
+    def signed(cls, legs: Sequence[int], pairs: Iterable[Iterable[int]], k: int,
+               l: int) -> tuple[int, EpsilonDiagram]:
         """``(sign, d)`` with ε read on ``legs`` in the given order equal to ``sign * d``.
 
         >>> EpsilonDiagram.signed([2, 1], [], 0, 2)

@@ -126,7 +126,8 @@ def test_bistochastic_samples_leave_the_permutations():
 
 
 # -- the extra diagrams are not equivariant for the bigger group -------------------------------
-@pytest.mark.parametrize("n, k, l", [(2, 1, 1), (2, 2, 2), (3, 1, 2), (3, 2, 3), (4, 2, 2), (4, 1, 3), (5, 2, 3)])
+@pytest.mark.parametrize("n, k, l", [(2, 1, 1), (2, 2, 2), (3, 1, 2), (3, 2, 3), (4, 2, 2), (4, 1, 3),
+                                     (5, 2, 3)])
 def test_epsilon_diagrams_flip_sign_under_a_reflection(n, k, l):
     G = group("SO", n=n)
     reflection = np.diag([-1.0] + [1.0] * (n - 1))
@@ -162,7 +163,8 @@ SO_TABLE = {  # math.md §a.7: m -> dims for SO(2) .. SO(6) ("n/c" left out)
     2: [2, 1, 1, 1, 1], 3: [0, 1, 0, 0, 0], 4: [6, 3, 4, 3, 3], 5: [0, 6, 0, 1, 0],
     6: [20, 15, 25, 15, 16], 7: [0, 36, 0, 15, 0], 8: [70, 91, 196, 105, None],
 }
-SO_SPLIT = {(2, 2): (1, 1), (4, 2): (3, 6), (4, 4): (3, 1), (6, 2): (15, 45), (6, 4): (15, 15), (6, 6): (15, 1),
+SO_SPLIT = {(2, 2): (1, 1), (4, 2): (3, 6), (4, 4): (3, 1), (6, 2): (15, 45), (6, 4): (15, 15),
+            (6, 6): (15, 1),
             (8, 2): (105, 420), (8, 4): (105, 210), (3, 3): (0, 1), (5, 3): (0, 10), (5, 5): (0, 1),
             (7, 3): (0, 105), (7, 5): (0, 21)}
 A_TABLE = {  # math.md §b.2: m -> dims for A_2 .. A_8
@@ -458,7 +460,8 @@ def test_combinatorial_gram_matches_dense(name, n, k, l):
     if name == "SO":
         assert np.array_equal(np.array([[epsilon_gram(a, b, n) for b in spanning] for a in spanning]), truth)
     if name == "Sp":
-        assert np.array_equal(np.array([[symplectic_gram(a, b, n) for b in spanning] for a in spanning]), truth)
+        pairwise = [[symplectic_gram(a, b, n) for b in spanning] for a in spanning]
+        assert np.array_equal(np.array(pairwise), truth)
         assert np.array_equal(symplectic_gram_matrix(spanning, n), truth)
 
 

@@ -25,7 +25,7 @@ from catnn.morphism import Morphism
 def _eps_value(values) -> int:
     if len(set(values)) != len(values):
         return 0
-    inversions = sum(1 for i in range(len(values)) for j in range(i + 1, len(values)) if values[i] > values[j])
+    inversions = sum(1 for i, j in itertools.combinations(range(len(values)), 2) if values[i] > values[j])
     return -1 if inversions % 2 else 1
 
 
@@ -187,7 +187,8 @@ def test_tensor_and_transpose_exact(n):
         trials += 1
         product = f @ g
         assert (product.k, product.l) == (k1 + k2, l1 + l2)
-        assert np.array_equal(as_int(brute_morphism(product, n)), np.kron(brute_matrix(f, n), brute_matrix(g, n)))
+        expected = np.kron(brute_matrix(f, n), brute_matrix(g, n))
+        assert np.array_equal(as_int(brute_morphism(product, n)), expected)
         flipped = f.T if isinstance(f, EpsilonDiagram) else Morphism.of(f.T)
         assert np.array_equal(as_int(brute_morphism(flipped, n)), brute_matrix(f, n).T)
         assert flipped.T == Morphism.of(f)

@@ -174,7 +174,9 @@ class Alternating(Group):
     def accepts(self, d: Any) -> bool:
         if isinstance(d, Diagram):
             return True
-        return isinstance(d, Jellyfish) and (self.n is None or (self.n >= 2 and d.num_blocks in (self.n - 1, self.n)))
+        if not isinstance(d, Jellyfish):
+            return False
+        return self.n is None or (self.n >= 2 and d.num_blocks in (self.n - 1, self.n))
 
     def reject_message(self, d: Any) -> str:
         if isinstance(d, Jellyfish):

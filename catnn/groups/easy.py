@@ -119,7 +119,7 @@ class Bistochastic(_PartitionFilter):
                    for j in range(0, m + 1, 2))
 
     def basis(self, k: int, l: int) -> tuple[Diagram, ...]:
-        """The first-come independent diagrams, on the exact Gram matrix <D_π, D_θ> = n^(blocks of π ∨ θ)."""
+        """The first-come independent diagrams (exact Gram <D_π, D_θ> = n^(blocks of π ∨ θ)); cached."""
         self.require_n("basis")
         return _b_basis(self, k, l)
 

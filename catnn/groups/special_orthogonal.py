@@ -66,7 +66,6 @@ class SpecialOrthogonal(Group):
 
     def dimension(self, k: int, l: int) -> int:
         """O(n) walks back to the empty shape plus O(n) walks to the column (1^n)."""
-        n = self.require_n("dimension")
         return self.brauer_dimension(k, l) + self.epsilon_dimension(k, l)
 
     def brauer_dimension(self, k: int, l: int) -> int:

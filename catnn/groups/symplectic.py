@@ -21,8 +21,8 @@ this one by (-1)^(number of same-row pairs), which is also a strict functor.)
 Every Brauer diagram β factors as σ_in >> d' >> σ_out with d' planar in normal form (top pairs left,
 then through-strands, then bottom pairs right) and permutations σ, so
 
-    F(β)[x] = sgn(σ_out) · sgn(σ_in) · Π_{output pairs a<b} J[x_b, x_a] · Π_{input pairs a<b} J[x_a, x_b]
-              · Π_{strands} δ,
+    F(β)[x] = sgn(σ_out) · sgn(σ_in) · Π_{output pairs a<b} J[x_b, x_a]
+              · Π_{input pairs a<b} J[x_a, x_b] · Π_{strands} δ,
 
 where σ_out lists the outputs in normal-form order (each pair's smaller label first, pairs by their
 smaller label, then the strands' outputs in increasing order) and σ_in the inputs (the strands'
@@ -53,7 +53,7 @@ from ..coeff import Poly
 from ..diagram import Diagram, perfect_matchings
 from ..errors import GroupError
 from ..levi_civita import permutation_sign
-from ..morphism import Morphism, as_morphism
+from ..morphism import Morphism
 from .base import Group, rng_of
 from .counting import bratteli_walks, double_factorial
 from .independence import greedy_basis
@@ -116,12 +116,13 @@ class Symplectic(Group):
         shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
         return messages.NOT_PAIRING.format(group=self.name, block=shown, size=len(block))
 
-    def matrix(self, x: Any) -> np.ndarray:
-        """The exact matrix. A morphism built elsewhere with loops worth n (e.g. ``f >> g`` on bare
-        diagrams) is refused when its coefficients involve n; use ``G.compose``/``G.lift``."""
+    def lift(self, x: Any) -> Morphism:
+        """``x`` in B(-n). A morphism built elsewhere with loops worth n (e.g. ``f >> g`` on bare
+        diagrams) is refused when its coefficients involve n, since they may hold loops valued n;
+        build it with ``G.compose``/``G.lift`` instead. ``matrix`` goes through here."""
         if isinstance(x, Morphism) and x.loop != self.loop and not _loop_free(x):
             raise GroupError(messages.SP_LOOP.format(loop=x.loop))
-        return super().matrix(as_morphism(x, self.loop).with_loop(self.loop))
+        return super().lift(x)
 
     def diagram_tensor(self, d: Diagram, n: int) -> np.ndarray:
         """F_β as an (n,)*(l+k) int64 tensor (outputs, then inputs)."""
@@ -143,7 +144,8 @@ class Symplectic(Group):
 @lru_cache(maxsize=64)
 def _sp_basis(G: Symplectic, k: int, l: int) -> tuple[Diagram, ...]:
     n = G.require_n("basis")
-    chosen = greedy_basis(G.spanning_set(k, l), G.dimension(k, l), n, f"the Brauer diagrams of {G} for {k} -> {l}",
+    what = f"the Brauer diagrams of {G} for {k} -> {l}"
+    chosen = greedy_basis(G.spanning_set(k, l), G.dimension(k, l), n, what,
                           lambda d: G.diagram_tensor(d, n), gram=lambda ds: symplectic_gram_matrix(ds, n))
     return tuple(chosen)
 
@@ -217,7 +219,8 @@ class SpFactor(NamedTuple):
     sigma_in: tuple[int, ...]
 
 
-def factor(d: Diagram, sigma_out: Sequence[int] | None = None, sigma_in: Sequence[int] | None = None) -> SpFactor:
+def factor(d: Diagram, sigma_out: Sequence[int] | None = None,
+           sigma_in: Sequence[int] | None = None) -> SpFactor:
     """Rearrange β's rows: planar top position i holds output ``sigma_out[i]``, planar bottom position
     j holds input ``sigma_in[j]`` (0-based; default: ``normal_order``). Returns the planar diagram
     and the sign with which F(β) = sign · P_out F(planar) P_in.
