@@ -11,6 +11,7 @@ import re
 from .. import messages
 from ..errors import GroupError
 from .alternating import Alternating
+from .automorphism import Automorphism
 from .base import Group
 from .easy import Bistochastic, Hyperoctahedral
 from .orthogonal import Orthogonal
@@ -32,7 +33,7 @@ def register(cls: type[Group]) -> type[Group]:
 
 
 for _cls in (Symmetric, Orthogonal, SpecialOrthogonal, Symplectic, Alternating, Hyperoctahedral,
-             Bistochastic):
+             Bistochastic, Automorphism):
     register(_cls)
 
 _NAME = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?)\s*(?:_n|\(\s*n\s*\)|_?(\d+)|\(\s*(\d+)\s*\))?\s*$")
