@@ -7,8 +7,8 @@ homomorphisms F → G sending ``out[a]`` to ``i_a`` and ``in[b]`` to ``j_b``.
 
 >>> A = BilabelledGraph.adjacency()              # 1 -> 1: the adjacency matrix itself
 >>> print(A), print(A >> A)
-{1} {1'} ; 1-1'
-{1} {1'} ; 1-a, 1'-a
+graph[{1} {1'} ; 1-1']
+graph[{1} {1'} ; 1-a, 1'-a]
 (None, None)
 >>> import numpy as np
 >>> C4 = np.array([[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0]])
@@ -148,12 +148,13 @@ class BilabelledGraph:
 
     @classmethod
     def parse(cls, text: str) -> BilabelledGraph:
-        """The graph ``str`` prints: ``{1, 1'} {2} ; 1-a, a-2, b`` (blocks of labels, then edges).
+        """The graph ``str`` prints: ``graph[{1, 1'} {2} ; 1-a, a-2, b]`` (blocks, then edges).
 
         Labelled vertices are the blocks, named in edges by any of their labels; other names
-        (letters) are internal vertices; a bare name after ``;`` is an internal vertex on no edge.
+        (letters) are internal vertices; a bare name after ``;`` is an internal vertex on no edge;
+        ``u-v-w`` is a path (the edges u-v and v-w). The ``graph[...]`` brackets may be left out.
 
-        >>> g = BilabelledGraph.parse("{1} {1'} ; 1-a, a-1'")
+        >>> g = BilabelledGraph.parse("graph[{1} {1'} ; 1-a-1']")
         >>> g == BilabelledGraph.adjacency() >> BilabelledGraph.adjacency()
         True
         """
@@ -373,9 +374,10 @@ class BilabelledGraph:
         return self._hash
 
     def __str__(self) -> str:
-        """``{labels of a vertex} ... ; edges``: blocks as in partition diagrams, internal vertices a, b, ...
+        """``graph[{labels of a vertex} ... ; edges]``: blocks as in partition diagrams, internal vertices a, b, ...
 
-        An edgeless graph without internal vertices prints exactly like its partition diagram.
+        The brackets delimit the literal, so it reads the same inside ``learn(a, b)`` and before
+        ``-``. An edgeless graph without internal vertices prints exactly like its partition diagram.
         """
         labels = self.outputs + self.inputs
         names: dict[int, list[str]] = {}
@@ -389,7 +391,7 @@ class BilabelledGraph:
         items += [names[u][0] for u in range(self.labelled, self.vertices) if u not in touched]
         if not items:
             return blocks or "id(0)"
-        return f"{blocks} ; {', '.join(items)}" if blocks else f"; {', '.join(items)}"
+        return f"graph[{blocks} ; {', '.join(items)}]" if blocks else f"graph[; {', '.join(items)}]"
 
     def __repr__(self) -> str:
         return (f"BilabelledGraph({self.vertices}, {list(self.edges)}, outputs={list(self.outputs)}, "
@@ -471,7 +473,13 @@ def _parse(text: str) -> BilabelledGraph:
     def fail(why: str) -> DiagramError:
         return DiagramError(messages.GRAPH_TEXT.format(text=text, why=why))
 
-    head, _, tail = text.partition(";")
+    body = text.strip()
+    if body.startswith("graph"):
+        inner = body[len("graph"):].strip()
+        if not (inner.startswith("[") and inner.endswith("]")):
+            raise fail("expected graph[...]")
+        body = inner[1:-1]
+    head, _, tail = body.partition(";")
     head = head.strip()
     if head == "id(0)":
         head = ""
@@ -498,7 +506,7 @@ def _parse(text: str) -> BilabelledGraph:
     edges = []
     for item in (s.strip() for s in tail.split(",")) if tail.strip() else ():
         ends = [s.strip() for s in item.split("-")]
-        if len(ends) > 2 or not all(ends):
+        if not all(ends):
             raise fail(f"{item!r} is not an edge like 1-a")
         ids = []
         for name in ends:
@@ -507,8 +515,7 @@ def _parse(text: str) -> BilabelledGraph:
                     raise fail(f"unknown vertex {name!r}")
                 vertex_of[name], count = count, count + 1
             ids.append(vertex_of[name])
-        if len(ids) == 2:
-            edges.append(tuple(ids))
+        edges += list(zip(ids, ids[1:]))
     return BilabelledGraph(count, edges, [outs[i] for i in sorted(outs)], [ins[i] for i in sorted(ins)])
 
 

@@ -424,10 +424,11 @@ def test_canonical_form_with_many_symmetric_parts():
 def test_text_form():
     h = BilabelledGraph.parse("{1, 1'} {2} ; 1-a, a-2, a-a, b")
     assert (h.k, h.l, h.vertices, h.internal) == (1, 2, 4, 2)
-    assert str(h) == "{1, 1'} {2} ; 1-b, 2-b, b-b, a"         # canonical: the isolated vertex first
+    assert str(h) == "graph[{1, 1'} {2} ; 1-b, 2-b, b-b, a]"  # canonical: the isolated vertex first
     assert str(BilabelledGraph(0)) == "id(0)" and BilabelledGraph.parse("id(0)") == BilabelledGraph(0)
-    assert str(BilabelledGraph(3, [(0, 1), (1, 2), (0, 2)])) == "; a-b, a-c, b-c"
-    for bad in ["{1} {1}", "{1} {3}", "{1} ; 1-?", "{x}", "{1} ; 1-2-3"]:
+    assert str(BilabelledGraph(3, [(0, 1), (1, 2), (0, 2)])) == "graph[; a-b, a-c, b-c]"
+    assert BilabelledGraph.parse("graph[{1} {1'} ; 1-a-b-1']") == BilabelledGraph.parse("{1} {1'} ; 1-a, a-b, b-1'")
+    for bad in ["{1} {1}", "{1} {3}", "{1} ; 1-?", "{x}", "{1} ; 1-2-3", "graph[{1}", "{1} ; 1--a"]:
         with pytest.raises(DiagramError):
             BilabelledGraph.parse(bad)
 

@@ -5,7 +5,7 @@
 >>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
 >>> G = group("Aut", graph=C5)
 >>> G.order, G.dimension(1, 1), [str(h) for h in G.spanning_set(1, 1)]
-(10, 3, ["{1, 1'}", "{1} {1'}", "{1} {1'} ; 1-1'"])
+(10, 3, ["{1, 1'}", "{1} {1'}", "graph[{1} {1'} ; 1-1']"])
 
 Pearce-Crump (arXiv 2307.07810, math.md §a.9): the matrices X_H of the (k, l)-bilabelled graphs H span
 Hom_Aut(G)((R^n)^{⊗k}, (R^n)^{⊗l}); entry (I, J) of X_H counts the homomorphisms F → G sending the
