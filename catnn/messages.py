@@ -144,3 +144,45 @@ DRAW_WRITE = "cannot write {path}: {reason}"
 DRAW_NO_DEFINITION = "the program has no definition {name!r} (definitions: {known})"
 DRAW_NOTHING = "{path} has no definitions to draw"
 DRAW_SAME_FILE = "refusing to draw over the program itself ({path}): give another output with -o"
+
+# >>> networks (issue 6): feature spaces, nonlinearities, bilinear and mixed layers, masks
+FEATURE_SPACE_TEXT = "cannot read the feature space {text!r}: {why}; write it like 10*V0 + 5*V1 + 2*V2"
+FEATURE_SPACE_ENTRY = "a feature space maps orders to channel counts, both whole numbers (order >= 0, channels >= 1); got {order!r}: {channels!r}"
+POINTWISE_NOT_EQUIVARIANT = "'{name}' is not {group}-equivariant on tensors of order {order}: use {instead}"
+NORM_NOT_EQUIVARIANT = ("'{name}' is not {group}-equivariant: {group} does not preserve the Euclidean norm "
+                        "of a tensor; use gate")
+GATE_NEEDS_SCALARS = ("'gate' needs order-0 (invariant) channels to compute its gates, but the features here are "
+                      "{space}; add order-0 channels (a layer to e.g. {example}) or use {instead}")
+POOL_NOT_INVARIANT = ("'{name}' is not {group}-invariant on tensors of order {order}: the sum of all entries is "
+                      "invariant only for groups that fix the all-ones vector; use a {order} -> 0 layer")
+UNKNOWN_NONLINEARITY = "unknown nonlinearity {name!r}; known: {known}"
+SPACE_MISMATCH = "{what} expects features {expected}, got {got}"
+STAGE_ORDERS = "'{right}' expects {rin} but '{left}' gives {lout}"
+STAGE_WIDTH_ORDERS = "the widths of '{name}' must cover its orders {orders}, got {given}"
+LAYER_SPACE_CHANNELS = ("a layer declares orders only, like V0 + V2; give channels where a network uses it, "
+                        "e.g. {name}[4*V0 + 2*V2 -> 3*V1]")
+WIDTH_NEEDS_CHANNELS = "give every order its channel count here, e.g. 4*V{order}"
+SPACE_NAME = "expected V, V<order> or V**<order> in a feature space, got '{name}'"
+SPACE_OPERATOR = "write channels times a tensor power as 4*V2"
+PRODUCT_ONLY_INPUT = "a tensor product a @ b can only be the input of a layer (a bilinear layer a @ b -> l)"
+BILINEAR_OUTPUT = "a bilinear layer a @ b -> l has a single output order"
+BILINEAR_NO_LEARN = "learn(...) in a bilinear layer lists (a+b) -> l morphisms; this is {vk} -> {vl}"
+MIXED_NO_LEARN = "learn(...) is for single-order layers; a mixed layer '{name}' learns its group's full spanning sets"
+BILINEAR_FLOW = "the bilinear layer '{name}' multiplies orders {a} and {b} with {c} channels each, but gets {got}"
+MIXED_EMPTY = "{group} has no equivariant maps between {ins} and {outs}: every block is empty"
+NETWORK_SPACE_OUTPUT = "network '{name}' is declared to give {l} but its stages give {m}"
+NETWORK_SPACE_INPUT = "network '{name}' takes {k} but its first layer '{layer}' expects {lk}"
+MASK_SHAPE = "{layer}: the node mask must be (batch, n) = {expected} booleans, got shape {shape}"
+MASK_GROUP = ("{layer}: masks (padded variable-size batches) need a layer whose diagrams do not depend on n, "
+              "but the {group} plan uses the constants {constants}")
+MASK_FIXED_N = "{layer} is built for n={n}: masks are for layers whose n is left free"
+BILINEAR_CHANNELS = "a channelwise bilinear layer needs equal channels in both factors, got {a} and {b}"
+BAD_CHANNEL_MODE = "unknown channel mode {mode!r}; known: 'pair' (x_c ⊗ y_c) and 'outer' (x_c ⊗ y_d)"
+NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling module, got {kind}"
+FEATURES_INPUT = "{what} expects {expected}, got {got}"
+# <<< networks (issue 6)
+
+# >>> classical groups in the compiler (issue 5)
+EPS_CONSTANT_TOO_LARGE = ("{what} would be a dense constant with at least {legs}^{legs} = {count} entries; catnn "
+                          "compiles Levi-Civita stages with at most {limit} legs")
+# <<< classical groups in the compiler (issue 5)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import Span
 
-__all__ = ["LayerSpec", "Stage", "NetworkSpec"]
+__all__ = ["LayerSpec", "MixedLayerSpec", "Stage", "NetworkSpec"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class LayerSpec:
     #: None for the group's full spanning set, else the chosen diagrams (or morphisms)
     diagrams: tuple[Any, ...] | None = None
     span: Span | None = None
+    #: a bilinear layer ``a @ b -> l``: the orders (a, b) of the two factors, k = a + b
+    factors: tuple[int, int] | None = None
 
     @property
     def uses_full_spanning_set(self) -> bool:
@@ -37,14 +39,45 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class MixedLayerSpec:
+    """A learnable layer between mixed-order feature spaces, ``V0 + V2 -> V1``: orders only.
+
+    Channels per order come with each use in a network (``mix[4*V0 + 2*V2 -> 3*V1]``). Every
+    block k -> l learns the group's full spanning set.
+    """
+
+    name: str
+    group: str
+    n: int | None
+    in_orders: tuple[int, ...]
+    out_orders: tuple[int, ...]
+    span: Span | None = None
+
+    @property
+    def k(self) -> str:
+        """The input orders as text, ``V0 + V2`` (for listings)."""
+        return " + ".join(f"V{k}" for k in self.in_orders)
+
+    @property
+    def l(self) -> str:
+        """The output orders as text."""
+        return " + ".join(f"V{l}" for l in self.out_orders)
+
+
+@dataclass(frozen=True)
 class Stage:
     """One step of a network: a layer with channel widths, or a nonlinearity."""
 
-    kind: str                 # "layer" or "nonlinearity"
+    kind: str                 # "layer", "nonlinearity" or "pool"
     name: str                 # the layer's name, or the nonlinearity's (relu, gelu, ...)
     in_channels: int | None = None
     out_channels: int | None = None
     span: Span | None = None
+    #: the layer's declaration (LayerSpec or MixedLayerSpec), for layers
+    layer: Any = None
+    #: the features (catnn.features.FeatureSpace) the stage reads and gives
+    in_space: Any = None
+    out_space: Any = None
 
 
 @dataclass(frozen=True)
@@ -58,3 +91,6 @@ class NetworkSpec:
     l: int
     stages: tuple[Stage, ...]
     span: Span | None = None
+    #: the features (catnn.features.FeatureSpace) the network reads and gives
+    in_space: Any = None
+    out_space: Any = None

@@ -1,0 +1,650 @@
+"""Whole equivariant networks: mixed-order and bilinear layers, safe nonlinearities, pooling, masks.
+
+>>> import torch, catnn
+>>> from catnn.features import space
+>>> from catnn.nn import EquivariantLinear
+>>> net = Network("O", [EquivariantLinear("O", 1, 1, 3, 8), NormNonlinearity("norm_relu", "O", space("8*V1")),
+...                     Bilinear("O", 1, 1, 0, 8, 4)])
+>>> net(torch.randn(5, 3, 7)).shape                  # 5 samples, 3 vectors each in R^7 -> 4 invariants
+torch.Size([5, 4])
+>>> Pointwise("relu", "O", space("8*V1"))
+Traceback (most recent call last):
+...
+catnn.errors.CompileError: 'relu' is not O(n)-equivariant on tensors of order 1: use gate or norm_relu
+
+**Features.** A batch of features of one tensor order k is a tensor ``(B, C, n, ..., n)`` (k axes);
+a mixed batch (a :class:`~catnn.features.FeatureSpace` with several orders) is a dict
+``{k: tensor}``. Every module here takes either and returns a tensor when its output space has one
+order, else a dict.
+
+**Stages.** :class:`MixedLinear` (a layer between feature spaces, one plan for all its blocks),
+:class:`Bilinear` (``x ⊗ y`` then an (a+b) -> l layer, the product never formed where a diagram
+contracts it), :class:`Pointwise`, :class:`NormNonlinearity` and :class:`Gate` (the rules of
+:mod:`catnn.compiler.network`: constructing a stage that would break the group's equivariance
+raises :class:`~catnn.errors.CompileError`), :class:`Pool` (sum or mean of all entries) and
+:class:`~catnn.nn.EquivariantLinear`; :class:`Network` chains them and checks that the feature
+spaces fit.
+
+**Masks.** Padded batches of graphs of different sizes: ``x`` is ``(B, C, N, ..., N)`` with the
+real nodes first and a node mask ``mask`` (B, N) of bools. Every module takes ``mask=``: inputs are
+zeroed at padded positions, sums run over real nodes only, ``normalize=True`` and ``mean`` divide
+by each graph's own n, and outputs are zero at padded positions, so each graph's result equals
+running it alone. Masks need layers whose diagrams do not depend on n (S_n, O(n), H_n, B_n).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Union
+
+import torch
+from torch import nn
+
+from . import messages
+from .compiler.mixed import Input, build_mixed_plan, emit_mixed
+from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
+from .errors import CatnnError, CompileError
+from .features import FeatureSpace, space
+from .groups import Group
+from .nn import BACKENDS, EquivariantLinear, ShapeError, _resolve_group
+
+__all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
+           "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
+
+Features = Union[torch.Tensor, dict[int, torch.Tensor]]
+
+#: the pointwise maps by the names the language uses
+FUNCTIONS = {
+    "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
+    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+    "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t,
+}
+#: added under the square root of a norm, so that its gradient exists at 0
+NORM_EPS = 1e-12
+
+
+# -- features and masks -----------------------------------------------------------------------------
+def _features(x: Features, what: str) -> dict[int, torch.Tensor]:
+    """``{k: tensor}`` from a tensor (its order read from its shape) or a dict."""
+    if isinstance(x, torch.Tensor):
+        if x.dim() < 2:
+            raise ShapeError(messages.FEATURES_INPUT.format(what=what, expected="(batch, channels, n, ...)",
+                                                            got=f"shape {tuple(x.shape)}"))
+        return {x.dim() - 2: x}
+    if isinstance(x, dict):
+        return dict(x)
+    raise ShapeError(messages.FEATURES_INPUT.format(what=what, expected="a tensor or a dict {order: tensor}",
+                                                    got=type(x).__name__))
+
+
+def _result(feats: dict[int, torch.Tensor]) -> Features:
+    """A tensor for one order, else the dict."""
+    return next(iter(feats.values())) if len(feats) == 1 else feats
+
+
+def _space_of(feats: dict[int, torch.Tensor]) -> FeatureSpace:
+    return FeatureSpace({k: int(t.shape[1]) for k, t in feats.items()})
+
+
+def _check_space(feats: dict[int, torch.Tensor], expected: FeatureSpace, what: str) -> None:
+    got = _space_of(feats)
+    if got != expected:
+        raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=expected, got=got))
+
+
+def node_mask(mask: torch.Tensor, k: int, like: torch.Tensor) -> torch.Tensor:
+    """The (B, 1, N, ..., N) product of ``mask`` over k axes, with like's dtype (1 = real entry).
+
+    >>> m = torch.tensor([[True, True, False]])
+    >>> node_mask(m, 2, torch.zeros(1)).squeeze().tolist()
+    [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    m = mask.to(like.dtype)
+    out = m.new_ones((m.shape[0], 1) + (1,) * k)
+    for axis in range(k):
+        shape = [m.shape[0], 1] + [1] * k
+        shape[2 + axis] = m.shape[1]
+        out = out * m.reshape(shape)
+    return out
+
+
+def _masked(feats: dict[int, torch.Tensor], mask: torch.Tensor | None) -> dict[int, torch.Tensor]:
+    if mask is None:
+        return feats
+    return {k: t * node_mask(mask, k, t) if k else t for k, t in feats.items()}
+
+
+def _check_mask(mask: torch.Tensor, feats: dict[int, torch.Tensor], layer: str) -> None:
+    batch = next(iter(feats.values())).shape[0] if feats else mask.shape[0]
+    sizes = {t.shape[-1] for k, t in feats.items() if k}
+    n = sizes.pop() if len(sizes) == 1 else (mask.shape[1] if mask.dim() == 2 else None)
+    if mask.dim() != 2 or mask.shape[0] != batch or mask.shape[1] != n or sizes:
+        raise ShapeError(messages.MASK_SHAPE.format(layer=layer, expected=(batch, n), shape=tuple(mask.shape)))
+
+
+def _mask_plan_ok(layer: str, group: Group, constants: tuple[str, ...]) -> None:
+    if group.n is not None:
+        raise ShapeError(messages.MASK_FIXED_N.format(layer=layer, n=group.n))
+    if constants:
+        raise CompileError(messages.MASK_GROUP.format(layer=layer, group=group, constants=", ".join(constants)))
+
+
+def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Group, what: str) -> int:
+    for k, t in feats.items():
+        if k:
+            return int(t.shape[-1])
+    if mask is not None:
+        return int(mask.shape[1])
+    if group.n is None:
+        raise ShapeError(messages.NEEDS_N.format(what=f"{what} (no input axes to read n from)", group=group.name))
+    return group.n
+
+
+def _sizes(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    return None if mask is None else mask.to(like.dtype).sum(1)
+
+
+# -- layers -------------------------------------------------------------------------------------------
+def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``layer(x)`` on a padded batch: each graph's result as if it ran alone (module docstring)."""
+    name = f"EquivariantLinear({layer.group} {layer.k} -> {layer.l})"
+    _mask_plan_ok(name, layer.group, layer.plan.constants)
+    if x.dim() != layer.k + 2 or x.shape[1] != layer.in_channels:
+        raise ShapeError(messages.SPACE_MISMATCH.format(what=name, expected=FeatureSpace({layer.k: layer.in_channels}),
+                                                        got=f"shape {tuple(x.shape)}"))
+    feats = _features(x, name)
+    _check_mask(mask, feats, name)
+    x = _masked(feats, mask)[layer.k]
+    n = int(mask.shape[1])
+    if layer.k and not layer.config.normalize:
+        y = layer(x)
+    else:
+        plan = build_mixed_plan(layer.group, (layer.k,), (layer.l,), diagrams={(0, 0): layer.plan.diagrams},
+                                bias=bool(layer.plan.bias_diagrams), normalize=True)
+        function = emit_mixed(plan, "layer", layer.config.backend)
+        y = function((x,), (layer.effective_weight(n),), (layer.bias,), (layer.out_channels,), n=n,
+                     sizes=_sizes(mask, x))[0]
+    return y * node_mask(mask, layer.l, y) if layer.l else y
+
+
+class _PlanModule(nn.Module):
+    """Shared by MixedLinear and Bilinear: the emitted function, rebuilt after unpickling."""
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_function", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+
+class MixedLinear(_PlanModule):
+    """A G-equivariant linear layer between feature spaces ``Σ_i C_i V^{k_i} → Σ_j D_j V^{l_j}``.
+
+    >>> layer = MixedLinear("S", "4*V0 + 2*V2", "3*V1 + 5*V2")
+    >>> y = layer({0: torch.randn(6, 4), 2: torch.randn(6, 2, 9, 9)})
+    >>> {k: tuple(t.shape) for k, t in y.items()}, sorted(layer.weight)
+    ({1: (6, 3, 9), 2: (6, 5, 9, 9)}, ['0_1', '0_2', '2_1', '2_2'])
+
+    ``weight["k_l"]`` (diagrams, D_l, C_k) holds the block from order k to order l (the group's
+    spanning set; blocks without diagrams, e.g. O(n) between orders of different parity, are left
+    out), ``bias["l"]`` (bias diagrams, D_l) the 0 -> l diagrams of output l. All blocks run as one
+    plan (:mod:`catnn.compiler.mixed`): cores of each input order shared by every output order,
+    channel mixing of all input orders that write through one output pattern in one matmul.
+    Initialisation: each block by the rule of :mod:`catnn.nn`, scaled by 1/sqrt(blocks into l).
+    """
+
+    def __init__(self, group: str | Group, in_space: Any, out_space: Any, *, n: int | None = None,
+                 bias: bool = True, normalize: bool = False, backend: str = "torch", init_n: int = 16) -> None:
+        super().__init__()
+        self.group = _resolve_group(group, n)
+        self.in_space, self.out_space = space(in_space), space(out_space)
+        if backend not in BACKENDS:
+            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
+        self._build()
+        if not self.plan.blocks and not any(s.bias_diagrams for s in self.plan.sections):
+            raise CompileError(messages.MIXED_EMPTY.format(group=self.group, ins=self.in_space, outs=self.out_space))
+        ins, outs = self.in_space.items(), self.out_space.items()
+        self.weight = nn.ParameterDict({
+            self.key(b): nn.Parameter(torch.empty(len(b.diagrams), outs[b.output][1], ins[b.input][1]))
+            for b in self.plan.blocks})
+        self.bias = nn.ParameterDict({
+            str(s.order): nn.Parameter(torch.zeros(len(s.bias_diagrams), outs[j][1]))
+            for j, s in enumerate(self.plan.sections) if s.bias_diagrams})
+        self.reset_parameters()
+
+    def _build(self) -> None:
+        self.plan = build_mixed_plan(self.group, self.in_space.orders, self.out_space.orders, bias=self.use_bias,
+                                     normalize=self.normalize)
+        self._function = emit_mixed(self.plan, "mixed_layer", self.backend)
+
+    def key(self, block: Any) -> str:
+        """The name of a block's weight: ``"k_l"``."""
+        return f"{self.in_space.orders[block.input]}_{self.out_space.orders[block.output]}"
+
+    @property
+    def source(self) -> str:
+        """The emitted Python source this layer runs."""
+        return self._function.source
+
+    def reset_parameters(self) -> None:
+        """Each block N(0, s²) by the rule of :mod:`catnn.nn`, divided by sqrt(blocks into its output)."""
+        from .compiler.layer import layer_structure
+        fan = {j: sum(1 for b in self.plan.blocks if b.output == j) for j in range(len(self.out_space))}
+        with torch.no_grad():
+            for b in self.plan.blocks:
+                k, l = self.in_space.orders[b.input], self.out_space.orders[b.output]
+                cin = self.in_space[k]
+                scales = layer_structure(self.group, k, l, b.diagrams, bias=False,
+                                         normalize=self.normalize).init_scale(self.init_n)
+                for i, s in enumerate(scales):
+                    self.weight[self.key(b)][i].normal_(0.0, s / math.sqrt(cin * fan[b.output]))
+            for p in self.bias.values():
+                p.zero_()
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
+        feats = _features(x, what)
+        _check_space(feats, self.in_space, what)
+        if mask is not None:
+            _mask_plan_ok(what, self.group, self.plan.constants)
+            _check_mask(mask, feats, what)
+            feats = _masked(feats, mask)
+        n = _size(feats, mask, self.group, what)
+        if self.group.n is not None and n != self.group.n:
+            raise ShapeError(messages.BAD_INPUT_N.format(layer=what, n=self.group.n, got=n))
+        xs = tuple(feats[k] for k in self.in_space.orders)
+        weights = tuple(self.weight[self.key(b)] for b in self.plan.blocks)
+        biases = tuple(self.bias[str(s.order)] if s.bias_diagrams else None for s in self.plan.sections)
+        ys = self._function(xs, weights, biases, tuple(c for _, c in self.out_space.items()), n=n,
+                            sizes=_sizes(mask, xs[0]))
+        out = dict(zip(self.out_space.orders, ys))
+        return _result(_masked(out, mask))
+
+    def extra_repr(self) -> str:
+        return (f"{self.group}, {self.in_space} -> {self.out_space}, blocks={len(self.plan.blocks)}, "
+                f"normalize={self.normalize}, backend={self.backend!r}")
+
+
+class Bilinear(_PlanModule):
+    """``x ⊗ y`` (orders a and b) followed by a learnable (a+b) -> l layer; y defaults to x.
+
+    >>> layer = Bilinear("O", 1, 1, 2, in_channels=4, out_channels=3)    # O(n): vectors to matrices
+    >>> layer(torch.randn(2, 4, 5)).shape
+    torch.Size([2, 3, 5, 5])
+
+    ``channels="pair"`` (default) multiplies channel c of x with channel c of y (``in_channels``
+    each); ``channels="outer"`` takes every pair (``in_channels=(C_x, C_y)``, C_x·C_y products,
+    channel c·C_y + d). The (a+b) -> l layer is the group's spanning set (or ``diagrams``) with
+    weights ``(diagrams, out_channels, products)``; it is planned like any layer with the product as
+    input, except that each core is one einsum over x and y (:mod:`catnn.compiler.mixed`): a diagram
+    whose blocks join x's and y's axes contracts them pairwise, so x ⊗ y is never formed for it.
+    """
+
+    def __init__(self, group: str | Group, a: int, b: int, l: int, in_channels: int | tuple[int, int],
+                 out_channels: int, *, channels: str = "pair", n: int | None = None, bias: bool = True,
+                 normalize: bool = False, backend: str = "torch", diagrams: Any = None, init_n: int = 16) -> None:
+        super().__init__()
+        from .compiler.layer import layer_structure
+        self.group = _resolve_group(group, n)
+        if channels not in ("pair", "outer"):
+            raise CatnnError(messages.BAD_CHANNEL_MODE.format(mode=channels))
+        pair = (in_channels, in_channels) if isinstance(in_channels, int) else tuple(in_channels)
+        if channels == "pair" and pair[0] != pair[1]:
+            raise CatnnError(messages.BILINEAR_CHANNELS.format(a=pair[0], b=pair[1]))
+        products = pair[0] * pair[1] if channels == "outer" else pair[0]
+        self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
+        self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
+        if backend not in BACKENDS:
+            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        self.structure = layer_structure(self.group, a + b, l, diagrams, bias=bias, normalize=normalize)
+        self._build()
+        self.weight = nn.Parameter(torch.empty(len(self.structure.entries), out_channels, products))
+        nbias = len(self.plan.sections[0].bias_diagrams)
+        self.bias = nn.Parameter(torch.zeros(nbias, out_channels)) if nbias else None
+        scales = self.structure.init_scale(init_n)
+        with torch.no_grad():
+            for i, s in enumerate(scales):
+                self.weight[i].normal_(0.0, s / math.sqrt(products))
+
+    def _build(self) -> None:
+        s = self.structure
+        source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
+        self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
+                                     bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
+        self._function = emit_mixed(self.plan, "bilinear", self.backend)
+
+    @property
+    def source(self) -> str:
+        return self._function.source
+
+    def effective_weight(self, n: int) -> torch.Tensor:
+        """Per-diagram weights (learnable morphisms expanded at size n)."""
+        mixing = self.structure.mixing
+        if mixing is None:
+            return self.weight
+        matrix = self.weight.new_tensor([[float(c.evaluate(n)) for c in row] for row in mixing])
+        return torch.einsum("dj,joi->doi", matrix, self.weight)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
+        y = x if y is None else y
+        for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
+            if t.dim() != order + 2 or t.shape[1] != c:
+                raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({order: c}),
+                                                                got=f"shape {tuple(t.shape)}"))
+        feats = {0: x} if not self.a else {}
+        feats.update({k: t for k, t in ((self.a, x), (self.b, y)) if k})
+        if mask is not None:
+            _mask_plan_ok(what, self.group, self.plan.constants)
+            _check_mask(mask, feats, what)
+            x, y = (t * node_mask(mask, k, t) if k else t for t, k in ((x, self.a), (y, self.b)))
+        n = _size(feats, mask, self.group, what)
+        bias = None if self.bias is None else (self.bias,)
+        out = self._function(((x, y),), (self.effective_weight(n),), bias, (self.out_channels,), n=n,
+                             sizes=_sizes(mask, x))[0]
+        return out * node_mask(mask, self.l, out) if mask is not None and self.l else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.group} {self.a} @ {self.b} -> {self.l}, in_channels={self.in_channels}, "
+                f"out_channels={self.out_channels}, channels={self.channels!r}, diagrams={len(self.structure.entries)}")
+
+
+# -- nonlinearities and pooling -------------------------------------------------------------------
+class _Stage(nn.Module):
+    """A parameter-light stage with a name, checked against a group and a feature space."""
+
+    def __init__(self, name: str, group: str | Group | None, features: Any) -> None:
+        super().__init__()
+        self.name = name
+        self.group = None if group is None else _resolve_group(group, None)
+        self.features = None if features is None else space(features)
+        if self.group is not None and self.features is not None:
+            check_stage(self.group, name, self.features.orders)
+
+    def extra_repr(self) -> str:
+        return self.name + ("" if self.features is None else f", {self.features}")
+
+
+class Pointwise(_Stage):
+    """A map applied entry by entry (relu, gelu, ...); refused where it breaks equivariance.
+
+    Without a group it is not checked (a :class:`Network` checks it against its own group).
+    """
+
+    def __init__(self, name: str, group: str | Group | None = None, features: Any = None) -> None:
+        if name not in POINTWISE:
+            stage_kind(name)  # unknown names raise
+            raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known=", ".join(POINTWISE)))
+        super().__init__(name, group, features)
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        f = FUNCTIONS[self.name]
+        return _result(_masked({k: f(t) for k, t in _features(x, self.name).items()}, mask))
+
+
+class NormNonlinearity(_Stage):
+    """``x · f(|x| + b) / |x|`` per channel of order >= 1 (|x|: norm over the tensor axes); f(x) on order 0.
+
+    >>> act = NormNonlinearity("norm_relu", "O", "2*V0 + 3*V2")
+    >>> sorted(act.bias), act.bias["2"].shape
+    (['2'], torch.Size([3]))
+
+    ``bias[str(k)]`` holds b, one per channel of order k (initialised to zero, where norm_relu is
+    the identity on tensors). Equivariant for subgroups of O(n); refused for Sp(n).
+    """
+
+    def __init__(self, name: str, group: str | Group | None, features: Any) -> None:
+        if stage_kind(name) != "norm":
+            raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="norm_relu, norm_gelu, ..."))
+        super().__init__(name, group, features)
+        self.bias = nn.ParameterDict({str(k): nn.Parameter(torch.zeros(c)) for k, c in self.features.items() if k})
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        f = FUNCTIONS[norm_function(self.name)]
+        out = {}
+        for k, t in _features(x, self.name).items():
+            if not k:
+                out[k] = f(t)
+                continue
+            r = torch.sqrt(t.pow(2).sum(tuple(range(2, 2 + k))) + NORM_EPS)
+            scale = f(r + self.bias[str(k)]) / r
+            out[k] = t * scale.reshape(scale.shape + (1,) * k)
+        return _result(_masked(out, mask))
+
+
+class Gate(_Stage):
+    """Order-0 channels s gate the others: ``y_c = x_c · sigmoid((W s + b)_c)``, and ``s -> relu(s)``.
+
+    >>> gate = Gate("SO(3)", "4*V0 + 2*V1 + 1*V2")
+    >>> gate.weight.shape, gate.bias.shape            # 3 gated channels from 4 scalars
+    (torch.Size([3, 4]), torch.Size([3]))
+
+    Gated channels are ordered by tensor order, then channel. Equivariant for every group, Sp(n)
+    included: the gates are invariant. Needs order-0 channels.
+    """
+
+    def __init__(self, group: str | Group | None, features: Any) -> None:
+        super().__init__("gate", group, features)
+        if 0 not in self.features:   # without a group to check against, the rule still holds
+            check_stage(_resolve_group("O", None), "gate", self.features.orders)
+        scalars, gated = self.features[0], self.features.total - self.features[0]
+        self.weight = nn.Parameter(torch.randn(gated, scalars) / math.sqrt(scalars))
+        self.bias = nn.Parameter(torch.zeros(gated))
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        feats = _features(x, "gate")
+        _check_space(feats, self.features, "gate")
+        s = feats[0]
+        gates = torch.sigmoid(torch.nn.functional.linear(s, self.weight, self.bias))
+        out, start = {0: torch.relu(s)}, 0
+        for k, c in self.features.items():
+            if k:
+                g = gates[:, start:start + c]
+                out[k] = feats[k] * g.reshape(g.shape + (1,) * k)
+                start += c
+        return _result(_masked(out, mask))
+
+
+class Pool(_Stage):
+    """``sum`` or ``mean`` of every entry of each order: order-0 channels (orders ascending).
+
+    >>> Pool("mean")({1: torch.ones(2, 3, 5), 2: torch.ones(2, 1, 5, 5)}).shape
+    torch.Size([2, 4])
+
+    ``mean`` divides order k by n^k (with a mask: each graph's own n). Invariant only for groups
+    that fix the all-ones vector (S_n, A_n, B_n, Aut(G)); learned readouts are k -> 0 layers.
+    """
+
+    def __init__(self, name: str, group: str | Group | None = None, features: Any = None) -> None:
+        if stage_kind(name) != "pool":
+            raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="sum, mean"))
+        super().__init__(name, group, features)
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> torch.Tensor:
+        parts = []
+        for k, t in sorted(_features(x, self.name).items()):
+            if mask is not None and k:
+                t = t * node_mask(mask, k, t)
+            total = t.sum(tuple(range(2, 2 + k))) if k else t
+            if self.name == "mean" and k:
+                size = _sizes(mask, t).reshape(-1, 1) if mask is not None else float(t.shape[-1])
+                total = total / size**k
+            parts.append(total)
+        return torch.cat(parts, 1)
+
+
+def stage(name: str, group: str | Group, features: Any) -> nn.Module:
+    """The nonlinearity or pooling stage called ``name`` for ``features``, checked for ``group``.
+
+    >>> type(stage("norm_silu", "O", "3*V1")).__name__, stage("mean", "S", "3*V1 + 2*V2").features
+    ('NormNonlinearity', space('3*V1 + 2*V2'))
+    """
+    kind = stage_kind(name)
+    if kind == "pointwise":
+        return Pointwise(name, group, features)
+    if kind == "norm":
+        return NormNonlinearity(name, group, features)
+    if kind == "gate":
+        return Gate(group, features)
+    return Pool(name, group, features)
+
+
+# -- networks -----------------------------------------------------------------------------------------
+class Network(nn.Module):
+    """Stages applied in order, their feature spaces checked to fit; ``forward(x, mask=None)``.
+
+    ``stages`` are :class:`~catnn.nn.EquivariantLinear`, :class:`MixedLinear`, :class:`Bilinear`
+    (applied to the order-a and order-b parts of its input, or to x twice), :class:`Pointwise`,
+    :class:`NormNonlinearity`, :class:`Gate` and :class:`Pool` modules. Stages built without a
+    group are checked against the network's. Build one from the language with
+    ``catnn.compile(text).nn.NAME()`` (or :meth:`from_spec`).
+    """
+
+    def __init__(self, group: str | Group, stages: list[nn.Module]) -> None:
+        super().__init__()
+        self.group = _resolve_group(group, None)
+        self.stages = nn.ModuleList(stages)
+        self.spaces = self._spaces()
+
+    @classmethod
+    def from_spec(cls, spec: Any, layers: dict[str, Any] | None = None, **options: Any) -> Network:
+        """The network a checked ``network`` declaration (:class:`~catnn.spec.NetworkSpec`) describes.
+
+        ``options`` (``backend``, ``normalize``, ``bias``, ``init_n``) go to every layer.
+        """
+        from .groups import group as make_group
+        G = make_group(spec.group, n=spec.n)
+        return cls(G, _stages_from_spec(G, spec, layers or {}, options))
+
+    def _spaces(self) -> list[FeatureSpace]:
+        """The feature space before each stage and after the last; checks each stage against the group."""
+        layers = [s for s in self.stages if _in_space(s) is not None]
+        if not layers:
+            raise CatnnError(messages.NETWORK_NO_LAYER.format(name=type(self).__name__))
+        flow = _in_space(layers[0])
+        spaces = [flow]
+        for i, s in enumerate(self.stages):
+            expected = _in_space(s)
+            if expected is not None and not _accepts(s, flow):
+                raise ShapeError(messages.SPACE_MISMATCH.format(what=f"stage {i} ({type(s).__name__})",
+                                                                expected=expected, got=flow))
+            if isinstance(s, _Stage):
+                check_stage(self.group, s.name, flow.orders)
+                flow = stage_output(s.name, flow)
+            else:
+                flow = _out_space(s)
+            spaces.append(flow)
+        return spaces
+
+    @property
+    def in_space(self) -> FeatureSpace:
+        return self.spaces[0]
+
+    @property
+    def out_space(self) -> FeatureSpace:
+        return self.spaces[-1]
+
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        feats = _features(x, "network")
+        _check_space(feats, self.in_space, "the network")
+        if mask is not None:
+            _check_mask(mask, feats, "the network")
+            feats = _masked(feats, mask)
+        for s, after in zip(self.stages, self.spaces[1:]):
+            feats = _run(s, feats, mask, after)
+        return _result(feats)
+
+
+class EquivariantNetwork(Network):
+    """A program's ``network`` declaration as a module: ``EquivariantNetwork(spec, layers, **options)``.
+
+    ``layers`` maps layer names to their specs for declarations that do not carry them.
+    """
+
+    def __init__(self, spec: Any, layers: dict[str, Any] | None = None, **options: Any) -> None:
+        from .groups import group as make_group
+        G = make_group(spec.group, n=spec.n)
+        super().__init__(G, _stages_from_spec(G, spec, layers or {}, options))
+        self.spec = spec
+
+
+def _run(s: nn.Module, feats: dict[int, torch.Tensor], mask: torch.Tensor | None,
+         after: FeatureSpace) -> dict[int, torch.Tensor]:
+    if isinstance(s, EquivariantLinear):
+        x = feats[s.k]
+        y = s(x) if mask is None else masked_linear(s, x, mask)
+        return {s.l: y}
+    if isinstance(s, Bilinear):
+        return {s.l: s(feats[s.a], feats[s.b], mask=mask)}
+    out = s(feats, mask=mask)
+    return out if isinstance(out, dict) else {after.orders[0]: out}
+
+
+def _in_space(s: nn.Module) -> FeatureSpace | None:
+    if isinstance(s, EquivariantLinear):
+        return FeatureSpace({s.k: s.in_channels})
+    if isinstance(s, MixedLinear):
+        return s.in_space
+    if isinstance(s, Bilinear):
+        return FeatureSpace({s.a: s.in_channels[0]}) + (FeatureSpace({s.b: s.in_channels[1]})
+                                                       if s.b != s.a else FeatureSpace({}))
+    if isinstance(s, _Stage):
+        return None
+    raise CatnnError(messages.NETWORK_STAGE.format(kind=type(s).__name__))
+
+
+def _accepts(s: nn.Module, flow: FeatureSpace) -> bool:
+    if isinstance(s, Bilinear) and s.a == s.b:
+        return flow == FeatureSpace({s.a: s.in_channels[0]}) and s.in_channels[0] == s.in_channels[1]
+    return flow == _in_space(s)
+
+
+def _out_space(s: nn.Module) -> FeatureSpace:
+    if isinstance(s, EquivariantLinear):
+        return FeatureSpace({s.l: s.out_channels})
+    if isinstance(s, MixedLinear):
+        return s.out_space
+    return FeatureSpace({s.l: s.out_channels})
+
+
+def _stages_from_spec(G: Group, spec: Any, layers: dict[str, Any], options: dict[str, Any]) -> list[nn.Module]:
+    """The modules of a network declaration, the feature spaces followed from its first layer."""
+    flow = None
+    modules: list[nn.Module] = []
+    for st in spec.stages:
+        if st.kind == "layer":
+            layer = getattr(st, "layer", None) or layers[st.name]
+            module = _layer_module(G, layer, st, options)
+            flow = _out_space(module)
+        else:
+            if flow is None:
+                flow = _first_space(G, spec, layers, options)
+            module = stage(st.name, G, flow)
+            flow = stage_output(st.name, flow)
+        modules.append(module)
+    return modules
+
+
+def _first_space(G: Group, spec: Any, layers: dict[str, Any], options: dict[str, Any]) -> FeatureSpace:
+    first = next(st for st in spec.stages if st.kind == "layer")
+    return _in_space(_layer_module(G, getattr(first, "layer", None) or layers[first.name], first, options))
+
+
+def _layer_module(G: Group, layer: Any, st: Any, options: dict[str, Any]) -> nn.Module:
+    from .spec import MixedLayerSpec
+    if isinstance(layer, MixedLayerSpec):
+        return MixedLinear(G, st.in_space, st.out_space, **options)
+    factors = getattr(layer, "factors", None)
+    if factors:
+        return Bilinear(G, factors[0], factors[1], layer.l, st.in_channels, st.out_channels,
+                        diagrams=layer.diagrams, **options)
+    return EquivariantLinear(G, layer.k, layer.l, st.in_channels, st.out_channels, diagrams=layer.diagrams,
+                             **options)
