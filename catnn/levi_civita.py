@@ -183,6 +183,29 @@ class EpsilonDiagram(DiagramOps):
         """
         return Diagram([self.free, *self.pairs], self.k, self.l)
 
+    @property
+    def blocks(self) -> tuple[tuple[int, ...], ...]:
+        """The blocks of :meth:`shape`: the free vertices as one block (the ε-spider), then the pairs.
+
+        The compiler factors an ε-diagram by this block structure (:mod:`catnn.compiler.factorize`).
+
+        >>> EpsilonDiagram([1, 4], [[2, 3]], k=2, l=2).blocks
+        ((1, 4), (2, 3))
+        """
+        return self.shape().blocks
+
+    def top_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Blocks of :meth:`shape` lying wholly in the top row."""
+        return self.shape().top_blocks()
+
+    def bottom_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Blocks of :meth:`shape` lying wholly in the bottom row."""
+        return self.shape().bottom_blocks()
+
+    def propagating_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Blocks of :meth:`shape` meeting both rows."""
+        return self.shape().propagating_blocks()
+
     def is_top(self, label: int) -> bool:
         """True if the 1-based ``label`` is an output (top-row) vertex."""
         return label <= self.l

@@ -220,6 +220,9 @@ class EquivariantLinear(nn.Module):
             raise ShapeError(messages.BAD_INPUT_SIZES.format(layer=name, shape=shape))
         if self.n is not None and n != self.n:
             raise ShapeError(messages.BAD_INPUT_N.format(layer=name, n=self.n, got=n))
+        if not self.group.valid_size(n):          # n left free: e.g. Sp needs an even n
+            raise ShapeError(f"{name}: " + messages.BAD_SIZE.format(group=self.group.name,
+                                                                    condition=self.group.size_condition(), n=n))
         return n
 
     def extra_repr(self) -> str:

@@ -84,6 +84,18 @@ class Jellyfish(DiagramOps):
         """The number of tentacles."""
         return self.partition.num_blocks
 
+    def top_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Tentacles lying wholly in the top row (the compiler factors a jellyfish by its partition)."""
+        return self.partition.top_blocks()
+
+    def bottom_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Tentacles lying wholly in the bottom row."""
+        return self.partition.bottom_blocks()
+
+    def propagating_blocks(self) -> tuple[tuple[int, ...], ...]:
+        """Tentacles meeting both rows."""
+        return self.partition.propagating_blocks()
+
     def label_name(self, label: int) -> str:
         """DSL name of a 1-based label: outputs ``3``, inputs ``2'``."""
         return self.partition.label_name(label)

@@ -1,0 +1,281 @@
+"""Block kernels of Sp(n), SO(n), A_n, H_n and B_n (registered with :mod:`.kernels` on import).
+
+>>> import catnn
+>>> from catnn.compiler.factorize import factorize
+>>> from catnn.diagram import Diagram
+>>> h = SymplecticKernels().halves(factorize(Diagram.from_blocks([[1, 2], [3, 4]], k=2, l=2)))
+>>> h.bottom.constants, h.top.constants, h.sign          # cap on the inputs, cup on the outputs
+((('J', (2, 3)),), (('J', (1, 0)),), 1)
+>>> e = catnn.group("SO", n=3).generator("eps", (1, 2))   # ε_{i j a}: 1 input, 2 outputs
+>>> h = EpsilonKernels().halves(factorize(e))
+>>> h.bottom.constants, h.top.constants, h.bottom.core  # 1 free input < 2 free outputs: ε on top
+((), (('eps3', (0, 1, 2)),), (2,))
+
+What each block does (labels are per axis, as :mod:`.kernels` describes; no sign from factoring
+arises because every label sits on its original axis, so the planar order never enters):
+
+- **Sp(n)** (Brauer diagrams in B(-n), catnn's functor of :mod:`catnn.groups.symplectic`): a strand
+  is a diagonal (identity), an input pair {a < b} is contracted with ``J[x_a, x_b]``, an output
+  pair {a < b} is written through ``Jᵀ[x_a, x_b] = J[x_b, x_a]``, and the whole diagram carries
+  ``diagram_sign(d) = sgn(σ_out) · sgn(σ_in)`` (crossings are minus the swap): a minus sign is
+  absorbed into the first output pair's J when there is one (Jᵀ = -J; bias diagrams are 0 -> l and
+  the plan adds biases unsigned), else it is ``Halves.sign``.
+  Constant ``J`` (n × n, n nonzeros). Cost per (batch, channel): a J-contraction reads the n^2
+  entries of each fibre (dense J: n^k for the core instead of O(n)'s n^(k-1) trace), a cup writes
+  an n^2 block; nothing larger than max(n^k, n^l) exists.
+- **SO(n)** ε-diagrams (:class:`~catnn.levi_civita.EpsilonDiagram`): pairs act as in O(n) (trace,
+  identity strand, diagonal write); the n free legs get one label each and one constant
+  ``eps<n>`` (the Levi-Civita symbol, legs in label order: free outputs, then free inputs). The
+  ε-stage sits in the bottom half (the core keeps the strands and the s_t free outputs) when
+  s_t <= s_b, else in the top half (the core keeps the strands and the s_b free inputs, a plain
+  trace/view shared with Brauer diagrams, and the write contracts them with ε), so channel mixing
+  runs on n^(d + min(s_t, s_b)) entries.
+- **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
+  (one label each: diagonals, sums, diagonal writes) plus one constant ``jelly<t>`` on the t block
+  labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n, Σ_y ε(v_1, .., v_{t}, y)
+  when t = n - 1 (the missing value summed into the constant). The same bottom/top choice as SO
+  (fewer of top-only vs bottom-only blocks is kept in the core).
+- **H_n, B_n** and A_n's partition diagrams: the S_n kernels (the matrices are the S_n ones).
+
+The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs). The
+einsum first takes diagonals and traces the input pairs (torch.einsum and opt_einsum sum an index
+that appears in one operand only before contracting), leaving n^(d + s_b) entries per (batch,
+channel), then contracts the s_b free inputs with the dense ε constant, a (n^s_b × n^s_t) matrix per
+fibre: n^(d + n) multiply-adds, and no tensor larger than n^(d + max(s_t, s_b)) <= n^max(k, l) besides
+the constant. The constant is the whole (n,)*n symbol: n^n entries, built once per (n, dtype,
+device) and shared by every plan. Its n! nonzeros are all a sparse ε-stage would need; the
+antisymmetrised route of math.md §c.3 (Alt over the s_b free inputs once per subset of values,
+then one signed copy per output) costs n!/s_t! + n!/s_b! per fibre instead of n^n. Dense wins
+while n^n is small and one batched matmul beats index gathers: 27 vs 12 at n = 3, 256 vs 48 at
+n = 4, 3125 vs 240 at n = 5, against the channel mixing's C_out · n^(d + s_t) on the same fibre.
+The dense constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs: 7^7 = 823,543
+entries for SO(7) (8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks); SO(n) and A_n layers whose
+spanning sets need more legs are not compiled. A jellyfish with t blocks costs n^t per fibre the
+same way (t = n or n - 1).
+
+Constants are looked up at run time by the input's n; each builder checks n (``eps3`` needs n = 3,
+``jelly3`` n = 3 or 4, ``J`` an even n) and raises ValueError otherwise, so a plan compiled with n
+left free cannot silently run a diagram at the wrong size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from catnn import messages
+from catnn.diagram import Diagram
+from catnn.errors import LimitError
+from catnn.groups.alternating import Jellyfish
+from catnn.groups.symplectic import diagram_sign
+from catnn.levi_civita import EpsilonDiagram
+
+from .factorize import Factorization
+from .kernels import (
+    CONSTANTS, BottomHalf, ConstantRef, Halves, Kernels, Labels, PartitionKernels, TopHalf, register_constant,
+    register_kernels,
+)
+
+__all__ = ["SymplecticKernels", "EpsilonKernels", "JellyfishKernels", "DiagramKernels", "MAX_EPSILON_LEGS",
+           "epsilon_kind", "jellyfish_kind"]
+
+#: the most legs a dense Levi-Civita constant may have (7^7 = 823,543 entries)
+MAX_EPSILON_LEGS = 7
+
+J_SOURCE = '''def _const_J(n):
+    """Sp(n)'s form J = block-diag([[0, 1], [-1, 0]], ...) in the basis (e_1, e_1', e_2, e_2', ...)."""
+    if n % 2:
+        raise ValueError(f"Sp(n) needs an even n, got n={n}")
+    return [[1 if j == i + 1 and i % 2 == 0 else -1 if j == i - 1 and i % 2 else 0 for j in range(n)]
+            for i in range(n)]
+'''
+
+LEVI_CIVITA_SOURCE = '''def _const_{kind}(n):
+    """Constant {kind}: {what}, as an (n,)*{legs} nested list (n = {sizes})."""
+    legs = {legs}
+    if n not in ({sizes},):
+        raise ValueError(f"{what} needs n = {sizes}, got n={{n}}")
+    zero = [0]
+    for _ in range(legs):
+        zero.append([zero[-1]] * n)
+
+    def entry(prefix):
+        if len(set(prefix)) < len(prefix):
+            return zero[legs - len(prefix)]
+        if len(prefix) < legs:
+            return [entry(prefix + (v,)) for v in range(n)]
+        full = prefix + tuple(v for v in range(n) if v not in prefix)
+        inversions = sum(1 for i in range(n) for j in range(i + 1, n) if full[i] > full[j])
+        return -1 if inversions % 2 else 1
+
+    return entry(())
+'''
+
+
+def epsilon_kind(legs: int) -> str:
+    """The constant of an SO(n) ε with ``legs`` = n legs (registered on first use).
+
+    >>> epsilon_kind(2), __import__("catnn").compiler.kernels.constant_value("eps2", 2)
+    ('eps2', [[0, 1], [-1, 0]])
+    """
+    return _levi_civita_kind("eps", legs, f"the Levi-Civita symbol with {legs} legs", str(legs))
+
+
+def jellyfish_kind(blocks: int) -> str:
+    """The constant of an A_n jellyfish head with ``blocks`` tentacles (n = blocks or blocks + 1).
+
+    >>> from catnn.compiler.kernels import constant_value
+    >>> constant_value(jellyfish_kind(1), 2)                    # ε(v, missing value)
+    [1, -1]
+    """
+    return _levi_civita_kind("jelly", blocks, f"the A_n jellyfish head with {blocks} tentacles",
+                             f"{blocks}, {blocks + 1}")
+
+
+def _levi_civita_kind(prefix: str, legs: int, what: str, sizes: str) -> str:
+    if legs > MAX_EPSILON_LEGS:
+        raise LimitError(messages.EPS_CONSTANT_TOO_LARGE.format(what=what, legs=legs, count=legs**legs,
+                                                                limit=MAX_EPSILON_LEGS))
+    kind = f"{prefix}{legs}"
+    if kind not in CONSTANTS:
+        register_constant(kind, LEVI_CIVITA_SOURCE.format(kind=kind, what=what, legs=legs, sizes=sizes))
+    return kind
+
+
+# -- building halves from per-axis labels ---------------------------------------------------------
+def _ordered(kept: Iterable[int], axes: Sequence[int], consts: Sequence[ConstantRef]) -> Labels:
+    """``kept`` in order of first appearance on the axes, then in the constants (canonical for sharing)."""
+    keep = set(kept)
+    seen = dict.fromkeys([*axes, *(lab for _, labs in consts for lab in labs)])
+    return tuple(lab for lab in seen if lab in keep)
+
+
+def _halves(f: Factorization, inputs: Sequence[int], outputs: Sequence[int], kept: Iterable[int],
+            bottom: Sequence[ConstantRef] = (), top: Sequence[ConstantRef] = (), sign: int = 1) -> Halves:
+    """Halves from a label per input and output axis, the core's labels and the constants of each half."""
+    kept = tuple(kept)
+    core = _ordered(kept, inputs, bottom)
+    acc = _ordered(kept, outputs, top)
+    return Halves(BottomHalf(tuple(inputs), core, tuple(bottom), summed=len(f.bottom)),
+                  TopHalf(acc, tuple(outputs), tuple(top)), tuple(core.index(lab) for lab in acc), sign)
+
+
+class _Axes:
+    """Per-axis label lists of a (k, l)-diagram, filled block by block with fresh labels."""
+
+    def __init__(self, k: int, l: int) -> None:
+        self.l = l
+        self.inputs, self.outputs = [0] * k, [0] * l
+        self.count = 0
+
+    def fresh(self) -> int:
+        self.count += 1
+        return self.count - 1
+
+    def put(self, vertex: int, label: int) -> None:
+        """Label the 1-based ``vertex`` (outputs 1..l, inputs l+1..l+k)."""
+        if vertex <= self.l:
+            self.outputs[vertex - 1] = label
+        else:
+            self.inputs[vertex - self.l - 1] = label
+
+    def block(self, vertices: Iterable[int]) -> int:
+        """One fresh label on every vertex of a block (diagonals, sums, diagonal writes)."""
+        label = self.fresh()
+        for v in vertices:
+            self.put(v, label)
+        return label
+
+
+def _split(axes: _Axes, blocks: Iterable[tuple[int, ...]]) -> tuple[list[int], list[int], list[int]]:
+    """One label per block; returns the labels of the top-only, propagating and bottom-only blocks."""
+    top, through, bottom = [], [], []
+    for b in blocks:
+        label = axes.block(b)
+        side = top if b[-1] <= axes.l else bottom if b[0] > axes.l else through
+        side.append(label)
+    return top, through, bottom
+
+
+def _with_head(f: Factorization, axes: _Axes, head: ConstantRef, through: list[int], created: list[int],
+               consumed: list[int]) -> Halves:
+    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them."""
+    if len(created) <= len(consumed):
+        return _halves(f, axes.inputs, axes.outputs, through + created, bottom=(head,))
+    return _halves(f, axes.inputs, axes.outputs, through + consumed, top=(head,))
+
+
+# -- the kernels ----------------------------------------------------------------------------------
+class DiagramKernels(PartitionKernels):
+    """The S_n kernels, for partition diagrams only (A_n's, H_n's and B_n's, SO(n)'s Brauer ones)."""
+
+    def handles(self, d: Any) -> bool:
+        return isinstance(d, Diagram)
+
+
+class SymplecticKernels(Kernels):
+    """Sp(n): strands, J-contracted input pairs, Jᵀ-written output pairs, the functor's sign."""
+
+    def handles(self, d: Any) -> bool:
+        return isinstance(d, Diagram) and d.is_brauer()
+
+    def halves(self, f: Factorization) -> Halves:
+        d = f.diagram
+        axes = _Axes(d.k, d.l)
+        strands, bottom, top = [], [], []
+        for a, b in d.blocks:
+            if d.is_top(a) != d.is_top(b):
+                strands.append(axes.block((a, b)))
+                continue
+            first, second = axes.fresh(), axes.fresh()
+            axes.put(a, first)
+            axes.put(b, second)
+            if d.is_top(a):
+                top.append(("J", (second, first)))           # Jᵀ[x_a, x_b] on an output pair
+            else:
+                bottom.append(("J", (first, second)))        # J[x_a, x_b] on an input pair
+        sign = diagram_sign(d)
+        if sign < 0 and top:                                 # -Jᵀ = J: the sign goes into a cup
+            top[0] = ("J", top[0][1][::-1])
+            sign = 1
+        return _halves(f, axes.inputs, axes.outputs, strands, bottom, top, sign)
+
+
+class EpsilonKernels(Kernels):
+    """SO(n) ε-diagrams: O(n)'s pair kernels plus one Levi-Civita stage on the free legs."""
+
+    def handles(self, d: Any) -> bool:
+        return isinstance(d, EpsilonDiagram)
+
+    def halves(self, f: Factorization) -> Halves:
+        d = f.diagram
+        axes = _Axes(d.k, d.l)
+        _, through, _ = _split(axes, d.pairs)
+        legs = [axes.block((v,)) for v in d.free]
+        outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
+        ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
+        return _with_head(f, axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins)
+
+
+class JellyfishKernels(Kernels):
+    """A_n jellyfish: the partition's block kernels plus a Levi-Civita head on the block values."""
+
+    def handles(self, d: Any) -> bool:
+        return isinstance(d, Jellyfish)
+
+    def halves(self, f: Factorization) -> Halves:
+        d = f.diagram
+        axes = _Axes(d.k, d.l)
+        ordered = sorted(d.blocks, key=min)
+        top, through, bottom = _split(axes, ordered)
+        head = (jellyfish_kind(len(ordered)), tuple(range(len(ordered))))
+        return _with_head(f, axes, head, through, top, bottom)
+
+
+register_constant("J", J_SOURCE)
+register_kernels("Sp", SymplecticKernels())
+register_kernels("SO", EpsilonKernels())
+register_kernels("SO", DiagramKernels())
+register_kernels("A", JellyfishKernels())
+for _name in ("A", "H", "B"):
+    register_kernels(_name, DiagramKernels())
