@@ -185,4 +185,5 @@ FEATURES_INPUT = "{what} expects {expected}, got {got}"
 # >>> classical groups in the compiler (issue 5)
 EPS_CONSTANT_TOO_LARGE = ("{what} would be a dense constant with at least {legs}^{legs} = {count} entries; catnn "
                           "compiles Levi-Civita stages with at most {limit} legs")
+CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 # <<< classical groups in the compiler (issue 5)

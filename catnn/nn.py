@@ -223,6 +223,11 @@ class EquivariantLinear(nn.Module):
         if not self.group.valid_size(n):          # n left free: e.g. Sp needs an even n
             raise ShapeError(f"{name}: " + messages.BAD_SIZE.format(group=self.group.name,
                                                                     condition=self.group.size_condition(), n=n))
+        if self.n is None and self.plan.constants:  # e.g. ε-diagrams of a fixed order, n left free
+            from .compiler.kernels_classical import size_misfit
+            misfit = size_misfit(self.plan.constants, n)
+            if misfit:
+                raise ShapeError(f"{name}: {misfit}")
         return n
 
     def extra_repr(self) -> str:

@@ -77,7 +77,7 @@ from .kernels import (
 )
 
 __all__ = ["SymplecticKernels", "EpsilonKernels", "JellyfishKernels", "DiagramKernels", "MAX_EPSILON_LEGS",
-           "epsilon_kind", "jellyfish_kind"]
+           "epsilon_kind", "jellyfish_kind", "size_misfit", "SIZES"]
 
 #: the most legs a dense Levi-Civita constant may have (7^7 = 823,543 entries)
 MAX_EPSILON_LEGS = 7
@@ -139,7 +139,24 @@ def _levi_civita_kind(prefix: str, legs: int, what: str, sizes: str) -> str:
     kind = f"{prefix}{legs}"
     if kind not in CONSTANTS:
         register_constant(kind, LEVI_CIVITA_SOURCE.format(kind=kind, what=what, legs=legs, sizes=sizes))
+        SIZES[kind] = tuple(int(size) for size in sizes.split(", "))
     return kind
+
+
+#: Levi-Civita constant kind -> the sizes n it exists for
+SIZES: dict[str, tuple[int, ...]] = {}
+
+
+def size_misfit(kinds: Iterable[str], n: int) -> str | None:
+    """Why a plan using the constants ``kinds`` cannot run at size n (None if it can).
+
+    >>> size_misfit([epsilon_kind(3)], 4)
+    'its constant eps3 needs n = 3, got n=4'
+    """
+    for kind in kinds:
+        if kind in SIZES and n not in SIZES[kind]:
+            return messages.CONSTANT_SIZE.format(kind=kind, sizes=" or ".join(map(str, SIZES[kind])), n=n)
+    return None
 
 
 # -- building halves from per-axis labels ---------------------------------------------------------
