@@ -275,8 +275,13 @@ def build_plan(group: Any, k: int, l: int, diagrams: Sequence[Any], *, bias_diag
     """The plan of the layer ``Σ_i weight[i] ⊗ diagrams[i]`` (+ ``Σ_j bias[j] ⊗ bias_diagrams[j]``).
 
     ``group`` is a :class:`~catnn.groups.Group` or its name; its block kernels split each diagram.
+    Aut(G) (bilabelled graphs, contractions with G's adjacency matrix) is planned by
+    :mod:`.kernels_graph`.
     """
     name = getattr(group, "name", group)
+    if name == "Aut":
+        from .kernels_graph import build_graph_plan
+        return build_graph_plan(group, k, l, diagrams, bias_diagrams, normalize=normalize)
     if n is None:
         n = getattr(group, "n", None)
     return _build(name, k, l, tuple(diagrams), tuple(bias_diagrams), n, bool(normalize))

@@ -1,0 +1,347 @@
+"""Aut(G) layers: every bilabelled graph X_H runs as a planned contraction with G's adjacency matrix.
+
+>>> import numpy as np, catnn
+>>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
+>>> G = catnn.group("Aut", graph=C5)
+>>> plan = build_graph_plan(G, 1, 1, G.spanning_set(1, 1))
+>>> [str(d) for d in plan.diagrams]
+["{1, 1'}", "{1} {1'}", "graph[{1} {1'} ; 1-1']"]
+>>> [(c.name, c.source, len(c.constants)) for c in plan.cores]      # x, its sum, and A x
+[('c0', 'x', 0), ('c1', 'x', 0), ('c2', 'x', 1)]
+
+X_H is a tensor network (math.md §a.9, :meth:`~catnn.bilabelled.BilabelledGraph.einsum_spec`): one
+index per vertex of F, one adjacency operand per edge. A layer ``Σ_H Λ_H ⊗ X_H`` is planned in the
+same IR as the other groups (:mod:`.plan`), split per graph along its connected components:
+
+- **bottom** (the components that hold an input vertex): x, with one axis per input label (a vertex
+  with several input labels is a diagonal), is contracted with their edges down to a *core* on their
+  output vertices; every other vertex there is summed. The order is an ``opt_einsum`` path from
+  :class:`LineagePath`, which contracts the running tensor with one adjacency operand per step
+  (opt_einsum's unrestricted optimum would first multiply adjacency operands into constants as large
+  as X_H itself); it is computed once per (bottom structure, n) and cached. Each step is one
+  :class:`~.plan.CoreStep`, shown by ``explain()`` and spelled by both emitters; steps are keyed by
+  their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once).
+- **top** (components without an input): their edges and isolated internal vertices (an all-ones
+  vector) are constants of the output view, written after channel mixing; output vertices on no edge
+  are broadcasts, repeated output labels diagonals. A component with no label at all is a scalar
+  factor and goes there too. Bias graphs (0 -> l) are all top.
+
+Channel mixing then groups graphs by output pattern exactly as for partition diagrams. The layer
+allocates the chain tensors (one axis per vertex still needed: kept outputs and vertices with edges
+left), the mixed accumulators and the output, never a dense n^(k+l) matrix; the search above
+minimises the chain tensors' sizes, and ``Plan.largest_intermediate`` reports them.
+
+The adjacency matrix is data of the plan: it is registered as the constant ``adj_<digest>`` (digest:
+SHA-256 of the matrix) whose source is a tuple of 0/1 strings, one per row, written by catnn from
+the validated integer matrix, so a compiled module carries its graph and needs no argument to run
+(and no text of the user's reaches generated code). ``normalize=True`` divides by n for each vertex
+summed out of the input (the top half's internal vertices are not scaled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from math import prod
+from typing import Any
+
+from opt_einsum import paths as opt_einsum_paths
+
+from catnn import messages
+from catnn.errors import LimitError
+
+from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
+from .plan import CoreStep, Plan, _schedule_accumulators
+
+__all__ = ["build_graph_plan", "adjacency_kind", "graph_halves", "bottom_steps", "graph_variance", "LineagePath",
+           "ASSUMED_BATCH_CHANNELS"]
+
+#: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
+ASSUMED_BATCH_CHANNELS = 256
+#: labels a single step may use (the emitters' einsum alphabet)
+_MAX_STEP_LABELS = 48
+
+Edge = tuple[int, int]
+
+register_constant("ones", "def _const_ones(n):\n    return [1] * n\n")
+
+
+# -- the adjacency matrix as a registered constant --------------------------------------------------
+def adjacency_kind(group: Any) -> str:
+    """The constant kind of ``group``'s adjacency matrix (registered on first use).
+
+    >>> import numpy as np, catnn
+    >>> adjacency_kind(catnn.group("Aut", graph=np.ones((2, 2), dtype=int) - np.eye(2, dtype=int)))
+    'adj_719fd9dc4790'
+    """
+    a = group.adjacency
+    digest = hashlib.sha256(repr(a.shape).encode() + a.astype("int8").tobytes()).hexdigest()[:12]
+    kind = f"adj_{digest}"
+    if kind not in CONSTANTS:
+        register_constant(kind, _adjacency_source(kind, a))
+    return kind
+
+
+def _adjacency_source(kind: str, a: Any) -> str:
+    """``def _const_<kind>(n)`` returning the matrix, rows as 0/1 strings (ints formatted here)."""
+    n = int(a.shape[0])
+    rows = ["".join("1" if int(v) else "0" for v in row) for row in a.tolist()]
+    body = "\n".join(f'        "{row}",' for row in rows)
+    return (f"def _const_{kind}(n):\n"
+            f'    """The adjacency matrix of the graph G of Aut(G) ({n} vertices), one 0/1 string per row."""\n'
+            f"    if n != {n}:\n"
+            f"        raise ValueError('this code is built for a graph on {n} vertices, got n=%d' % n)\n"
+            f"    rows = (\n{body}\n    )\n"
+            f"    return [[int(c) for c in row] for row in rows]\n")
+
+
+# -- one graph: bottom (from x) and top (into the output) -------------------------------------------
+def _components(h: Any) -> list[int]:
+    """The connected component (its least vertex) of each vertex of F."""
+    parent = list(range(h.vertices))
+
+    def find(u: int) -> int:
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        return u
+
+    for a, b in h.edges:
+        parent[find(a)] = find(b)
+    return [find(u) for u in range(h.vertices)]
+
+
+def graph_halves(h: Any, kind: str) -> Halves:
+    """The bottom half (x and the edges of the components with an input, down to their output
+    vertices) and the top half (the rest, written into the output) of one graph.
+
+    Labels are vertex numbers of ``h``; ``perm`` is the identity (the core keeps the output vertices
+    in order of first output). :func:`bottom_steps` turns the bottom half into a chain of steps.
+
+    >>> from catnn.bilabelled import BilabelledGraph
+    >>> halves = graph_halves(BilabelledGraph.parse("graph[{1} {2} {1'} ; 1-1', 2-a]"), "A")
+    >>> halves.bottom
+    BottomHalf(input=(2,), core=(0,), constants=(('A', (0, 2)),), summed=1)
+    >>> halves.top
+    TopHalf(acc=(0,), output=(0, 1), constants=(('A', (1, 3)),))
+    """
+    comp = _components(h)
+    bottom = {comp[u] for u in h.inputs}
+    edges = tuple(e for e in h.edges if comp[e[0]] in bottom)
+    kept = tuple(u for u in dict.fromkeys(h.outputs) if comp[u] in bottom)
+    touched = {u for e in h.edges for u in e}
+    constants: list[ConstantRef] = [(kind, e) for e in h.edges if comp[e[0]] not in bottom]
+    constants += [("ones", (u,)) for u in range(h.labelled, h.vertices)
+                  if u not in touched and comp[u] not in bottom]
+    summed = len({*h.inputs, *(u for e in edges for u in e)} - set(kept))
+    bottom = BottomHalf(tuple(h.inputs), kept, tuple((kind, e) for e in edges), summed)
+    return Halves(bottom, TopHalf(kept, tuple(h.outputs), tuple(constants)), tuple(range(len(kept))))
+
+
+@lru_cache(maxsize=4096)
+def bottom_steps(inputs: Labels, edges: tuple[Edge, ...], kept: Labels, n: int
+                 ) -> tuple[tuple[tuple[Edge, ...], Labels], ...]:
+    """The chain from x: per step, (edge absorbed, vertices kept after it), an opt_einsum path.
+
+    Vertices are those of the graph; x carries one axis per distinct input vertex. The path comes
+    from :class:`LineagePath` through ``opt_einsum.contract_path``; the last step keeps exactly
+    ``kept`` (in some order). Cached per (structure, n).
+
+    >>> bottom_steps((1,), ((0, 2), (1, 2)), (0,), 5)               # A A x: two matrix products
+    ((((1, 2),), (2,)), (((0, 2),), (0,)))
+    """
+    import opt_einsum
+    if not edges:
+        return (((), tuple(sorted(kept))),)
+    vertices = sorted({*inputs, *(u for e in edges for u in e), *kept})
+    symbol = {u: opt_einsum.get_symbol(i + 1) for i, u in enumerate(vertices)}
+    vertex = {s: u for u, s in symbol.items()}
+    z = opt_einsum.get_symbol(0)
+    x = z + "".join(symbol[u] for u in dict.fromkeys(inputs))
+    terms = [x] + [symbol[a] + symbol[b] for a, b in edges]
+    equation = ",".join(terms) + "->" + z + "".join(symbol[u] for u in kept)
+    shapes = [(ASSUMED_BATCH_CHANNELS,) + (n,) * (len(x) - 1)] + [(n, n)] * len(edges)
+    _, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=LineagePath())
+    operands: list[tuple[Edge, ...]] = [()] + [(e,) for e in edges]
+    steps = []
+    for inds, _, step_equation, _, _ in info.contraction_list:
+        taken = [operands.pop(i) for i in inds]
+        result = step_equation.split("->")[1]
+        steps.append((tuple(e for es in taken for e in es), tuple(vertex[s] for s in result if s != z)))
+        operands.append(())
+    return tuple(steps)
+
+
+class LineagePath(opt_einsum_paths.PathOptimizer):
+    """Paths that contract the running tensor (operand 0, x) with one other operand at a time.
+
+    Unrestricted paths multiply adjacency operands together first (A[i, j] A[i, k] is cheaper
+    than touching x), building constant tensors as large as the dense matrix X_H; here every step
+    carries x, so the largest tensor is a lineage tensor and steps are shared across graphs. The
+    order minimises the summed step sizes exactly (search over absorbed sets, up to
+    ``LineagePath.exact_limit`` operands), else greedily (smallest next step first).
+
+    >>> import opt_einsum
+    >>> opt_einsum.contract_path("zj,ia,aj->zi", (8, 5), (5, 5), (5, 5), shapes=True,
+    ...                          optimize=LineagePath())[0]
+    [(0, 2), (0, 1)]
+    """
+
+    exact_limit = 12
+
+    def __call__(self, inputs: list[frozenset[str]], output: frozenset[str], size_dict: dict[str, int],
+                 memory_limit: int | None = None) -> list[tuple[int, ...]]:
+        others = list(range(1, len(inputs)))
+        search = _LineageSearch(inputs, output, size_dict)
+        order = search.exact() if len(others) <= self.exact_limit else search.greedy()
+        positions = list(range(len(inputs)))
+        path = []
+        for j in order:   # the lineage is position 0, then the last (opt_einsum appends results)
+            lineage = 0 if not path else len(positions) - 1
+            at = positions.index(j)
+            path.append(tuple(sorted((lineage, at))))
+            positions = [p for i, p in enumerate(positions) if i not in (lineage, at)] + [-1]
+        return path
+
+
+class _LineageSearch:
+    """Orders in which x absorbs the other operands, costed by the size of each step's indices."""
+
+    def __init__(self, inputs: list[frozenset[str]], output: frozenset[str], size_dict: dict[str, int]) -> None:
+        self.inputs, self.output, self.size = inputs, output, size_dict
+        self.best: dict[frozenset[int], tuple[int, tuple[int, ...]]] = {}
+
+    def current(self, done: frozenset[int]) -> frozenset[str]:
+        """The lineage's indices after absorbing ``done``: those still needed later."""
+        if not done:
+            return self.inputs[0]
+        have = self.inputs[0].union(*(self.inputs[i] for i in done))
+        later = self.output.union(*(self.inputs[i] for i in range(1, len(self.inputs)) if i not in done))
+        return have & later
+
+    def moves(self, done: frozenset[int]) -> list[tuple[int, int]]:
+        """(cost, operand) for each next operand, preferring those that share an index with x."""
+        have = self.current(done)
+        rest = [i for i in range(1, len(self.inputs)) if i not in done]
+        touching = [i for i in rest if self.inputs[i] & have] or rest
+        return [(prod(self.size[c] for c in have | self.inputs[i]), i) for i in touching]
+
+    def exact(self) -> tuple[int, ...]:
+        return self._solve(frozenset())[1]
+
+    def _solve(self, done: frozenset[int]) -> tuple[int, tuple[int, ...]]:
+        if len(done) == len(self.inputs) - 1:
+            return 0, ()
+        if done not in self.best:
+            options = []
+            for cost, i in self.moves(done):
+                rest, order = self._solve(done | {i})
+                options.append((cost + rest, (i,) + order))
+            self.best[done] = min(options)
+        return self.best[done]
+
+    def greedy(self) -> tuple[int, ...]:
+        done: frozenset[int] = frozenset()
+        order = []
+        while len(done) < len(self.inputs) - 1:
+            _, i = min(self.moves(done))
+            order.append(i)
+            done = done | {i}
+        return tuple(order)
+
+
+# -- the whole layer --------------------------------------------------------------------------------
+class _Cores:
+    """Core steps shared across a layer's graphs: one per distinct (source, step structure)."""
+
+    def __init__(self, kind: str, n: int) -> None:
+        self.kind, self.n = kind, n
+        self.steps: list[CoreStep] = []
+        self.by_key: dict[tuple, CoreStep] = {}
+        self.by_name: dict[str, CoreStep] = {}
+
+    def chain(self, bottom: BottomHalf) -> tuple[str, Labels]:
+        """(final core name, the vertex on each of its axes) for one graph's bottom half."""
+        edges = tuple(e for _, e in bottom.constants)
+        local = {u: i for i, u in enumerate(dict.fromkeys(bottom.input))}
+        source, source_labels = "x", tuple(local[u] for u in bottom.input)
+        for absorbed, keep in bottom_steps(bottom.input, edges, bottom.core, self.n):
+            step, axes = self.step(source, source_labels, local, absorbed, keep)
+            source, source_labels = step.name, tuple(range(len(axes)))
+            local = {u: i for i, u in enumerate(axes)}
+        return source, tuple(local)
+
+    def step(self, source: str, source_labels: Labels, local: dict[int, int], absorbed: tuple[Edge, ...],
+             keep: Labels) -> tuple[CoreStep, Labels]:
+        """The step ``source x absorbed edges -> keep`` (``local``: vertex -> label of the source's
+        axes), shared with an equal step of another graph."""
+        local = dict(local)
+        pending = list(absorbed)
+        while pending:   # number new vertices outward from the known ones (a canonical-enough order)
+            e = min(pending, key=lambda e: (-sum(u in local for u in e), sorted(local.get(u, 1 << 30) for u in e)))
+            pending.remove(e)
+            for u in e:
+                local.setdefault(u, len(local))
+        if len(local) > _MAX_STEP_LABELS:
+            raise LimitError(messages.LIMIT_EXCEEDED.format(what=f"a contraction step over {len(local)} vertices",
+                                                            limit=f"{_MAX_STEP_LABELS} indices"))
+        constants = tuple(sorted((self.kind, tuple(sorted((local[a], local[b])))) for a, b in absorbed))
+        kept = tuple(sorted(local[u] for u in keep))
+        key = (source, source_labels, constants, kept)
+        if key not in self.by_key:
+            summed = len({*source_labels, *(lab for _, labs in constants for lab in labs)}) - len(kept)
+            parent = self.by_name[source].summed if source != "x" else 0
+            step = CoreStep(f"c{len(self.steps)}", source, source_labels, kept, constants, summed, parent + summed)
+            self.steps.append(step)
+            self.by_key[key] = self.by_name[step.name] = step
+        at = {lab: u for u, lab in local.items()}
+        return self.by_key[key], tuple(at[lab] for lab in kept)
+
+
+def build_graph_plan(group: Any, k: int, l: int, diagrams: Any, bias_diagrams: Any = (), *,
+                     normalize: bool = False) -> Plan:
+    """The plan of the Aut(G) layer ``Σ_i weight[i] ⊗ X_{diagrams[i]}`` (+ bias graphs 0 -> l)."""
+    from catnn.bilabelled import BilabelledGraph
+    graphs = tuple(d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d) for d in diagrams)
+    bias = tuple(d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d) for d in bias_diagrams)
+    return _build(group, adjacency_kind(group), k, l, graphs, bias, bool(normalize))
+
+
+@lru_cache(maxsize=256)
+def _build(group: Any, kind: str, k: int, l: int, graphs: tuple[Any, ...], bias: tuple[Any, ...],
+           normalize: bool) -> Plan:
+    n = group.require_n("a layer")
+    cores = _Cores(kind, n)
+    halves, core_names = [], []
+    for h in graphs:
+        half = graph_halves(h, kind)
+        name, axes = cores.chain(half.bottom)
+        halves.append(Halves(half.bottom, half.top, tuple(axes.index(u) for u in half.bottom.core)))
+        core_names.append(name)
+    bias_halves = [graph_halves(h, kind) for h in bias]
+    views, mixes, groups, folds, writes = _schedule_accumulators(halves, bias_halves, core_names, l)
+    constants = sorted({c for step in cores.steps for c, _ in step.constants}
+                       | {c for v in views for c, _ in v.constants})
+    return Plan(group.name, k, l, n, normalize, graphs, bias, tuple(cores.steps), tuple(views), tuple(mixes),
+                tuple(groups), tuple(folds), tuple(writes), tuple(constants))
+
+
+# -- initialisation ---------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)
+def graph_variance(group: Any, h: Any, normalize: bool = False) -> float:
+    """v_H = ||X_H||_F^2 / n^l: the mean over output positions of Σ_J X_H[I, J]^2 (the variance of
+    (X_H x)[I] for unit-variance i.i.d. x), divided by n^(2s) with ``normalize`` (s: the vertices the
+    bottom sums). ||X_H||^2 is the hom count of H glued to itself, every vertex summed.
+
+    >>> import numpy as np, catnn
+    >>> from catnn.bilabelled import BilabelledGraph
+    >>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
+    >>> graph_variance(catnn.group("Aut", graph=C5), BilabelledGraph.adjacency())   # 2 neighbours
+    2.0
+    """
+    from catnn.bilabelled import BilabelledGraph
+    double = h.glue(h)
+    closed = BilabelledGraph(double.vertices, double.edges)
+    n = group.require_n("a layer's initialisation")
+    scale = n ** (2 * graph_halves(h, "A").bottom.summed) if normalize else 1
+    return float(int(closed.dense(group.adjacency))) / n**h.l / scale
