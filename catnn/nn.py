@@ -86,6 +86,8 @@ class EquivariantLinear(nn.Module):
         backend: ``"torch"`` (native ops) or ``"einsum"`` (opt_einsum expressions).
         diagrams: the learnable diagrams (or morphisms); default the group's spanning set.
         init_n: the n the initialisation assumes when ``n`` is None.
+        graph: for ``"Aut"``, the graph G (adjacency matrix or networkx graph); n is its size.
+            ``EquivariantLinear("Aut", 1, 1, 4, 8, graph=A)`` equals passing ``catnn.group("Aut", graph=A)``.
     """
 
     config: LayerConfig
@@ -98,9 +100,9 @@ class EquivariantLinear(nn.Module):
 
     def __init__(self, group: str | Group, k: int, l: int, in_channels: int, out_channels: int, *,
                  n: int | None = None, bias: bool = True, normalize: bool = False, backend: str = "torch",
-                 diagrams: Any = None, init_n: int = 16) -> None:
+                 diagrams: Any = None, init_n: int = 16, graph: Any = None) -> None:
         super().__init__()
-        G = _resolve_group(group, n)
+        G = _resolve_group(group, n) if graph is None else _group(group, n=n, graph=graph)
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CatnnError(messages.BAD_CHANNELS.format(what=what, value=value))

@@ -55,6 +55,9 @@ class LayerStructure:
         n = self.group.n if self.group.n is not None else (init_n or DEFAULT_INIT_N)
 
         def variance(d: Any) -> float:
+            if hasattr(d, "edges"):  # a bilabelled graph of Aut(G): ||X_H||^2 / n^l
+                from .kernels_graph import graph_variance
+                return graph_variance(self.group, d, self.normalize)
             b = len(factorize(d).bottom)
             return float(n) ** (-b if self.normalize else b)
 
@@ -64,6 +67,8 @@ class LayerStructure:
             return [(e, 1.0)]
 
         def distinct_top(d: Any) -> bool:
+            if hasattr(d, "edges"):
+                return len(set(d.outputs)) == d.l
             return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
 
         v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in self.entries]
