@@ -132,8 +132,8 @@ BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
 LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
 BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
 NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
-NOT_EQUIVARIANT_NONLINEARITY = ("the pointwise nonlinearity '{name}' is not {group}-equivariant: "
-                                "pointwise maps commute only with permutation groups (S_n, A_n)")
+STAGE_NOT_COMPILED = ("'{name}' stages are not supported in compiled modules yet; "
+                      "build the network in memory: catnn.compile(text).nn.{network}()")
 # <<< catnn compiler/runtime (issue 4)
 
 # -- drawing (catnn.draw, catnn draw) --------------------------------------------------------------
@@ -180,6 +180,8 @@ BILINEAR_CHANNELS = "a channelwise bilinear layer needs equal channels in both f
 BAD_CHANNEL_MODE = "unknown channel mode {mode!r}; known: 'pair' (x_c ⊗ y_c) and 'outer' (x_c ⊗ y_d)"
 NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling module, got {kind}"
 FEATURES_INPUT = "{what} expects {expected}, got {got}"
+POOL_BEFORE_LAYER = "'{name}' cannot come before the first layer of a network: its input channels are not known there"
+BILINEAR_WIDTHS = "a bilinear layer takes plain widths, channels per factor -> out, e.g. {name}[4 -> 8]"
 # <<< networks (issue 6)
 
 # >>> classical groups in the compiler (issue 5)

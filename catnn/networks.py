@@ -648,3 +648,21 @@ def _layer_module(G: Group, layer: Any, st: Any, options: dict[str, Any]) -> nn.
                         diagrams=layer.diagrams, **options)
     return EquivariantLinear(G, layer.k, layer.l, st.in_channels, st.out_channels, diagrams=layer.diagrams,
                              **options)
+
+
+
+def layer_factory(group: Group, spec: Any, backend: str = "torch") -> Any:
+    """A callable building the layer a ``layer`` declaration describes (what ``prog.nn.NAME`` is).
+
+    Plain and bilinear layers take ``(in_channels, out_channels, **options)``, mixed-order layers
+    their feature spaces ``(in_space, out_space, **options)``.
+    """
+    from functools import partial
+
+    from .spec import MixedLayerSpec
+    if isinstance(spec, MixedLayerSpec):
+        return partial(MixedLinear, group, backend=backend)
+    if spec.factors:
+        a, b = spec.factors
+        return partial(Bilinear, group, a, b, spec.l, diagrams=spec.diagrams, backend=backend)
+    return partial(EquivariantLinear, group, spec.k, spec.l, diagrams=spec.diagrams, backend=backend)

@@ -35,12 +35,13 @@ from catnn.grammar import ast
 from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
+from .network import STAGE_FUNCTIONS, check_layer_signature, check_network
 from .program import Program
 
 __all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS"]
 
-#: the nonlinearity names a network may use (which groups allow which comes with the runtime)
-NONLINEARITIES = ("relu", "gelu", "silu", "tanh", "sigmoid", "softplus", "elu", "leaky_relu", "identity")
+#: the stage names a network may use besides layers: nonlinearities and poolings (rules: .network)
+NONLINEARITIES = STAGE_FUNCTIONS
 #: the most input or output vertices any value may have
 MAX_ARITY = 1000
 #: the largest exponent accepted in ``x^e`` and ``f ** e``
@@ -163,6 +164,8 @@ class _Checker:
         return value, diagram
 
     def layer(self, item: ast.LayerDef) -> LayerSpec:
+        if isinstance(item.arity, ast.Signature):     # bilinear a @ b -> l, or mixed V0 + V2 -> V1
+            return check_layer_signature(self, item)
         k, l = self.check_arity(item.arity)
         G = self.group
         if item.learn is None:
@@ -189,40 +192,9 @@ class _Checker:
         return LayerSpec(item.name, G.name, G.n, k, l, tuple(chosen), item.span)
 
     def network(self, item: ast.NetworkDef) -> NetworkSpec:
-        k, l = self.check_arity(item.arity)
-        stages: list[Stage] = []
-        arity, last = k, None          # vertices flowing between stages; the last layer seen
-        for stage in item.stages:
-            entry = self.env.get(stage.name)
-            if entry is None or entry.kind != "layer":
-                stages.append(self.nonlinearity(stage, entry))
-                continue
-            spec: LayerSpec = entry.value
-            if stage.channels is None:
-                raise CheckError(messages.STAGE_NEEDS_WIDTHS.format(name=stage.name), stage.span)
-            cin, cout = stage.channels
-            if min(cin, cout) < 1:
-                raise CheckError(messages.WIDTH_POSITIVE, stage.span)
-            if last is None and spec.k != k:
-                raise CheckError(messages.NETWORK_INPUT.format(name=item.name, k=k, layer=stage.name, lk=spec.k),
-                                 stage.span)
-            if last is not None and spec.k != arity:
-                raise CheckError(messages.ARITY_COMPOSE.format(left=last.name, lout=arity, right=stage.name,
-                                                               rin=spec.k), _join(last.span, stage.span))
-            if last is not None and last.out_channels != cin:
-                raise CheckError(messages.CHANNEL_MISMATCH.format(left=last.name, out=last.out_channels,
-                                                                  right=stage.name, inp=cin),
-                                 _join(last.span, stage.span))
-            last = Stage("layer", stage.name, cin, cout, stage.span)
-            stages.append(last)
-            arity = spec.l
-        if last is None:
-            raise CheckError(messages.NETWORK_NO_LAYER.format(name=item.name), item.span)
-        if arity != l:
-            raise CheckError(messages.NETWORK_OUTPUT.format(name=item.name, k=k, l=l, layer=last.name, m=arity),
-                             last.span)
-        G = self.group
-        return NetworkSpec(item.name, G.name, G.n, k, l, tuple(stages), item.span)
+        if isinstance(item.arity, ast.Arity):
+            self.check_arity(item.arity)
+        return check_network(self, item)
 
     def nonlinearity(self, stage: ast.Stage, entry: _Entry | None) -> Stage:
         if entry is not None:
@@ -525,10 +497,6 @@ def _spanning_count(G: Group, k: int, l: int) -> int | None:
 def _suggest(name: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(name, candidates, n=1)
     return messages.DID_YOU_MEAN.format(suggestion=close[0]) if close else ""
-
-
-def _join(a: Span, b: Span) -> Span:
-    return Span(a.file, a.line, a.column, b.end_line, b.end_column, a.text)
 
 
 def _excerpt(span: Span, width: int = 40) -> str:

@@ -38,12 +38,12 @@ from typing import Any
 
 from catnn import messages
 from catnn.diagram import Diagram
-from catnn.errors import CompileError
+from catnn.errors import CatnnError, CheckError, CompileError
 from catnn.features import FeatureSpace
 
 __all__ = [
     "POINTWISE", "ODD", "NORMS", "GATES", "POOLS", "NONLINEARITIES", "STAGE_FUNCTIONS",
-    "stage_kind", "check_stage", "stage_output", "norm_function",
+    "stage_kind", "check_stage", "stage_output", "norm_function", "check_layer_signature", "check_network",
 ]
 
 #: maps applied entry by entry
@@ -132,3 +132,225 @@ def _instead(group: Any, name: str) -> str:
 def _singletons(k: int) -> Diagram:
     """The k -> 0 diagram whose blocks are single vertices: the sum of all entries."""
     return Diagram([[v] for v in range(1, k + 1)], k, 0)
+
+
+# -- the language: layer signatures and network declarations ------------------------------------------
+def check_layer_signature(checker: Any, item: Any) -> Any:
+    """A ``layer`` declared with spaces: bilinear ``a @ b -> l`` or mixed ``V0 + V2 -> V1``.
+
+    ``checker`` is the program checker of :mod:`.check` (its ``layer`` handles plain k -> l).
+    """
+    from dataclasses import replace
+
+    from catnn.grammar import ast
+    from catnn.spec import MixedLayerSpec
+    sig, G = item.arity, checker.group
+    if sig.output.kind == "product":
+        raise CheckError(messages.PRODUCT_ONLY_INPUT, sig.output.span)
+    for side in (sig.input, sig.output):
+        for term in side.terms:
+            if term.channels is not None:
+                raise CheckError(messages.LAYER_SPACE_CHANNELS.format(name=item.name), term.span)
+    outs = _orders(sig.output)
+    if sig.input.kind == "product":
+        if len(outs) != 1:
+            raise CheckError(messages.BILINEAR_OUTPUT, sig.output.span)
+        a, b = (t.order for t in sig.input.terms)
+        plain = ast.LayerDef(item.name, ast.Arity(a + b, outs[0], sig.span), item.learn, item.name_span, item.span)
+        return replace(checker.layer(plain), factors=(a, b))
+    ins = _orders(sig.input)
+    if len(ins) == len(outs) == 1:
+        plain = ast.LayerDef(item.name, ast.Arity(ins[0], outs[0], sig.span), item.learn, item.name_span, item.span)
+        return checker.layer(plain)
+    if item.learn is not None:
+        raise CheckError(messages.MIXED_NO_LEARN.format(name=item.name), item.learn[0].span)
+    _check_blocks(G, ins, outs, sig)
+    return MixedLayerSpec(item.name, G.name, G.n, ins, outs, item.span)
+
+
+def _orders(side: Any) -> tuple[int, ...]:
+    return tuple(sorted({t.order for t in side.terms}))
+
+
+def _check_blocks(G: Any, ins: tuple[int, ...], outs: tuple[int, ...], sig: Any) -> None:
+    from catnn.groups.base import MAX_SPANNING
+    counts = []
+    for k in ins:
+        for l in (*outs,):
+            count = _count(G, k, l)
+            if count is not None and count > MAX_SPANNING:
+                raise CheckError(messages.LIMIT_EXCEEDED.format(
+                    what=f"the {G.name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING), sig.span)
+            counts.append(count)
+    counts += [_count(G, 0, l) for l in outs]
+    if all(c == 0 for c in counts):
+        shown = [" + ".join(f"V{k}" for k in side) for side in (ins, outs)]
+        raise CheckError(messages.MIXED_EMPTY.format(group=G, ins=shown[0], outs=shown[1]), sig.span)
+
+
+def _count(G: Any, k: int, l: int) -> int | None:
+    try:
+        return G.spanning_count(k, l)
+    except (NotImplementedError, CatnnError):
+        return None
+
+
+def check_network(checker: Any, item: Any) -> Any:
+    """A ``network`` declaration: stages resolved, feature spaces followed and checked stage by stage.
+
+    Errors point at the stage (or the pair of stages) at fault; a nonlinearity that would break the
+    group's equivariance is refused at its name, saying what to use instead.
+    """
+    from dataclasses import replace
+
+    from catnn.spec import NetworkSpec
+    G = checker.group
+    (k, ins, in_space), (l, outs, out_space) = (_network_side(side) for side in _sides(item.arity))
+    resolved = [_resolve_stage(checker, st) for st in item.stages]
+    layers = [r for r in resolved if r.kind == "layer"]
+    if not layers:
+        raise CheckError(messages.NETWORK_NO_LAYER.format(name=item.name), item.span)
+    first = layers[0]
+    if first.in_space.orders != ins or (in_space is not None and first.in_space != in_space):
+        raise CheckError(_input_message(item.name, k, ins, in_space, first), first.span)
+    flow, last, stages = first.in_space, None, []
+    for r in resolved:
+        if r.kind == "layer":
+            if last is not None:
+                _chain(last, flow, r)
+            flow, last = r.out_space, r
+        else:
+            if r.kind == "pool" and last is None:
+                raise CheckError(messages.POOL_BEFORE_LAYER.format(name=r.name), r.span)
+            try:
+                check_stage(G, r.name, flow.orders)
+            except CompileError as err:
+                raise CheckError(err.message, r.span) from None
+            r = replace(r, in_space=flow, out_space=stage_output(r.name, flow))
+            flow = r.out_space
+            last = r if r.kind == "pool" else last
+        stages.append(r)
+    if flow.orders != outs or (out_space is not None and flow != out_space):
+        raise CheckError(_output_message(item.name, k, l, outs, out_space, last, flow), last.span)
+    return NetworkSpec(item.name, G.name, G.n, k, l, tuple(stages), item.span, first.in_space, flow)
+
+
+def _sides(arity: Any) -> tuple[Any, Any]:
+    from catnn.grammar import ast
+    if isinstance(arity, ast.Arity):
+        return arity.k, arity.l
+    return arity.input, arity.output
+
+
+def _network_side(side: Any) -> tuple[Any, tuple[int, ...], FeatureSpace | None]:
+    """(k as written: an int or the orders' text, the orders, the space when channels are given)."""
+    if isinstance(side, int):
+        return side, (side,), None
+    if side.kind == "product":
+        raise CheckError(messages.PRODUCT_ONLY_INPUT, side.span)
+    if side.kind == "number":
+        return side.terms[0].order, (side.terms[0].order,), None
+    orders = _orders(side)
+    text = " + ".join(f"V{k}" for k in orders)
+    given = [t for t in side.terms if t.channels is not None]
+    if not given:
+        return text, orders, None
+    missing = next((t for t in side.terms if t.channels is None), None)
+    if missing is not None:
+        raise CheckError(messages.WIDTH_NEEDS_CHANNELS.format(order=missing.order), missing.span)
+    return text, orders, _space_of_terms(side)
+
+
+def _space_of_terms(side: Any) -> FeatureSpace:
+    for t in side.terms:
+        if t.channels is not None and t.channels < 1:
+            raise CheckError(messages.WIDTH_POSITIVE, t.span)
+    return FeatureSpace([(t.order, t.channels) for t in side.terms])
+
+
+def _resolve_stage(checker: Any, st: Any) -> Any:
+    """A checked :class:`~catnn.spec.Stage`: a layer with its spaces, or a nonlinearity or pool."""
+    from dataclasses import replace
+    entry = checker.env.get(st.name)
+    if entry is None or entry.kind != "layer":
+        stage = checker.nonlinearity(st, entry)
+        return replace(stage, kind="pool") if st.name in POOLS else stage
+    return _layer_stage(st, entry.value)
+
+
+def _layer_stage(st: Any, spec: Any) -> Any:
+    from catnn.spec import MixedLayerSpec, Stage
+    if st.channels is None:
+        raise CheckError(messages.STAGE_NEEDS_WIDTHS.format(name=st.name), st.span)
+    if isinstance(spec, MixedLayerSpec):
+        ins, outs = spec.in_orders, spec.out_orders
+    elif spec.factors:
+        if not isinstance(st.channels[0], int):
+            raise CheckError(messages.BILINEAR_WIDTHS.format(name=st.name), st.span)
+        a, b = spec.factors
+        ins, outs = tuple(sorted({a, b})), (spec.l,)
+    else:
+        ins, outs = (spec.k,), (spec.l,)
+    in_space, out_space = (_widths(st, w, orders) for w, orders in zip(st.channels, (ins, outs)))
+    single = not isinstance(spec, MixedLayerSpec)
+    cin = in_space[ins[0]] if single else None
+    cout = out_space[outs[0]] if single else None
+    return Stage("layer", st.name, cin, cout, st.span, spec, in_space, out_space)
+
+
+def _widths(st: Any, width: Any, orders: tuple[int, ...]) -> FeatureSpace:
+    """One side of a stage's widths as a feature space over the layer's orders."""
+    if isinstance(width, int) or width.kind == "number":
+        count = width if isinstance(width, int) else width.terms[0].order
+        if count < 1:
+            raise CheckError(messages.WIDTH_POSITIVE, st.span)
+        return FeatureSpace({k: count for k in orders})
+    if width.kind == "product":
+        raise CheckError(messages.PRODUCT_ONLY_INPUT, width.span)
+    for t in width.terms:
+        if t.channels is None:
+            raise CheckError(messages.WIDTH_NEEDS_CHANNELS.format(order=t.order), t.span)
+    features = _space_of_terms(width)
+    if features.orders != orders:
+        raise CheckError(messages.STAGE_WIDTH_ORDERS.format(
+            name=st.name, orders=" + ".join(f"V{k}" for k in orders), given=features), width.span)
+    return features
+
+
+def _chain(last: Any, flow: FeatureSpace, r: Any) -> None:
+    """Refuse a layer whose input does not match the features flowing into it."""
+    span = _join(last.span, r.span)
+    single = flow.is_single and r.in_space.is_single
+    if flow.orders != r.in_space.orders:
+        if single:
+            raise CheckError(messages.ARITY_COMPOSE.format(left=last.name, lout=flow.orders[0], right=r.name,
+                                                           rin=r.in_space.orders[0]), span)
+        raise CheckError(messages.STAGE_ORDERS.format(right=r.name, rin=_orders_text(r.in_space), left=last.name,
+                                                      lout=_orders_text(flow)), span)
+    if flow != r.in_space:
+        if single:
+            raise CheckError(messages.CHANNEL_MISMATCH.format(left=last.name, out=flow.total, right=r.name,
+                                                              inp=r.in_space.total), span)
+        raise CheckError(messages.SPACE_MISMATCH.format(what=f"'{r.name}'", expected=r.in_space, got=flow), span)
+
+
+def _input_message(name: str, k: Any, ins: tuple[int, ...], given: FeatureSpace | None, first: Any) -> str:
+    if given is None and isinstance(k, int) and first.in_space.is_single:
+        return messages.NETWORK_INPUT.format(name=name, k=k, layer=first.name, lk=first.in_space.orders[0])
+    return messages.NETWORK_SPACE_INPUT.format(name=name, k=given or k, layer=first.name, lk=first.in_space)
+
+
+def _output_message(name: str, k: Any, l: Any, outs: tuple[int, ...], given: FeatureSpace | None, last: Any,
+                    flow: FeatureSpace) -> str:
+    if given is None and isinstance(l, int) and flow.is_single and last.kind == "layer":
+        return messages.NETWORK_OUTPUT.format(name=name, k=k, l=l, layer=last.name, m=flow.orders[0])
+    return messages.NETWORK_SPACE_OUTPUT.format(name=name, l=given or l, m=flow)
+
+
+def _orders_text(features: FeatureSpace) -> str:
+    return " + ".join(f"V{k}" for k in features.orders)
+
+
+def _join(a: Any, b: Any) -> Any:
+    from catnn.errors import Span
+    return Span(a.file, a.line, a.column, b.end_line, b.end_column, a.text)

@@ -19,14 +19,14 @@ from catnn.diagram import Diagram
 from catnn.errors import Span
 from catnn.groups import Group
 from catnn.morphism import Morphism
-from catnn.spec import LayerSpec, NetworkSpec
+from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
 
 __all__ = ["Program", "kind_of"]
 
 
 def kind_of(value: Any) -> str:
     """``"diagram"``, ``"morphism"``, ``"layer"`` or ``"network"``."""
-    if isinstance(value, LayerSpec):
+    if isinstance(value, (LayerSpec, MixedLayerSpec)):
         return "layer"
     if isinstance(value, NetworkSpec):
         return "network"
@@ -85,14 +85,23 @@ class Program:
         ['morphism sym : 2 -> 2  (2 terms)']
         """
         width = max((len(name) for name in self.definitions), default=0)
-        return [f"{kind_of(value):<8} {name.ljust(width)} : {value.k} -> {value.l}  ({_detail(value)})"
+        return [f"{kind_of(value):<8} {name.ljust(width)} : {_arity(value)}  ({_detail(value)})"
                 for name, value in self.definitions.items()]
 
     def __repr__(self) -> str:
         return f"<Program {self.filename}: {self.group}, {_plural(len(self.definitions), 'definition')}>"
 
 
+def _arity(value: Any) -> str:
+    factors = getattr(value, "factors", None)
+    if factors:
+        return f"{factors[0]} @ {factors[1]} -> {value.l}"
+    return f"{value.k} -> {value.l}"
+
+
 def _detail(value: Any) -> str:
+    if isinstance(value, MixedLayerSpec):
+        return "full spanning set per block"
     if isinstance(value, LayerSpec):
         return "full spanning set" if value.diagrams is None else _plural(len(value.diagrams), "diagram")
     if isinstance(value, NetworkSpec):

@@ -23,7 +23,7 @@ from catnn.errors import Span
 
 __all__ = [
     "Number", "Dim", "Name", "Call", "Label", "Block", "Literal", "HeadLiteral", "WrappedLiteral", "Neg", "BinOp", "Power",
-    "TensorPower", "Expr", "GroupDecl", "Arity", "Definition", "LayerDef", "Stage", "NetworkDef",
+    "TensorPower", "Expr", "GroupDecl", "Arity", "SpaceTerm", "Space", "Signature", "Definition", "LayerDef", "Stage", "NetworkDef",
     "Item", "Module", "children",
 ]
 
@@ -185,6 +185,37 @@ class Arity:
 
 
 @dataclass(frozen=True)
+class SpaceTerm:
+    """One tensor power of a feature space: ``4*V2`` (order 2, 4 channels) or ``V2`` (channels None)."""
+
+    order: int
+    channels: int | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Space:
+    """A feature space as written: a bare number ``2``, a product ``1 @ 1``, or a sum ``4*V0 + V2``.
+
+    A bare number is one term whose ``order`` is the number (in channel widths, it is a channel
+    count); a product's terms are its factors' orders.
+    """
+
+    terms: tuple[SpaceTerm, ...]
+    kind: str               # "number", "product" or "sum"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Signature:
+    """``: in -> out`` of a layer or network when a side is not a plain number (see :class:`Space`)."""
+
+    input: Space
+    output: Space
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Definition:
     """``diagram NAME [: k -> l] = expr`` or ``morphism NAME [: k -> l] = expr``."""
 
@@ -198,10 +229,11 @@ class Definition:
 
 @dataclass(frozen=True)
 class LayerDef:
-    """``layer NAME : k -> l`` (full spanning set) or ``... = learn(e1, e2, ...)``."""
+    """``layer NAME : k -> l`` (full spanning set) or ``... = learn(e1, e2, ...)``; ``arity`` is a
+    :class:`Signature` for bilinear (``a @ b -> l``) and mixed-order (``V0 + V2 -> V1``) layers."""
 
     name: str
-    arity: Arity
+    arity: Arity | Signature
     learn: tuple[Expr, ...] | None
     name_span: Span = _span()
     span: Span = _span()
@@ -209,19 +241,22 @@ class LayerDef:
 
 @dataclass(frozen=True)
 class Stage:
-    """A network stage: ``edge[1 -> 16]`` (channels given) or ``relu`` (``channels`` None)."""
+    """A network stage: ``edge[1 -> 16]`` (channels given) or ``relu`` (``channels`` None).
+
+    Widths written as feature spaces, ``mix[4*V0 + 2*V2 -> 3*V1]``, are a pair of :class:`Space`.
+    """
 
     name: str
-    channels: tuple[int, int] | None
+    channels: tuple[int, int] | tuple[Space, Space] | None
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class NetworkDef:
-    """``network NAME : k -> l = stage >> stage >> ...``."""
+    """``network NAME : k -> l = stage >> stage >> ...`` (``arity`` a :class:`Signature` for spaces)."""
 
     name: str
-    arity: Arity
+    arity: Arity | Signature
     stages: tuple[Stage, ...]
     name_span: Span = _span()
     span: Span = _span()

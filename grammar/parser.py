@@ -41,6 +41,8 @@ LARK_OPTIONS: dict[str, Any] = dict(
 )
 
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+#: a tensor power in a feature space: V, V2 (the order may also follow as V**2)
+_POWER_NAME = re.compile(r"V([0-9]*)")
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -176,8 +178,45 @@ class _ToAst(Transformer_NonRecursive):
     def stage(self, meta: Any, c: list) -> ast.Stage:
         channels = None
         if len(c) > 1:
-            channels = (self._integer(c[2], "a channel width"), self._integer(c[3], "a channel width"))
+            left, right = c[2], c[3]
+            if left.kind == right.kind == "number":
+                channels = (left.terms[0].order, right.terms[0].order)
+            else:
+                channels = (left, right)
         return ast.Stage(str(c[0]), channels, self._span(meta))
+
+    # feature spaces (layer and network signatures, stage widths)
+    def signature(self, meta: Any, c: list) -> ast.Arity | ast.Signature:
+        left, right = c
+        if left.kind == right.kind == "number":
+            return ast.Arity(left.terms[0].order, right.terms[0].order, self._span(meta))
+        return ast.Signature(left, right, self._span(meta))
+
+    def order_space(self, meta: Any, c: list) -> ast.Space:
+        term = ast.SpaceTerm(self._integer(c[0], "an order or a channel width"), None, self._tspan(c[0]))
+        return ast.Space((term,), "number", self._span(meta))
+
+    def product_space(self, meta: Any, c: list) -> ast.Space:
+        terms = tuple(ast.SpaceTerm(self._integer(t, "an order"), None, self._tspan(t)) for t in (c[0], c[2]))
+        return ast.Space(terms, "product", self._span(meta))
+
+    def sum_space(self, meta: Any, c: list) -> ast.Space:
+        return ast.Space(tuple(t for t in c if isinstance(t, ast.SpaceTerm)), "sum", self._span(meta))
+
+    def space_term(self, meta: Any, c: list) -> ast.SpaceTerm:
+        channels = None
+        if len(c) >= 3 and c[1].type == "MUL_OP":
+            if c[1] != "*":
+                raise ParseError(messages.SPACE_OPERATOR, self._tspan(c[1]))
+            channels, c = self._integer(c[0], "a channel count"), c[2:]
+        name = c[0]
+        match = _POWER_NAME.fullmatch(name)
+        if match is None or (match.group(1) and len(c) > 1):
+            raise ParseError(messages.SPACE_NAME.format(name=name), self._tspan(name))
+        order = int(match.group(1)) if match.group(1) else 1
+        if len(c) > 1:
+            order = self._integer(c[2], "an order")
+        return ast.SpaceTerm(order, channels, self._span(meta))
 
     # expressions: operator chains fold to the left
     def _fold(self, c: list, ops: dict[str, str]) -> ast.Expr:
