@@ -57,8 +57,14 @@ def compile(text: str, filename: str = "<string>") -> Program:  # noqa: A001 - t
 
     Diagrams and morphisms are exact algebraic values; layers and networks are their checked
     declarations (:class:`~catnn.spec.LayerSpec`, :class:`~catnn.spec.NetworkSpec`).
+    ``catnn.compile(src).nn`` holds the torch objects a compiled module would define, built in
+    memory: ``.nn.f(x)`` applies a morphism, ``.nn.layer(in_channels, out_channels)`` and
+    ``.nn.network()`` build modules (:class:`~catnn.compiler.codegen.InMemoryModule`).
     """
-    return compile_program(text, filename)
+    from .compiler.codegen import InMemoryModule
+    program = compile_program(text, filename)
+    program.nn = InMemoryModule(program)
+    return program
 
 
 def load(path: str | os.PathLike[str]) -> Program:

@@ -44,7 +44,7 @@ from .errors import CatnnError, CompileError, GroupError
 from .groups import Group
 from .groups import group as _group
 
-__all__ = ["EquivariantLinear", "EquivariantNetwork", "LayerConfig", "ShapeError", "BACKENDS"]
+__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
 
 BACKENDS = ("torch", "einsum")
 
@@ -267,51 +267,40 @@ def _emitter(backend: str):
     return emit
 
 
-class EquivariantNetwork(nn.Module):
-    """A program's ``network``: its layers (with their channel widths) and nonlinearities, in order.
+class MorphismFunction:
+    """A fixed morphism applied to the last k axes of a tensor (leading axes are batch axes).
 
-    Pointwise nonlinearities are equivariant only for permutation groups (S_n, A_n); other groups
-    refuse them (``identity`` is always allowed).
+    The in-memory twin of a compiled module's morphism function: ``f(x)`` for k > 0, ``f(x, n=...)``
+    when k = 0 (x then holds one scalar per batch entry). Coefficients (exact polynomials in n) are
+    evaluated at the input's n.
+
+    >>> import torch, catnn
+    >>> from catnn.diagram import identity, swap
+    >>> sym = MorphismFunction(catnn.group("S"), (identity(2) + swap()) / 2)
+    >>> x = torch.arange(4.0).reshape(2, 2)
+    >>> sym(x)
+    tensor([[0.0000, 1.5000],
+            [1.5000, 3.0000]])
     """
 
-    def __init__(self, spec: Any, layers: dict[str, Any], **options: Any) -> None:
-        super().__init__()
-        from .compiler.layer import check_nonlinearity
-        self.spec = spec
-        G = _group(spec.group, n=spec.n)
-        self.stages = nn.ModuleList()
-        self.kinds: list[str] = []
-        for stage in spec.stages:
-            if stage.kind == "layer":
-                self.stages.append(EquivariantLinear.from_spec(layers[stage.name], stage.in_channels,
-                                                               stage.out_channels, **options))
-            else:
-                check_nonlinearity(G, stage.name)
-                self.stages.append(_Pointwise(stage.name))
-            self.kinds.append(stage.kind)
+    def __init__(self, group: str | Group, morphism: Any, backend: str = "torch") -> None:
+        from .compiler.plan import build_plan
+        from .morphism import as_morphism
+        self.group = _resolve_group(group, None)
+        self.morphism = as_morphism(morphism, self.group.loop)
+        m = self.morphism
+        self.k, self.l = m.k, m.l
+        self.plan = build_plan(self.group, m.k, m.l, m.diagrams)
+        self._function = _emitter(backend)(self.plan, "morphism")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for stage in self.stages:
-            x = stage(x)
-        return x
+    def __call__(self, x: torch.Tensor, n: int | None = None) -> torch.Tensor:
+        k, l = self.k, self.l
+        n = x.shape[-1] if k else (n if n is not None else self.group.require_n("a 0 -> l morphism"))
+        lead = tuple(x.shape[:x.dim() - k])
+        weight = x.new_tensor([float(c.evaluate(n)) for _, c in self.morphism.terms]).reshape(-1, 1, 1)
+        flat = x.reshape((-1, 1) + (n,) * k)
+        y = self._function.function(flat, weight) if k else self._function.function(flat, weight, n=n)
+        return y.reshape(lead + (n,) * l)
 
-
-class _Pointwise(nn.Module):
-    """A pointwise nonlinearity by the name the language uses (``relu``, ``gelu``, ...)."""
-
-    FUNCTIONS = {
-        "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
-        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-        "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu,
-        "identity": lambda x: x,
-    }
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.FUNCTIONS[self.name](x)
-
-    def extra_repr(self) -> str:
-        return self.name
+    def __repr__(self) -> str:
+        return f"MorphismFunction({self.group}, {self.morphism})"

@@ -39,6 +39,10 @@ RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn",
 def check_name(name: Any, what: str = "name") -> str:
     """``name`` if it is safe as a Python identifier in generated code, else CompileError.
 
+    Safe: ASCII, an identifier, not a keyword or builtin, not a name the module uses, no leading
+    underscore and no ``__`` (generated helpers are ``_NAME`` and ``_NAME__suffix``, so they never
+    collide with a program name or with each other).
+
     >>> check_name("edge")
     'edge'
     >>> check_name("x; import os")
@@ -47,7 +51,8 @@ def check_name(name: Any, what: str = "name") -> str:
     catnn.errors.CompileError: cannot use 'x; import os' as a Python name in generated code
     """
     ok = (isinstance(name, str) and name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
-          and not name.startswith("_") and name not in RESERVED and not hasattr(builtins, name))
+          and not name.startswith("_") and "__" not in name and name not in RESERVED
+          and not hasattr(builtins, name))
     if not ok:
         raise CompileError(messages.BAD_NAME.format(name=str(name), what=what))
     return name
@@ -139,10 +144,18 @@ class SourceEmitter:
 
     # -- the walk -----------------------------------------------------------------------------
     def source(self) -> str:
+        """The function ``NAME(x, weight, bias=None)`` (plus ``n=`` when k = 0)."""
         p = self.plan
         n_default = "None" if p.n is None else str(int(p.n))
         signature = "x, weight, bias=None" if p.k else f"x, weight, bias=None, n={n_default}"
         self.lines = [f"def {self.name}({signature}):", "    " + docstring(self.doc, "    ")]
+        self.forward_body()
+        self.line("return out")
+        return "\n".join(self.lines) + "\n"
+
+    def forward_body(self) -> None:
+        """The forward steps, leaving the result in ``out`` (in-place updates, no autograd needed)."""
+        p = self.plan
         self.line("B, I, n = x.shape[0], x.shape[1], x.shape[-1]" if p.k else "B, I = x.shape[0], x.shape[1]")
         self.line("O = weight.shape[1]")
         for kind in p.constants:
@@ -162,15 +175,13 @@ class SourceEmitter:
                 self.bias(m)
         if p.folds:
             self.line("# low-dimensional accumulation: small accumulators into larger ones")
-        for f in sorted(p.folds, key=lambda f: len(f.source_labels)):
+        for f in p.folds:
             self.fold(f)
         self.line("# the output buffer: built by the first write, or zeroed once")
         if p.first_write is None:
             self.line(f"out = {self.zeros(self.shape_expr('B', 'O', p.l))}")
         for w in p.writes:
             self.write(w)
-        self.line("return out")
-        return "\n".join(self.lines) + "\n"
 
     def line(self, text: str) -> None:
         self.lines.append("    " + text)
@@ -340,7 +351,7 @@ class _ModuleWriter:
         m = value if isinstance(value, Morphism) else Morphism.of(value, 1, self.group.loop)
         k, l = m.k, m.l
         plan = build_plan(self.group, k, l, m.diagrams)
-        helper = f"_{name}_apply"
+        helper = f"_{name}"
         self.blocks.append(self.plan_function(plan, helper, f"The plan of {name}; see {name}()."))
         coeffs = ", ".join(poly_source(c) for _, c in m.terms)
         doc = _doc(f"morphism {name} : {k} -> {l} over {self.group}: {m}", self.where(name),
@@ -367,7 +378,7 @@ class _ModuleWriter:
         from .layer import layer_structure
         structure = layer_structure(self.group, spec.k, spec.l, spec.diagrams)
         plan = structure.plan
-        helper = f"_{name}_forward"
+        helper = f"_{name}"
         self.blocks.append(self.plan_function(plan, helper, f"The plan of layer {name}; see class {name}."))
         entries = [str(e) for e in structure.entries]
         listing = "\n".join(f"  weight[{i}]: {text}" for i, text in enumerate(entries))
@@ -442,23 +453,36 @@ class _ModuleWriter:
         return lines
 
     def network(self, name: str, spec: Any) -> None:
-        from .layer import check_nonlinearity
+        from catnn.spec import LayerSpec
+        from .network import check_stage, stage_kind
         doc = _doc(f"network {name} : {spec.k} -> {spec.l} over {self.group}: "
                    + " >> ".join(f"{s.name}[{s.in_channels} -> {s.out_channels}]" if s.kind == "layer" else s.name
                                  for s in spec.stages), self.where(name))
         init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
                 "    def __init__(self):", "        super().__init__()"]
         body = ["    def forward(self, x):"]
+        order = spec.k
         for i, stage in enumerate(spec.stages):
             if stage.kind == "layer":
-                layer = check_name(stage.name, "layer name")
-                init.append(f"        self.stage{i} = {layer}({int(stage.in_channels)}, {int(stage.out_channels)})")
+                layer = getattr(stage, "layer", None) or self.program.definitions.get(stage.name)
+                if not isinstance(layer, LayerSpec) or getattr(layer, "factors", None):
+                    raise CompileError(messages.STAGE_NOT_COMPILED.format(name=stage.name, network=name))
+                init.append(f"        self.stage{i} = {check_name(stage.name, 'layer name')}"
+                            f"({int(stage.in_channels)}, {int(stage.out_channels)})")
                 body.append(f"        x = self.stage{i}(x)")
-            else:
-                check_nonlinearity(self.group, stage.name)
-                call = NONLINEARITY_CALLS[stage.name]
-                if call is not None:
-                    body.append(f"        x = {call}(x)")
+                order = layer.l
+                continue
+            kind = stage_kind(stage.name)
+            if kind not in ("pointwise", "pool"):
+                raise CompileError(messages.STAGE_NOT_COMPILED.format(name=stage.name, network=name))
+            check_stage(self.group, stage.name, (order,))
+            if kind == "pool":
+                dims = tuple(range(2, 2 + order))
+                if dims:
+                    body.append(f"        x = x.{stage.name}(dim={dims})")
+                order = 0
+            elif NONLINEARITY_CALLS[stage.name] is not None:
+                body.append(f"        x = {NONLINEARITY_CALLS[stage.name]}(x)")
         body.append("        return x")
         self.blocks.append("\n".join(init + [""] + body) + "\n")
 
@@ -539,3 +563,51 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
             span = (getattr(program, "spans", {}) or {}).get(name)
             raise (err.with_span(span) if span is not None else err) from None
     return "\n\n".join(f"== {title} ==\n{text}" for title, text in sections)
+
+
+class InMemoryModule:
+    """``catnn.compile(text).nn``: what ``catnn compile`` would write, built in memory.
+
+    ``prog.nn.f(x)`` applies morphism (or diagram) ``f`` (:class:`catnn.nn.MorphismFunction`);
+    ``prog.nn.edge(in_channels, out_channels, **options)`` builds layer ``edge`` as a
+    :class:`catnn.nn.EquivariantLinear`; ``prog.nn.net(**options)`` builds network ``net``
+    (:class:`catnn.networks.EquivariantNetwork`). torch is imported on first use only.
+    """
+
+    def __init__(self, program: Any, backend: str = "torch") -> None:
+        self._program = program
+        self._backend = backend
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        definitions = self._program.definitions
+        if name not in definitions:
+            known = ", ".join(definitions) or "none"
+            raise AttributeError(f"the program has no definition {name!r} (definitions: {known})")
+        if name not in self._cache:
+            self._cache[name] = self._build(definitions[name])
+        return self._cache[name]
+
+    def _build(self, value: Any) -> Any:
+        from functools import partial
+        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
+        if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
+            from catnn.networks import layer_factory
+            return layer_factory(self._program.group, value, self._backend)
+        if isinstance(value, LayerSpec):
+            from catnn.nn import EquivariantLinear
+            return partial(EquivariantLinear.from_spec, value, backend=self._backend)
+        if isinstance(value, NetworkSpec):
+            from catnn.networks import EquivariantNetwork
+            layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
+            return partial(EquivariantNetwork, value, layers, backend=self._backend)
+        from catnn.nn import MorphismFunction
+        return MorphismFunction(self._program.group, value, backend=self._backend)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._program.definitions)
+
+    def __repr__(self) -> str:
+        return f"<catnn in-memory module: {', '.join(self._program.definitions)}>"

@@ -26,13 +26,13 @@ from typing import Any
 
 from catnn import messages
 from catnn.coeff import Poly
-from catnn.errors import CatnnError, CompileError
+from catnn.errors import CatnnError
 from catnn.morphism import Morphism
 
 from .factorize import factorize
 from .plan import Plan, build_plan
 
-__all__ = ["LayerStructure", "layer_structure", "check_nonlinearity", "DEFAULT_INIT_N"]
+__all__ = ["LayerStructure", "layer_structure", "DEFAULT_INIT_N"]
 
 #: the n the initialisation assumes for layers whose n is left free
 DEFAULT_INIT_N = 16
@@ -117,8 +117,3 @@ def _expand(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Poly
             matrix[index[d]][j] = c
     return tuple(index), tuple(tuple(row) for row in matrix)
 
-
-def check_nonlinearity(group: Any, name: str) -> None:
-    """Refuse a pointwise nonlinearity where it would break equivariance (non-permutation groups)."""
-    if name != "identity" and not getattr(group, "is_permutation_group", False):
-        raise CompileError(messages.NOT_EQUIVARIANT_NONLINEARITY.format(name=name, group=group))

@@ -86,7 +86,7 @@ def test_float32_and_source_is_standalone():
     plan = build_plan(G, 2, 2, G.spanning_set(2, 2), bias_diagrams=G.spanning_set(0, 2))
     for backend, emit in EMITTERS.items():
         fn = emit(plan)
-        assert fn.source.startswith("def layer(x, weight, bias=None):")
+        assert "\ndef layer(x, weight, bias=None):\n" in "\n" + fn.source
         assert "D_14: {1} {2} {1'} {2'}" in fn.source
         namespace: dict = {}
         exec(fn.full_source, namespace)                  # runs without catnn in its namespace
@@ -168,3 +168,37 @@ def test_kernels_with_constants_plug_in(weighted_group, k, l, rng):
         got = run(plan, backend, torch.from_numpy(x), torch.from_numpy(w), None, n)
         np.testing.assert_allclose(got, expected, atol=1e-10, err_msg=backend)
     np.testing.assert_allclose(run(plan, "einsum", x, w, None, n), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["S", "O"])
+@pytest.mark.parametrize("k,l", SIZES)
+def test_torch_backward_equals_autograd_through_the_einsum_backend(name, k, l):
+    """The generated backward (the plan transposed) against autograd through opt_einsum contractions."""
+    n = 3
+    G = catnn.group(name, n=n)
+    diagrams, bias = G.spanning_set(k, l), G.spanning_set(0, l)
+    if not diagrams:
+        pytest.skip("no diagrams")
+    plan = build_plan(G, k, l, diagrams, bias_diagrams=bias, normalize=(k + l) % 2 == 0)
+    gen = torch.Generator().manual_seed(k * 7 + l)
+    x = torch.randn((2, 2) + (n,) * k, dtype=torch.float64, generator=gen).requires_grad_()
+    w = torch.randn(len(diagrams), 3, 2, dtype=torch.float64, generator=gen).requires_grad_()
+    b = torch.randn(len(bias), 3, dtype=torch.float64, generator=gen).requires_grad_()
+    g = torch.randn((2, 3) + (n,) * l, dtype=torch.float64, generator=gen)
+    extra = {} if k else {"n": n}
+    inputs = (x, w, b) if bias else (x, w)
+    got = torch.autograd.grad(EMITTERS["torch"](plan)(x, w, b, **extra), inputs, g)
+    expected = torch.autograd.grad(EMITTERS["einsum"](plan)(x, w, b, **extra), inputs, g)
+    for a, e in zip(got, expected):
+        torch.testing.assert_close(a, e, rtol=1e-10, atol=1e-10)
+
+
+def test_double_backward_differentiates_the_plain_steps():
+    G = catnn.group("S")
+    plan = build_plan(G, 2, 1, G.spanning_set(2, 1), bias_diagrams=G.spanning_set(0, 1))
+    fn = EMITTERS["torch"](plan)
+    x = torch.randn(1, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, 2, 2, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(1, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(fn, (x, w, b))
+    assert torch.autograd.gradgradcheck(fn, (x, w, b))
