@@ -132,8 +132,6 @@ BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
 LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
 BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
 NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
-STAGE_NOT_COMPILED = ("'{name}' stages are not supported in compiled modules yet; "
-                      "build the network in memory: catnn.compile(text).nn.{network}()")
 # <<< catnn compiler/runtime (issue 4)
 
 # -- drawing (catnn.draw, catnn draw) --------------------------------------------------------------

@@ -273,14 +273,6 @@ def default_doc(plan: Plan) -> str:
 
 
 # -- the module writer --------------------------------------------------------------------------------
-#: nonlinearity name (as the language spells it) -> the torch call generated code uses
-NONLINEARITY_CALLS = {
-    "relu": "torch.relu", "gelu": "torch.nn.functional.gelu", "silu": "torch.nn.functional.silu",
-    "tanh": "torch.tanh", "sigmoid": "torch.sigmoid", "softplus": "torch.nn.functional.softplus",
-    "elu": "torch.nn.functional.elu", "leaky_relu": "torch.nn.functional.leaky_relu", "identity": None,
-}
-
-
 def write_module(program: Any, backend: str = "torch") -> str:
     """The source of a standalone module for a checked program (``catnn compile``).
 
@@ -309,12 +301,12 @@ class _ModuleWriter:
     def write(self) -> str:
         from catnn.diagram import Diagram
         from catnn.morphism import Morphism
-        from catnn.spec import LayerSpec, NetworkSpec
+        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
         names = {"morphisms": [], "layers": [], "networks": []}
         for name, value in self.program.definitions.items():
             try:
                 check_name(name, "function or class name")
-                if isinstance(value, LayerSpec):
+                if isinstance(value, (LayerSpec, MixedLayerSpec)):
                     self.layer(name, value)
                     names["layers"].append(name)
                 elif isinstance(value, NetworkSpec):
@@ -376,6 +368,10 @@ class _ModuleWriter:
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
+        if not hasattr(spec, "diagrams") or getattr(spec, "factors", None):   # mixed-order or bilinear
+            from .netgen import write_layer
+            write_layer(self, name, spec)
+            return
         structure = layer_structure(self.group, spec.k, spec.l, spec.diagrams)
         plan = structure.plan
         helper = f"_{name}"
@@ -453,38 +449,8 @@ class _ModuleWriter:
         return lines
 
     def network(self, name: str, spec: Any) -> None:
-        from catnn.spec import LayerSpec
-        from .network import check_stage, stage_kind
-        doc = _doc(f"network {name} : {spec.k} -> {spec.l} over {self.group}: "
-                   + " >> ".join(f"{s.name}[{s.in_channels} -> {s.out_channels}]" if s.kind == "layer" else s.name
-                                 for s in spec.stages), self.where(name))
-        init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
-                "    def __init__(self):", "        super().__init__()"]
-        body = ["    def forward(self, x):"]
-        order = spec.k
-        for i, stage in enumerate(spec.stages):
-            if stage.kind == "layer":
-                layer = getattr(stage, "layer", None) or self.program.definitions.get(stage.name)
-                if not isinstance(layer, LayerSpec) or getattr(layer, "factors", None):
-                    raise CompileError(messages.STAGE_NOT_COMPILED.format(name=stage.name, network=name))
-                init.append(f"        self.stage{i} = {check_name(stage.name, 'layer name')}"
-                            f"({int(stage.in_channels)}, {int(stage.out_channels)})")
-                body.append(f"        x = self.stage{i}(x)")
-                order = layer.l
-                continue
-            kind = stage_kind(stage.name)
-            if kind not in ("pointwise", "pool"):
-                raise CompileError(messages.STAGE_NOT_COMPILED.format(name=stage.name, network=name))
-            check_stage(self.group, stage.name, (order,))
-            if kind == "pool":
-                dims = tuple(range(2, 2 + order))
-                if dims:
-                    body.append(f"        x = x.{stage.name}(dim={dims})")
-                order = 0
-            elif NONLINEARITY_CALLS[stage.name] is not None:
-                body.append(f"        x = {NONLINEARITY_CALLS[stage.name]}(x)")
-        body.append("        return x")
-        self.blocks.append("\n".join(init + [""] + body) + "\n")
+        from .netgen import write_network
+        write_network(self, name, spec)
 
     def assemble(self, names: dict[str, list[str]]) -> str:
         source = _basename(getattr(self.program, "filename", "<string>"))
@@ -542,15 +508,20 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
     from .plan import build_plan
     group = program.group
     sections = []
+    from .netgen import explain_layer
     for name, value in program.definitions.items():
         try:
-            if isinstance(value, LayerSpec):
+            if not hasattr(value, "diagrams") and hasattr(value, "in_orders") or getattr(value, "factors", None):
+                sections.append((f"layer {name}", explain_layer(group, value)))   # mixed-order or bilinear
+            elif isinstance(value, LayerSpec):
                 plan = layer_structure(group, value.k, value.l, value.diagrams).plan
                 sections.append((f"layer {name}", plan.explain(n, batch, channels, channels)))
             elif isinstance(value, NetworkSpec):
                 for i, stage in enumerate(value.stages):
-                    if stage.kind == "layer":
-                        spec = program.definitions[stage.name]
+                    spec = program.definitions.get(stage.name)
+                    if stage.kind == "layer" and (getattr(spec, "factors", None) or not hasattr(spec, "diagrams")):
+                        sections.append((f"network {name}, stage {i}: {stage.name}", explain_layer(group, spec)))
+                    elif stage.kind == "layer":
                         plan = layer_structure(group, spec.k, spec.l, spec.diagrams).plan
                         sections.append((f"network {name}, stage {i}: {stage.name}"
                                          f"[{stage.in_channels} -> {stage.out_channels}]",

@@ -110,6 +110,34 @@ class MixedPlan:
         """The input whose cores include ``name``."""
         return next(i for i, cores in enumerate(self.cores) if any(c.name == name for c in cores))
 
+    def explain(self) -> str:
+        """What is computed once and shared: cores per input order, mix groups per output order.
+
+        >>> import catnn
+        >>> print(build_mixed_plan(catnn.group("S"), (1, 2), (1,)).explain().splitlines()[0])
+        Mixed plan: S V1 + V2 -> V1, 2 blocks (1 -> 1: 2 diagrams, 2 -> 1: 5 diagrams)
+        """
+        ins = " + ".join("V" + "(x)V".join(map(str, x.factors)) if x.factors else f"V{x.order}" for x in self.inputs)
+        blocks = ", ".join(f"{self.inputs[b.input].order} -> {self.outputs[b.output]}: {len(b.diagrams)} diagrams"
+                           for b in self.blocks)
+        lines = [f"Mixed plan: {self.group} {ins} -> {' + '.join(f'V{l}' for l in self.outputs)}, "
+                 f"{len(self.blocks)} blocks ({blocks})"]
+        for i, cores in enumerate(self.cores):
+            readers = sorted({self.outputs[b.output] for b in self.blocks if b.input == i})
+            lines.append(f"  input {i} (order {self.inputs[i].order}): {len(cores)} cores, shared by output "
+                         f"orders {readers}")
+            for c in cores:
+                eq = f"bc{letters(c.source_labels)}{''.join(',' + letters(l) for _, l in c.constants)}->bc{letters(c.labels)}"
+                lines.append(f"    {c.name} = {eq} from {c.source}")
+        for j, sec in enumerate(self.sections):
+            lines.append(f"  output {j} (order {sec.order}): {len(sec.groups)} channel mixes, {len(sec.folds)} folds, "
+                         f"{len(sec.writes)} writes")
+            for g in sec.groups:
+                feats = " ".join(f"{core}(input {self.core_input(core)})" for core, _ in g.features)
+                lines.append(f"    {g.name}: one matmul, {len(g.members)} accumulators x {len(g.features)} "
+                             f"features: {feats}")
+        return "\n".join(lines)
+
 
 def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequence[int], *,
                      diagrams: Mapping[tuple[int, int], Sequence[Any]] | None = None, bias: bool = True,
