@@ -196,7 +196,12 @@ class EquivariantLinear(nn.Module):
         return torch.einsum("dj,joi->doi", matrix, self.weight)
 
     # -- running ------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` (B, C_in, n, ..., n) -> (B, C_out, n, ..., n); ``mask`` (B, n): a padded batch of
+        graphs of different sizes, each computed as if alone (:func:`catnn.networks.masked_linear`)."""
+        if mask is not None:
+            from .networks import masked_linear
+            return masked_linear(self, x, mask)
         n = self._check(x)
         weight = self.effective_weight(n)
         if self.k:
