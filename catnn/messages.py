@@ -120,6 +120,16 @@ AUT_SIZE_MISMATCH = "n={n} does not match the graph, which has {size} vertices"
 AUT_NOT_DIAGRAM = "Aut(G) morphisms are bilabelled graphs or partition diagrams, got {kind}"
 AUT_NOT_SEPARATED = ("could not span Hom_Aut(G) for k + l = {m}: graphs with up to {c} internal vertices "
                      "per piece reach rank {rank} of {dim}")
+# in the language: graph declarations, group Aut(G), graph[...] literals
+AUT_NEEDS_GRAPH_DECL = "Aut needs a graph: declare one first (graph G = cycle(5)) and write group Aut(G)"
+GROUP_NO_GRAPH = "group {group} does not take a graph; only Aut(G) does"
+GRAPH_UNKNOWN = "unknown graph '{name}': declare it before the group, e.g. graph {name} = cycle(5)"
+GRAPH_FAMILY_UNKNOWN = "unknown graph '{name}'; graphs are {known}"
+GRAPH_FAMILY_ARGS = "{name} takes {takes}, e.g. {example}"
+GRAPH_MATRIX_ROWS = "an adjacency matrix needs one row of {n} entries per vertex; row {row} has {m}"
+GRAPH_EDGE_LABEL = "{label} is not in any block of this graph; name labelled vertices in blocks first, e.g. {{1}} {{1'}}"
+GRAPH_LITERAL_GROUP = ("graph[...] literals with edges or internal vertices are Aut(G) diagrams; "
+                       "declare graph G = ... and group Aut(G) (the group is {group})")
 
 # >>> catnn compiler/runtime (issue 4): plans, emitters, catnn.nn, compile/explain
 NO_KERNELS = "no block kernels for {kind} diagrams of group {group}; register them in catnn.compiler.kernels"

@@ -36,6 +36,7 @@ from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
 from .network import STAGE_FUNCTIONS, check_layer_signature, check_network
+from .check_graph import aut_group, declared_adjacency, group_ref, literal_graph
 from .program import Program
 
 __all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS"]
@@ -106,6 +107,9 @@ class _Checker:
             if isinstance(item, ast.GroupDecl):
                 self.declare_group(item)
                 continue
+            if isinstance(item, ast.GraphDecl):
+                self.declare_graph(item)
+                continue
             self.new_name(item)
             self.current = item.name
             if isinstance(item, ast.Definition):
@@ -128,6 +132,11 @@ class _Checker:
         if self.first_definition is not None:
             raise CheckError(messages.GROUP_AFTER_DEFINITIONS.format(line=self.first_definition.line),
                              item.span)
+        graphs = {name: entry.value for name, entry in self.env.items() if entry.kind == "graph"}
+        aut = aut_group(item, graphs, item.graph_span or item.span)
+        if aut is not None:
+            self.group, self.group_span = aut, item.span
+            return
         try:
             make_group(item.name)
         except CatnnError as err:
@@ -137,6 +146,13 @@ class _Checker:
         except CatnnError as err:
             raise CheckError(err.message, item.span) from None
         self.group_span = item.span
+
+    def declare_graph(self, item: ast.GraphDecl) -> None:
+        """``graph G = ...``: its adjacency matrix, for ``group Aut(G)``."""
+        if item.name in self.env:
+            raise CheckError(messages.DUPLICATE_DEFINITION.format(name=item.name, line=self.env[item.name].span.line),
+                             item.name_span)
+        self.env[item.name] = _Entry("graph", declared_adjacency(item), item.span)
 
     def new_name(self, item: Any) -> None:
         name, span = item.name, item.name_span
@@ -176,7 +192,7 @@ class _Checker:
                 raise CheckError(messages.LIMIT_EXCEEDED.format(
                     what=f"the {G.name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
                     item.arity.span)
-            return LayerSpec(item.name, G.name, G.n, k, l, None, item.span)
+            return LayerSpec(item.name, group_ref(G), G.n, k, l, None, item.span)
         chosen: list[Any] = []
         for expr in item.learn:
             value = self.as_morphism(self.evaluate(expr), expr.span)
@@ -189,7 +205,7 @@ class _Checker:
             if stored in chosen:
                 raise CheckError(messages.LEARN_DUPLICATE, expr.span)
             chosen.append(stored)
-        return LayerSpec(item.name, G.name, G.n, k, l, tuple(chosen), item.span)
+        return LayerSpec(item.name, group_ref(G), G.n, k, l, tuple(chosen), item.span)
 
     def network(self, item: ast.NetworkDef) -> NetworkSpec:
         if isinstance(item.arity, ast.Arity):
@@ -249,6 +265,8 @@ class _Checker:
             return self.literal(node, None)
         if isinstance(node, (ast.HeadLiteral, ast.WrappedLiteral)):
             return self.tagged_literal(node)
+        if isinstance(node, ast.GraphLiteral):
+            return self.graph_literal(node)
         if isinstance(node, ast.Neg):
             return -args[0]
         if isinstance(node, ast.Power):
@@ -260,7 +278,7 @@ class _Checker:
     def name(self, name: str, span: Span) -> Morphism:
         entry = self.env.get(name)
         if entry is not None:
-            if entry.kind in ("layer", "network"):
+            if entry.kind in ("layer", "network", "graph"):
                 raise CheckError(messages.NOT_AN_EXPRESSION.format(name=name, kind=entry.kind), span)
             return entry.value
         return self.generator(name, (), span)
@@ -307,6 +325,13 @@ class _Checker:
         """A diagram literal, checked label by label so that each error points at its vertex."""
         blocks, k, l = self.vertices([(block.labels, block.span) for block in node.blocks], node.span, arity)
         return self.lift(Diagram(blocks, k, l), node.span)
+
+    def graph_literal(self, node: ast.GraphLiteral) -> Morphism:
+        """``graph[{1} {1'} ; 1-a, a-1']``: a bilabelled graph (a partition diagram when edgeless)."""
+        made = literal_graph(node, self.vertices)
+        if hasattr(made, "edges") and not hasattr(self.group, "adjacency"):
+            raise CheckError(messages.GRAPH_LITERAL_GROUP.format(group=self.group), node.span)
+        return self.lift(made, node.span)
 
     def tagged_literal(self, node: ast.HeadLiteral | ast.WrappedLiteral) -> Morphism:
         """``eps[free] pairs`` (an ε-diagram) or ``jelly[blocks]`` (a jellyfish)."""

@@ -312,7 +312,7 @@ class _ModuleWriter:
                 elif isinstance(value, NetworkSpec):
                     self.network(name, value)
                     names["networks"].append(name)
-                elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks"):
+                elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks") or hasattr(value, "edges"):
                     self.morphism(name, value)
                     names["morphisms"].append(name)
             except CompileError as err:

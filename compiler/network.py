@@ -41,6 +41,8 @@ from catnn.diagram import Diagram
 from catnn.errors import CatnnError, CheckError, CompileError
 from catnn.features import FeatureSpace
 
+from .check_graph import group_ref
+
 __all__ = [
     "POINTWISE", "ODD", "NORMS", "GATES", "POOLS", "NONLINEARITIES", "STAGE_FUNCTIONS",
     "stage_kind", "check_stage", "stage_output", "norm_function", "check_layer_signature", "check_network",
@@ -165,7 +167,7 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
     if item.learn is not None:
         raise CheckError(messages.MIXED_NO_LEARN.format(name=item.name), item.learn[0].span)
     _check_blocks(G, ins, outs, sig)
-    return MixedLayerSpec(item.name, G.name, G.n, ins, outs, item.span)
+    return MixedLayerSpec(item.name, group_ref(G), G.n, ins, outs, item.span)
 
 
 def _orders(side: Any) -> tuple[int, ...]:
@@ -232,7 +234,7 @@ def check_network(checker: Any, item: Any) -> Any:
         stages.append(r)
     if flow.orders != outs or (out_space is not None and flow != out_space):
         raise CheckError(_output_message(item.name, k, l, outs, out_space, last, flow), last.span)
-    return NetworkSpec(item.name, G.name, G.n, k, l, tuple(stages), item.span, first.in_space, flow)
+    return NetworkSpec(item.name, group_ref(G), G.n, k, l, tuple(stages), item.span, first.in_space, flow)
 
 
 def _sides(arity: Any) -> tuple[Any, Any]:

@@ -108,7 +108,7 @@ def _detail(value: Any) -> str:
         return _plural(len(value.stages), "stage")
     if isinstance(value, Morphism):
         return _plural(len(value.terms), "term")
-    if isinstance(value, Diagram):
+    if isinstance(value, Diagram) or hasattr(value, "edges"):   # a partition diagram or a bilabelled graph
         text = str(value)
         return text if len(text) <= 40 else text[:37] + "..."
     return type(value).__name__

@@ -24,7 +24,7 @@ from catnn.errors import Span
 __all__ = [
     "Number", "Dim", "Name", "Call", "Label", "Block", "Literal", "HeadLiteral", "WrappedLiteral", "Neg", "BinOp", "Power",
     "TensorPower", "Expr", "GroupDecl", "Arity", "SpaceTerm", "Space", "Signature", "Definition", "LayerDef", "Stage", "NetworkDef",
-    "Item", "Module", "children",
+    "Item", "Module", "children", "GraphVertex", "GraphEdge", "GraphLiteral", "GraphPath", "GraphDecl",
 ]
 
 
@@ -150,7 +150,34 @@ class TensorPower:
     span: Span = _span()
 
 
-Expr = Union[Number, Dim, Name, Call, Literal, HeadLiteral, WrappedLiteral, Neg, BinOp, Power, TensorPower]
+@dataclass(frozen=True)
+class GraphVertex:
+    """A vertex named in an edge of a graph literal: a label ``1``, ``2'`` or an internal ``a``."""
+
+    name: str
+    label: Label | None         # the label it names (None for an internal vertex)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """``1-a-1'`` in a graph literal: a path of vertices (one vertex alone: an isolated vertex)."""
+
+    vertices: tuple[GraphVertex, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class GraphLiteral:
+    """A bilabelled graph ``graph[{1} {1'} ; 1-a, a-1']``: blocks of labels, then edges."""
+
+    blocks: tuple[Block, ...]
+    edges: tuple[GraphEdge, ...]
+    span: Span = _span()
+
+
+Expr = Union[Number, Dim, Name, Call, Literal, HeadLiteral, WrappedLiteral, Neg, BinOp, Power, TensorPower,
+             GraphLiteral]
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -173,6 +200,8 @@ class GroupDecl:
     size: int | None
     name_span: Span = _span()
     span: Span = _span()
+    graph: str | None = None    # group Aut(G): the declared graph's name
+    graph_span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -262,7 +291,28 @@ class NetworkDef:
     span: Span = _span()
 
 
-Item = Union[GroupDecl, Definition, LayerDef, NetworkDef]
+@dataclass(frozen=True)
+class GraphPath:
+    """``0-1-2`` (or one vertex ``5``) in ``edges(...)``: vertex numbers."""
+
+    vertices: tuple[int, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class GraphDecl:
+    """``graph G = cycle(5)``: a family with arguments, ``edges(0-1, ...)``, or ``adjacency[[...]]``."""
+
+    name: str
+    family: str                     # cycle, path, ..., edges, or adjacency
+    args: tuple[GraphPath, ...]     # the arguments (a family's sizes are one-vertex paths)
+    rows: tuple[tuple[int, ...], ...] | None   # adjacency[[...]]: the matrix rows
+    value_span: Span = _span()
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+Item = Union[GroupDecl, GraphDecl, Definition, LayerDef, NetworkDef]
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,45 @@ class _ToAst(Transformer_NonRecursive):
         size = None
         if len(c) > 1 and c[2].type == "NUMBER":
             size = self._integer(c[2], "a group size")
-        return ast.GroupDecl(str(c[0]), size, self._tspan(c[0]), self._span(meta))
+        graph = c[2] if len(c) > 1 and c[2].type == "NAME" else None
+        return ast.GroupDecl(str(c[0]), size, self._tspan(c[0]), self._span(meta),
+                             None if graph is None else str(graph), None if graph is None else self._tspan(graph))
+
+    # graphs: graph G = ..., and graph[...] literals
+    def graph_decl(self, meta: Any, c: list) -> ast.GraphDecl:
+        family, args, rows, span = c[1]
+        return ast.GraphDecl(str(c[0]), family, args, rows, span, self._tspan(c[0]), self._span(meta))
+
+    def graph_family(self, meta: Any, c: list) -> tuple:
+        args = tuple(x for x in c[1:] if isinstance(x, ast.GraphPath))
+        return str(c[0]), args, None, self._span(meta)
+
+    def graph_matrix(self, meta: Any, c: list) -> tuple:
+        return str(c[0]), (), tuple(x for x in c[1:] if isinstance(x, tuple)), self._span(meta)
+
+    def graph_path(self, meta: Any, c: list) -> ast.GraphPath:
+        numbers = tuple(self._integer(t, "a vertex number") for t in c if t.type == "NUMBER")
+        return ast.GraphPath(numbers, self._span(meta))
+
+    def graph_row(self, meta: Any, c: list) -> tuple[int, ...]:
+        return tuple(self._integer(t, "an adjacency entry") for t in c if t.type == "NUMBER")
+
+    def graph_literal(self, meta: Any, c: list) -> ast.GraphLiteral:
+        blocks = tuple(x for x in c if isinstance(x, ast.Block))
+        edges = tuple(x for x in c if isinstance(x, ast.GraphEdge))
+        return ast.GraphLiteral(blocks, edges, self._span(meta))
+
+    def graph_edge(self, meta: Any, c: list) -> ast.GraphEdge:
+        return ast.GraphEdge(tuple(x for x in c if isinstance(x, ast.GraphVertex)), self._span(meta))
+
+    def graph_vertex(self, meta: Any, c: list) -> ast.GraphVertex:
+        tok = c[0]
+        label = None
+        if tok.type == "INPUT":
+            label = ast.Label(int(tok[:-1]), True, self._tspan(tok))
+        elif tok.type == "NUMBER":
+            label = ast.Label(self._integer(tok, "a vertex label"), False, self._tspan(tok))
+        return ast.GraphVertex(str(tok), label, self._tspan(tok))
 
     def arity(self, meta: Any, c: list) -> ast.Arity:
         k, l = (self._integer(t, "an arity") for t in c)
@@ -306,7 +344,7 @@ _TERMINAL_WORDS = {
 }
 #: terminals listed together as "an operator" when several are possible
 _OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER"}
-_DEFINITION_KEYWORDS = ("group", "diagram", "morphism", "layer", "network")
+_DEFINITION_KEYWORDS = ("group", "graph", "diagram", "morphism", "layer", "network")
 _RESERVED = (*_DEFINITION_KEYWORDS, "learn", "n")
 _CLOSERS = {"RPAR", "RBRACE", "RSQB"}
 _OPENERS = {"LPAR", "LBRACE", "LSQB"}
@@ -406,7 +444,7 @@ def _describe_expected(expected: set[str]) -> str:
         words.append("an operator")
     if keywords:
         words.append("a new definition" if len(keywords) >= 3 else
-                     " or ".join(f"'{k}'" for k in sorted(keywords)))
+                     " or ".join(f"'{_literal(lark, k)}'" for k in sorted(keywords)))
     if "the end of the input" in words:  # say it last: it reads better
         words.remove("the end of the input")
         words.append("the end of the input")
