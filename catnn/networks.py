@@ -208,7 +208,7 @@ class MixedLinear(_PlanModule):
             raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
         self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
         self._build()
-        if not self.plan.blocks and not any(s.bias_diagrams for s in self.plan.sections):
+        if not self.plan.blocks:
             raise CompileError(messages.MIXED_EMPTY.format(group=self.group, ins=self.in_space, outs=self.out_space))
         ins, outs = self.in_space.items(), self.out_space.items()
         self.weight = nn.ParameterDict({
