@@ -148,6 +148,8 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
     block; blocks without diagrams are left out. ``bias``: each output gets the group's 0 -> l
     diagrams, one weight per output channel (``biases[j]`` is (len, D_j)).
     """
+    if getattr(group, "name", group) == "Aut":
+        raise CompileError(messages.MIXED_AUT)
     ins = tuple(x if isinstance(x, Input) else Input(int(x)) for x in inputs)
     chosen = {} if diagrams is None else {key: tuple(v) for key, v in diagrams.items()}
     blocks = []

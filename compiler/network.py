@@ -154,6 +154,9 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
             if term.channels is not None:
                 raise CheckError(messages.LAYER_SPACE_CHANNELS.format(name=item.name), term.span)
     outs = _orders(sig.output)
+    single = sig.input.kind != "product" and len(_orders(sig.input)) == len(outs) == 1
+    if G.name == "Aut" and not single:
+        raise CheckError(messages.MIXED_AUT, sig.span)
     if sig.input.kind == "product":
         if len(outs) != 1:
             raise CheckError(messages.BILINEAR_OUTPUT, sig.output.span)
@@ -212,6 +215,9 @@ def check_network(checker: Any, item: Any) -> Any:
     if not layers:
         raise CheckError(messages.NETWORK_NO_LAYER.format(name=item.name), item.span)
     first = layers[0]
+    early = next((r for r in resolved[:resolved.index(first)] if r.kind == "pool"), None)
+    if early is not None:
+        raise CheckError(messages.POOL_BEFORE_LAYER.format(name=early.name), early.span)
     if first.in_space.orders != ins or (in_space is not None and first.in_space != in_space):
         raise CheckError(_input_message(item.name, k, ins, in_space, first), first.span)
     flow, last, stages = first.in_space, None, []
@@ -221,8 +227,6 @@ def check_network(checker: Any, item: Any) -> Any:
                 _chain(last, flow, r)
             flow, last = r.out_space, r
         else:
-            if r.kind == "pool" and last is None:
-                raise CheckError(messages.POOL_BEFORE_LAYER.format(name=r.name), r.span)
             try:
                 check_stage(G, r.name, flow.orders)
             except CompileError as err:
