@@ -145,18 +145,24 @@ def _sizes(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None
 
 
 # -- layers -------------------------------------------------------------------------------------------
-def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``layer(x)`` on a padded batch: each graph's result as if it ran alone (module docstring)."""
+def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor | None,
+                  n: int | None = None) -> torch.Tensor:
+    """``layer(x)`` on a padded batch: each graph's result as if it ran alone (module docstring).
+
+    Without a mask, ``n`` gives the size to layers without input axes (k = 0).
+    """
     name = f"EquivariantLinear({layer.group} {layer.k} -> {layer.l})"
-    _mask_plan_ok(name, layer.group, layer.plan.constants)
+    if mask is not None:
+        _mask_plan_ok(name, layer.group, layer.plan.constants)
     if x.dim() != layer.k + 2 or x.shape[1] != layer.in_channels:
         raise ShapeError(messages.SPACE_MISMATCH.format(what=name, expected=FeatureSpace({layer.k: layer.in_channels}),
                                                         got=f"shape {tuple(x.shape)}"))
     feats = _features(x, name)
-    _check_mask(mask, feats, name)
+    if mask is not None:
+        _check_mask(mask, feats, name)
     x = _masked(feats, mask)[layer.k]
-    n = int(mask.shape[1])
-    if layer.k and not layer.config.normalize:
+    n = _size(feats, mask, layer.group, name) if n is None or mask is not None or layer.group.n else n
+    if layer.k and (mask is None or not layer.config.normalize):
         y = layer(x)
     else:
         plan = build_mixed_plan(layer.group, (layer.k,), (layer.l,), diagrams={(0, 0): layer.plan.diagrams},
@@ -164,7 +170,7 @@ def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor)
         function = emit_mixed(plan, "layer", layer.config.backend)
         y = function((x,), (layer.effective_weight(n),), (layer.bias,), (layer.out_channels,), n=n,
                      sizes=_sizes(mask, x))[0]
-    return y * node_mask(mask, layer.l, y) if layer.l else y
+    return y * node_mask(mask, layer.l, y) if layer.l and mask is not None else y
 
 
 class _PlanModule(nn.Module):
@@ -248,7 +254,8 @@ class MixedLinear(_PlanModule):
             for p in self.bias.values():
                 p.zero_()
 
-    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+    def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
+        """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
         feats = _features(x, what)
         _check_space(feats, self.in_space, what)
@@ -256,7 +263,7 @@ class MixedLinear(_PlanModule):
             _mask_plan_ok(what, self.group, self.plan.constants)
             _check_mask(mask, feats, what)
             feats = _masked(feats, mask)
-        n = _size(feats, mask, self.group, what)
+        n = _size(feats, mask, self.group, what) if n is None or any(feats) or mask is not None else n
         if self.group.n is not None and n != self.group.n:
             raise ShapeError(messages.BAD_INPUT_N.format(layer=what, n=self.group.n, got=n))
         xs = tuple(feats[k] for k in self.in_space.orders)
@@ -332,8 +339,8 @@ class Bilinear(_PlanModule):
         matrix = self.weight.new_tensor([[float(c.evaluate(n)) for c in row] for row in mixing])
         return torch.einsum("dj,joi->doi", matrix, self.weight)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None
-                ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
+                n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
@@ -346,7 +353,7 @@ class Bilinear(_PlanModule):
             _mask_plan_ok(what, self.group, self.plan.constants)
             _check_mask(mask, feats, what)
             x, y = (t * node_mask(mask, k, t) if k else t for t, k in ((x, self.a), (y, self.b)))
-        n = _size(feats, mask, self.group, what)
+        n = _size(feats, mask, self.group, what) if n is None or self.a or self.b or mask is not None else n
         bias = None if self.bias is None else (self.bias,)
         out = self._function(((x, y),), (self.effective_weight(n),), bias, (self.out_channels,), n=n,
                              sizes=_sizes(mask, x))[0]
@@ -552,14 +559,17 @@ class Network(nn.Module):
     def out_space(self) -> FeatureSpace:
         return self.spaces[-1]
 
-    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+    def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
+        """The network on x (a tensor, or a dict {order: tensor}); ``mask``: (B, n) node mask of a
+        padded batch; ``n``: the size, needed only when no input has axes and there is no mask."""
         feats = _features(x, "network")
         _check_space(feats, self.in_space, "the network")
         if mask is not None:
             _check_mask(mask, feats, "the network")
             feats = _masked(feats, mask)
+        n = next((int(t.shape[-1]) for k, t in feats.items() if k), n if mask is None else int(mask.shape[1]))
         for s, after in zip(self.stages, self.spaces[1:]):
-            feats = _run(s, feats, mask, after)
+            feats = _run(s, feats, mask, after, n)
         return _result(feats)
 
 
@@ -577,13 +587,13 @@ class EquivariantNetwork(Network):
 
 
 def _run(s: nn.Module, feats: dict[int, torch.Tensor], mask: torch.Tensor | None,
-         after: FeatureSpace) -> dict[int, torch.Tensor]:
+         after: FeatureSpace, n: int | None) -> dict[int, torch.Tensor]:
     if isinstance(s, EquivariantLinear):
-        x = feats[s.k]
-        y = s(x) if mask is None else masked_linear(s, x, mask)
-        return {s.l: y}
+        return {s.l: masked_linear(s, feats[s.k], mask, n)}
     if isinstance(s, Bilinear):
-        return {s.l: s(feats[s.a], feats[s.b], mask=mask)}
+        return {s.l: s(feats[s.a], feats[s.b], mask=mask, n=n)}
+    if isinstance(s, MixedLinear):
+        return _features(s(feats, mask=mask, n=n), "MixedLinear")
     out = s(feats, mask=mask)
     return out if isinstance(out, dict) else {after.orders[0]: out}
 

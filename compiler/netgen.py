@@ -47,9 +47,10 @@ def _masked(f, mask):
     return {k: t * _node_mask(mask, k, t) if k else t for k, t in f.items()}
 
 
-def _size(mask):
-    """n for layers without input axes: the padded size, or None (the layer's own n)."""
-    return None if mask is None else mask.shape[1]
+def _size(f, mask, n):
+    """n: the size of the input's axes, else the mask's, else the one given (None: the layers' own)."""
+    sizes = [t.shape[-1] for k, t in f.items() if k]
+    return sizes[0] if sizes else (mask.shape[1] if mask is not None else n)
 
 
 class _Pointwise(torch.nn.Module):
@@ -297,13 +298,15 @@ def write_network(writer: Any, name: str, spec: Any) -> None:
     text = " >> ".join(_stage_text(st) for st, _, _ in stages)
     doc = "\n\n".join(filter(None, [
         f"network {name} : {spec.k} -> {spec.l} over {writer.group}: {text}", writer.where(name),
-        "forward(x, mask=None): x a tensor (B, C, n, ..., n) for one tensor order, else a dict "
-        "{order: tensor}; mask an optional (B, n) node mask of a padded batch."]))
+        "forward(x, mask=None, n=None): x a tensor (B, C, n, ..., n) for one tensor order, else a dict "
+        "{order: tensor}; mask an optional (B, n) node mask of a padded batch; n the size when no input "
+        "has axes and there is no mask."]))
     first, last = stages[0][1], stages[-1][2]
     init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "", "    def __init__(self):",
             "        super().__init__()", "        self.stages = torch.nn.ModuleList(["]
-    body = ["    def forward(self, x, mask=None):",
-            f"        f = _masked({'{' + str(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}, mask)"]
+    body = ["    def forward(self, x, mask=None, n=None):",
+            f"        f = _masked({'{' + str(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}, mask)",
+            "        n = _size(f, mask, n)"]
     for i, (st, before, after) in enumerate(stages):
         module, call = _stage_code(writer, st, before, after, i)
         init.append(f"            {module},")
@@ -352,12 +355,12 @@ def _stage_code(writer: Any, st: Any, before: FeatureSpace, after: FeatureSpace,
         spec = st.layer or writer.program.definitions[st.name]
         if isinstance(spec, MixedLayerSpec):
             return (f"{layer}({dict(before.items())!r}, {dict(after.items())!r})",
-                    f"_masked({s}(f, n=_size(mask)), mask)")
+                    f"_masked({s}(f, n=n), mask)")
         if getattr(spec, "factors", None):
             a, b = spec.factors
             return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
-                    f"_masked({{{spec.l}: {s}(f[{a}], f[{b}], n=_size(mask))}}, mask)")
-        call = f"{s}(f[{spec.k}])" if spec.k else f"{s}(f[0], n=_size(mask))"
+                    f"_masked({{{spec.l}: {s}(f[{a}], f[{b}], n=n)}}, mask)")
+        call = f"{s}(f[{spec.k}])" if spec.k else f"{s}(f[0], n=n)"
         return f"{layer}({int(st.in_channels)}, {int(st.out_channels)})", f"_masked({{{spec.l}: {call}}}, mask)"
     kind = stage_kind(st.name)
     if kind == "pool":
