@@ -349,13 +349,12 @@ class _ModuleWriter:
         doc = _doc(f"morphism {name} : {k} -> {l} over {self.group}: {m}", self.where(name),
                    f"x: (..., {', '.join(['n'] * k) or 'no axes'}) -> (..., {', '.join(['n'] * l) or 'no axes'}),"
                    " a floating tensor; leading axes are batch axes.")
-        tensor = "x.new_tensor" if self.backend == "torch" else "_like"
-        weights = (f"{tensor}([{coeffs}]).reshape(-1, 1, 1)" if self.backend == "torch"
-                   else f"_like([{coeffs}], x).reshape(-1, 1, 1)")
+        weights = (f"x.new_tensor([{coeffs}])" if self.backend == "torch" else f"_like([{coeffs}], x)") + \
+            ".reshape(-1, 1, 1)"
         fixed = "None" if self.group.n is None else str(int(self.group.n))
         lines = [f"def {name}(x{'' if k else ', n=' + fixed}):", "    " + docstring(doc, "    ")]
         if k:
-            lines += [f"    n = x.shape[-1]", f"    lead = tuple(x.shape[:x.ndim - {k}])"]
+            lines += ["    n = x.shape[-1]", f"    lead = tuple(x.shape[:x.ndim - {k}])"]
         else:
             lines += ["    lead = tuple(x.shape)"]
         lines += [
@@ -421,9 +420,9 @@ class _ModuleWriter:
             f"    def forward(self, x{'' if k else ', n=None'}):",
         ]
         if k:
-            lines += [f"        n = x.shape[-1]"]
+            lines += ["        n = x.shape[-1]"]
         else:
-            lines += [f"        n = self.n if n is None else n"]
+            lines += ["        n = self.n if n is None else n"]
         lines += self.layer_checks(name, k)
         weight = "self.weight"
         if structure.mixing is not None:
@@ -444,7 +443,7 @@ class _ModuleWriter:
                  f"            raise ValueError(f'{name} expects input (batch, {{self.in_channels}}"
                  f"{', n' * k}), got {{tuple(x.shape)}}')"]
         if self.group.n is not None and k:
-            lines += [f"        if n != self.n:",
+            lines += ["        if n != self.n:",
                       f"            raise ValueError(f'{name} is built for n={{self.n}}, got n={{n}}')"]
         return lines
 

@@ -424,7 +424,6 @@ def letters(labels: Iterable[int]) -> str:
 def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
     """The table behind :meth:`Plan.explain`."""
     rows: list[tuple[str, str, str, str, int, int]] = []
-    shape = {"x": (B, I) + (n,) * plan.k}
 
     def dims(lead: tuple[int, ...], d: int) -> str:
         return "(" + ", ".join(map(str, lead + (n,) * d)) + ")"
