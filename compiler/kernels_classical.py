@@ -33,8 +33,8 @@ arises because every label sits on its original axis, so the planar order never 
 - **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
   (one label each: diagonals, sums, diagonal writes) plus one constant ``jelly<t>`` on the t block
   labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n, Σ_y ε(v_1, .., v_{t}, y)
-  when t = n - 1 (the missing value summed into the constant). The same bottom/top choice as SO
-  (fewer of top-only vs bottom-only blocks is kept in the core).
+  when t = n - 1 (the missing value summed into the constant). The head sits in the top half only
+  when there are no bottom-only blocks (those are summed in the core, where ``normalize`` scales).
 - **H_n, B_n** and A_n's partition diagrams: the S_n kernels (the matrices are the S_n ones).
 
 The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs). The
@@ -215,9 +215,14 @@ def _split(axes: _Axes, blocks: Iterable[tuple[int, ...]]) -> tuple[list[int], l
 
 
 def _with_head(f: Factorization, axes: _Axes, head: ConstantRef, through: list[int], created: list[int],
-               consumed: list[int]) -> Halves:
-    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them."""
-    if len(created) <= len(consumed):
+               consumed: list[int], summed: bool) -> Halves:
+    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them.
+
+    ``summed``: the consumed labels are blocks the factorisation counts as summed out; the head then
+    stays in the bottom half, where ``normalize`` divides by n per summed block (a core that kept
+    them would equal, and be shared with, a core of a diagram in which they are propagating).
+    """
+    if len(created) <= len(consumed) or (summed and consumed):
         return _halves(f, axes.inputs, axes.outputs, through + created, bottom=(head,))
     return _halves(f, axes.inputs, axes.outputs, through + consumed, top=(head,))
 
@@ -271,7 +276,7 @@ class EpsilonKernels(Kernels):
         legs = [axes.block((v,)) for v in d.free]
         outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
         ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
-        return _with_head(f, axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins)
+        return _with_head(f, axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, summed=False)
 
 
 class JellyfishKernels(Kernels):
@@ -286,7 +291,7 @@ class JellyfishKernels(Kernels):
         ordered = sorted(d.blocks, key=min)
         top, through, bottom = _split(axes, ordered)
         head = (jellyfish_kind(len(ordered)), tuple(range(len(ordered))))
-        return _with_head(f, axes, head, through, top, bottom)
+        return _with_head(f, axes, head, through, top, bottom, summed=True)
 
 
 register_constant("J", J_SOURCE)
