@@ -793,6 +793,8 @@ def layout_network(spec: Any, title: str = "") -> Figure:
         text = clean_text(stage.name)
         if stage.kind == "layer" and stage.in_channels is not None:
             text += f" [{stage.in_channels} → {stage.out_channels}]"
+        elif stage.kind == "layer" and getattr(stage, "in_space", None) is not None:   # a mixed-order layer
+            text += f" [{stage.in_space} → {stage.out_space}]"
         boxes.append((text, stage.kind == "layer"))
     widths = [text_width(t, 11.0) + 18 for t, _ in boxes]
     fig = Figure(sum(widths) + gap * max(len(boxes) - 1, 0) + 8, h + 8, title=title, mid_y=4 + h / 2)
@@ -820,8 +822,8 @@ def _stack(figures: list[Figure], title: str = "", gap: float = 8.0) -> Figure:
 
 
 def _kind_name(value: Any) -> str:
-    from .spec import LayerSpec, NetworkSpec
-    if isinstance(value, LayerSpec):
+    from .spec import LayerSpec, MixedLayerSpec, NetworkSpec
+    if isinstance(value, (LayerSpec, MixedLayerSpec)):
         return "layer"
     if isinstance(value, NetworkSpec):
         return "network"
@@ -837,7 +839,9 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
     for name in chosen:
         value = program.definitions[name]
         body = layout(value, group=program.group)
-        head = f"{_kind_name(value)} {clean_text(name)} : {arrow(value.k, value.l)}"
+        factors = getattr(value, "factors", None)    # a bilinear layer a @ b -> l
+        sides = arrow(f"{factors[0]} @ {factors[1]}", value.l) if factors else arrow(value.k, value.l)
+        head = f"{_kind_name(value)} {clean_text(name)} : {sides}"
         section = Figure(max(body.width, text_width(head, TITLE_SIZE, bold=True)) + 8,
                          body.height + TITLE_SIZE * 1.9)
         section.add(Text(4, TITLE_SIZE * 1.25, head, TITLE_SIZE, anchor="start", bold=True, role="title"))
@@ -849,11 +853,15 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
 def layout(obj: Any, group: Any = None, title: str = "", gap: float | None = None) -> Figure:
     """The figure of any drawable object; unknown kinds become a labelled box with ``str(obj)``."""
     from .morphism import Morphism
-    from .spec import LayerSpec, NetworkSpec
+    from .spec import LayerSpec, MixedLayerSpec, NetworkSpec
     if isinstance(obj, Figure):
         return obj
     if isinstance(obj, Morphism):
         return layout_morphism(obj, title)
+    if isinstance(obj, MixedLayerSpec):      # one grid per block k -> l
+        blocks = [layout_layer(LayerSpec(obj.name, obj.group, obj.n, k, l), group, f"block {k} → {l}")
+                  for k in obj.in_orders for l in obj.out_orders]
+        return _stack(blocks, title=title)
     if isinstance(obj, LayerSpec):
         return layout_layer(obj, group, title)
     if isinstance(obj, NetworkSpec):
