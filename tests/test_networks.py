@@ -291,7 +291,7 @@ network net : 2 -> 0 = edge[2 -> 4] >> relu >> mix[4 -> 3*V0 + 2*V1 + 2*V2] >> g
 network pooled : 2 -> 0 = edge[2 -> 3] >> tanh >> mean
 """,
     "O(3)": """group O(3)
-layer sq : 1 @ 1 -> 2
+layer sq : 1 @ 1 -> 2 = learn(1/2 * (id(2) + swap), cap >> cup)
 layer lin : 2 -> 2
 layer mixed : V2 -> V0 + V2
 layer read : V0 + V2 -> V0
