@@ -225,23 +225,10 @@ class TorchEmitter(SourceEmitter):
             self.line("gbias = None")
 
     def input_gradient(self) -> None:
-        p = self.plan
         self.line("# input gradient: the mixes and the cores, transposed")
-        contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in p.cores}
-        for g in p.groups:
-            i, P, d = g.name[1:], len(g.features), g.dims
-            lead = f"B, {P}, I" if P > 1 else "B, I"
-            self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i}).view({', '.join([lead] + ['n'] * d)})")
-            for q, (core, perm) in enumerate(g.features):
-                expr = f"gf{i}[:, {q}]" if P > 1 else f"gf{i}"
-                if list(perm) != sorted(perm):
-                    inverse = [0] * len(perm)
-                    for a, b in enumerate(perm):
-                        inverse[b] = a
-                    expr = self.permute(expr, inverse)
-                contributions[core].append((expr, True))
+        contributions = self.feature_gradients()
         into_x: list[tuple[CoreStep, str]] = []
-        for c in reversed(p.cores):
+        for c in reversed(self.plan.cores):
             if not contributions[c.name]:
                 continue
             grad = f"g{c.name}"
@@ -258,15 +245,30 @@ class TorchEmitter(SourceEmitter):
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {scaled}{names})"
                 contributions[c.source].append((self.broadcast(value, have, labels), have == labels))
             else:
-                parent = p.core(c.source)
+                parent = self.plan.core(c.source)
                 contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
                                                    len(c.labels) == len(parent.labels)))
+        self.x_gradient(into_x)
+
+    def feature_gradients(self) -> dict[str, list[tuple[str, bool]]]:
+        """``gf = W^T gg`` per group; returns each core's gradient contributions (full size: True)."""
+        contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
+        for g in self.plan.groups:
+            i, P, d = g.name[1:], len(g.features), g.dims
+            lead = f"B, {P}, I" if P > 1 else "B, I"
+            self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i}).view({', '.join([lead] + ['n'] * d)})")
+            for q, (core, perm) in enumerate(g.features):
+                expr = f"gf{i}[:, {q}]" if P > 1 else f"gf{i}"
+                if list(perm) != sorted(perm):
+                    expr = self.permute(expr, [perm.index(j) for j in range(len(perm))])
+                contributions[core].append((expr, True))
+        return contributions
+
+    def x_gradient(self, into_x: list[tuple[CoreStep, str]]) -> None:
+        """``gx``: the gradients of the cores read from x, written back through their diagonals."""
         first = next((cs for cs in into_x if cs[0].labels == cs[0].source_labels and not cs[0].constants
                       and not cs[0].scale), None)
-        if first is not None:
-            self.line(f"gx = {first[1]}")
-        else:
-            self.line(f"gx = grad.new_zeros(({self.shape_expr('B', 'I', p.k)}))")
+        self.line(f"gx = {first[1]}" if first else f"gx = grad.new_zeros(({self.shape_expr('B', 'I', self.plan.k)}))")
         for c, expr in into_x:
             if first is not None and c is first[0]:
                 continue

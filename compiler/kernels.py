@@ -1,5 +1,11 @@
 """Block kernels: what each block of a factored diagram *does*, per group.
 
+>>> from catnn.diagram import swap
+>>> from catnn.compiler.factorize import factorize
+>>> h = kernels_for("S", swap()).halves(factorize(swap()))
+>>> h.bottom.input, h.top.output, h.perm          # the core is x itself; the output reads it transposed
+((0, 1), (0, 1), (1, 0))
+
 The planner (:mod:`catnn.compiler.plan`) never looks at a group. It asks the group's kernels to
 split each factored diagram (:class:`~catnn.compiler.factorize.Factorization`) into two halves,
 both written as einsums over integer labels:

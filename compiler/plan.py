@@ -359,7 +359,17 @@ def _core_step(name: str, inputs: Labels, consts: tuple[ConstantRef, ...], kept:
 
 
 def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: list[str], l: int):
-    """Views, mixes (one per top half), folds (small into large) and writes (the rest)."""
+    """Views, mixes (one per top half), groups, folds (small into large) and writes (the rest)."""
+    views, ordered = _accumulators(halves, bias_halves, core_names)
+    groups = _group_mixes(ordered)
+    mixes = [MixStep(a["name"], a["view"].name, a["labels"], tuple(a["terms"]), tuple(a["bias"]), a.get("group"))
+             for a in ordered]
+    folds, writes = _folds_and_writes(ordered, l)
+    return views, mixes, groups, folds, writes
+
+
+def _accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: list[str]):
+    """One accumulator per distinct top half, in a fixed order, each with its terms and biases."""
     views: dict[tuple, View] = {}
     accs: dict[tuple, dict] = {}
 
@@ -375,12 +385,17 @@ def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core
         acc_for(h.top)["terms"].append(Term(i, core, h.perm, h.sign))
     for j, h in enumerate(bias_halves):
         acc_for(h.top)["bias"].append(j)
-
     ordered = sorted(accs.values(), key=lambda a: (int(a["view"].name[1:]), len(a["labels"]), a["labels"]))
-    grouped: dict[tuple, list[dict]] = {}
     for i, a in enumerate(ordered):
         a["name"] = f"a{i}"
         a["terms"].sort(key=lambda t: (int(t.core[1:]), t.perm, t.index))
+    return list(views.values()), ordered
+
+
+def _group_mixes(ordered: list[dict]) -> list[MixGroup]:
+    """Accumulators that read the same (core, permutation) features share one matmul."""
+    grouped: dict[tuple, list[dict]] = {}
+    for a in ordered:
         if a["terms"]:
             grouped.setdefault(tuple((t.core, t.perm) for t in a["terms"]), []).append(a)
     groups, offset = [], 0
@@ -390,9 +405,11 @@ def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core
             a["group"] = name
         groups.append(MixGroup(name, features, tuple(a["name"] for a in members), offset, len(features[0][1])))
         offset += len(features) * len(members)
-    mixes = [MixStep(a["name"], a["view"].name, a["labels"], tuple(a["terms"]), tuple(a["bias"]), a.get("group"))
-             for a in ordered]
+    return groups
 
+
+def _folds_and_writes(ordered: list[dict], l: int) -> tuple[list[FoldStep], list[WriteStep]]:
+    """Each accumulator folds into the smallest larger one of its (constant-free) view, or is written."""
     folds, roots = [], []
     for a in sorted(ordered, key=lambda a: len(a["labels"])):
         view = a["view"]
@@ -407,7 +424,7 @@ def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core
                   and a["labels"] == a["view"].output and len(a["labels"]) == l), None)
     writes = [WriteStep(a["name"], a["view"].name, a["labels"], a is first)
               for a in sorted(roots, key=lambda a: (a is not first, a["name"]))]
-    return list(views.values()), mixes, groups, folds, writes
+    return folds, writes
 
 
 def letters(labels: Iterable[int]) -> str:
@@ -423,46 +440,7 @@ def letters(labels: Iterable[int]) -> str:
 # -- explain --------------------------------------------------------------------------------------
 def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
     """The table behind :meth:`Plan.explain`."""
-    rows: list[tuple[str, str, str, str, int, int]] = []
-
-    def dims(lead: tuple[int, ...], d: int) -> str:
-        return "(" + ", ".join(map(str, lead + (n,) * d)) + ")"
-
-    for c in plan.cores:
-        consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
-        eq = f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
-        op = "view" if c.is_view else ("einsum" if c.constants else "sum")
-        flops = 0 if c.is_view else B * I * n ** len(c.all_labels)
-        mem = 0 if c.is_view else B * I * n ** len(c.labels)
-        scale = f" /n^{c.scale}" if plan.normalize and c.scale else ""
-        rows.append((c.name, op, f"{eq}  from {c.source}{scale}", dims((B, I), len(c.labels)), flops, mem))
-    for g in plan.groups:
-        d, P, M = g.dims, len(g.features), len(g.members)
-        acc = letters(range(d))
-        feats = " ".join(f"{core}[{_feature_letters(perm)}]" if d else core for core, perm in g.features)
-        flops = 2 * B * O * M * P * I * n**d
-        mem = (B * P * I * n**d if plan.stacks(g) else 0) + B * M * O * n**d
-        rows.append((g.name, "mix", f"bpc{acc},mpoc->bmo{acc}  p={P}: {feats}  m={M}: {' '.join(g.members)}",
-                     dims((B, M * O), d), flops, mem))
-    for m in plan.mixes:
-        if m.bias:
-            rows.append((m.name, "bias", f"+= bias{list(m.bias)}", dims((B if m.terms else 1, O), len(m.labels)),
-                         B * O if m.terms else O, 0 if m.terms else O))
-    for f in plan.folds:
-        eq = f"bo{letters(f.source_labels)}->bo{letters(f.target_labels)}"
-        rows.append((f.target, "fold", f"+= {f.source}  {eq}", dims((B, O), len(f.target_labels)),
-                     B * O * n ** len(f.target_labels), 0))
-    if plan.first_write is None:
-        rows.append(("out", "zeros", "", dims((B, O), plan.l), 0, B * O * n**plan.l))
-    for w in plan.writes:
-        view = plan.view(w.view)
-        consts = "".join(f" * {kind}[{letters(labs)}]" for kind, labs in view.constants)
-        target = f"out[bo{letters(view.output)}]"
-        if w.first:
-            rows.append(("out", "write", f"= {w.acc}  (the buffer itself)", dims((B, O), plan.l), 0, 0))
-        else:
-            rows.append(("out", "write", f"{target} += {w.acc}[bo{letters(w.labels)}]{consts}",
-                         dims((B, O), len(view.labels)), B * O * n ** len(view.labels), 0))
+    rows = [*_core_rows(plan, n, B, I), *_mix_rows(plan, n, B, I, O), *_output_rows(plan, n, B, O)]
     cost = plan.cost(n, B, I, O)
     head = (f"Plan: {plan.group} {plan.k} -> {plan.l}, {len(plan.diagrams)} diagrams, "
             f"{len(plan.bias_diagrams)} bias diagrams{', normalize' if plan.normalize else ''}\n"
@@ -481,6 +459,62 @@ def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
            f"{cost.flops / cost.floor_flops:.2f}" if cost.floor_flops else ""),
     ]
     return "\n".join(lines)
+
+
+Row = tuple[str, str, str, str, int, int]
+
+
+def _dims(lead: tuple[int, ...], d: int, n: int) -> str:
+    return "(" + ", ".join(map(str, lead + (n,) * d)) + ")"
+
+
+def _core_rows(plan: Plan, n: int, B: int, I: int) -> list[Row]:
+    rows = []
+    for c in plan.cores:
+        consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
+        eq = f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
+        op = "view" if c.is_view else ("einsum" if c.constants else "sum")
+        flops = 0 if c.is_view else B * I * n ** len(c.all_labels)
+        mem = 0 if c.is_view else B * I * n ** len(c.labels)
+        scale = f" /n^{c.scale}" if plan.normalize and c.scale else ""
+        rows.append((c.name, op, f"{eq}  from {c.source}{scale}", _dims((B, I), len(c.labels), n), flops, mem))
+    return rows
+
+
+def _mix_rows(plan: Plan, n: int, B: int, I: int, O: int) -> list[Row]:
+    rows = []
+    for g in plan.groups:
+        d, P, M = g.dims, len(g.features), len(g.members)
+        acc = letters(range(d))
+        feats = " ".join(f"{core}[{_feature_letters(perm)}]" if d else core for core, perm in g.features)
+        flops = 2 * B * O * M * P * I * n**d
+        mem = (B * P * I * n**d if plan.stacks(g) else 0) + B * M * O * n**d
+        rows.append((g.name, "mix", f"bpc{acc},mpoc->bmo{acc}  p={P}: {feats}  m={M}: {' '.join(g.members)}",
+                     _dims((B, M * O), d, n), flops, mem))
+    for m in plan.mixes:
+        if m.bias:
+            rows.append((m.name, "bias", f"+= bias{list(m.bias)}", _dims((B if m.terms else 1, O), len(m.labels), n),
+                         B * O if m.terms else O, 0 if m.terms else O))
+    return rows
+
+
+def _output_rows(plan: Plan, n: int, B: int, O: int) -> list[Row]:
+    rows = []
+    for f in plan.folds:
+        eq = f"bo{letters(f.source_labels)}->bo{letters(f.target_labels)}"
+        rows.append((f.target, "fold", f"+= {f.source}  {eq}", _dims((B, O), len(f.target_labels), n),
+                     B * O * n ** len(f.target_labels), 0))
+    if plan.first_write is None:
+        rows.append(("out", "zeros", "", _dims((B, O), plan.l, n), 0, B * O * n**plan.l))
+    for w in plan.writes:
+        view = plan.view(w.view)
+        consts = "".join(f" * {kind}[{letters(labs)}]" for kind, labs in view.constants)
+        if w.first:
+            rows.append(("out", "write", f"= {w.acc}  (the buffer itself)", _dims((B, O), plan.l, n), 0, 0))
+        else:
+            rows.append(("out", "write", f"out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]{consts}",
+                         _dims((B, O), len(view.labels), n), B * O * n ** len(view.labels), 0))
+    return rows
 
 
 def _feature_letters(perm: Labels) -> str:
