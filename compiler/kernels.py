@@ -37,10 +37,13 @@ Adding a group (Sp(n), SO(n), A_n, ...) touches nothing outside this file's regi
    Reference it from a half as ``(kind, labels)`` in ``constants``.
    Examples: Sp's bottom pair on axes (2, 3) with labels (5, 6): ``input=(..., 5, 6)``,
    ``constants=(("J", (5, 6)),)``, labels 5, 6 not kept (math.md §a.6: Σ_ab J_ab v[.., a, b]);
-   its top pair (a cap) is ``constants=(("J", (7, 8)),)`` with 7, 8 in ``output``. The sign from
-   factoring (math.md §a.6 gotcha 2) goes in ``Halves.sign``; the loop value -n only matters for
-   composition, not here. SO(n)'s ε-spider: one ``("eps", labels)`` constant in the bottom half
-   whose top legs are kept core labels (the core then carries them to the top half).
+   an output pair (a cup, 0 -> 2) on output axes (0, 1) with labels (7, 8) is Jᵀ under catnn's
+   functor: ``constants=(("J", (8, 7)),)`` with 7, 8 in ``output``. The sign from factoring
+   (math.md §a.6 gotcha 2) goes in ``Halves.sign`` (bias diagrams are added unsigned, so a kernel
+   folds a bias diagram's sign into a constant); the loop value -n only matters for composition,
+   not here. SO(n)'s ε-spider: one ε constant in the bottom half whose top legs are kept core
+   labels (the core then carries them to the top half), or in the top half contracting kept
+   bottom legs. The kernels of Sp, SO, A, H and B are in :mod:`.kernels_classical`.
 3. ``register_kernels("Sp", SymplecticKernels())`` (a group may register several kernels; the
    first whose ``handles`` accepts a diagram is used).
 

@@ -33,9 +33,15 @@ arises because every label sits on its original axis, so the planar order never 
 - **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
   (one label each: diagonals, sums, diagonal writes) plus one constant ``jelly<t>`` on the t block
   labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n, Σ_y ε(v_1, .., v_{t}, y)
-  when t = n - 1 (the missing value summed into the constant). The head sits in the top half only
-  when there are no bottom-only blocks (those are summed in the core, where ``normalize`` scales).
+  when t = n - 1 (the missing value summed into the constant). The same bottom/top choice as SO
+  (the fewer of the top-only and bottom-only blocks are kept in the core).
 - **H_n, B_n** and A_n's partition diagrams: the S_n kernels (the matrices are the S_n ones).
+
+``normalize=True`` divides by n for every block summed plainly: S_n's bottom-only blocks, the traced
+input pairs of O(n) and SO(n), Sp's J-contracted input pairs. Blocks a Levi-Civita head contracts
+(an ε's free inputs, a jellyfish's bottom-only blocks) are not divided: the head sums s! signed
+terms, not n^s, and a core that keeps them for a head in the top half is the same tensor as (and is
+shared with) the core of a diagram in which they are propagating.
 
 The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs). The
 einsum first takes diagonals and traces the input pairs (torch.einsum and opt_einsum sum an index
@@ -167,13 +173,14 @@ def _ordered(kept: Iterable[int], axes: Sequence[int], consts: Sequence[Constant
     return tuple(lab for lab in seen if lab in keep)
 
 
-def _halves(f: Factorization, inputs: Sequence[int], outputs: Sequence[int], kept: Iterable[int],
+def _halves(inputs: Sequence[int], outputs: Sequence[int], kept: Iterable[int], summed: int,
             bottom: Sequence[ConstantRef] = (), top: Sequence[ConstantRef] = (), sign: int = 1) -> Halves:
-    """Halves from a label per input and output axis, the core's labels and the constants of each half."""
+    """Halves from a label per input and output axis, the core's labels, the number of plainly summed
+    blocks (``normalize`` divides by n for each) and the constants of each half."""
     kept = tuple(kept)
     core = _ordered(kept, inputs, bottom)
     acc = _ordered(kept, outputs, top)
-    return Halves(BottomHalf(tuple(inputs), core, tuple(bottom), summed=len(f.bottom)),
+    return Halves(BottomHalf(tuple(inputs), core, tuple(bottom), summed=summed),
                   TopHalf(acc, tuple(outputs), tuple(top)), tuple(core.index(lab) for lab in acc), sign)
 
 
@@ -214,17 +221,12 @@ def _split(axes: _Axes, blocks: Iterable[tuple[int, ...]]) -> tuple[list[int], l
     return top, through, bottom
 
 
-def _with_head(f: Factorization, axes: _Axes, head: ConstantRef, through: list[int], created: list[int],
-               consumed: list[int], summed: bool) -> Halves:
-    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them.
-
-    ``summed``: the consumed labels are blocks the factorisation counts as summed out; the head then
-    stays in the bottom half, where ``normalize`` divides by n per summed block (a core that kept
-    them would equal, and be shared with, a core of a diagram in which they are propagating).
-    """
-    if len(created) <= len(consumed) or (summed and consumed):
-        return _halves(f, axes.inputs, axes.outputs, through + created, bottom=(head,))
-    return _halves(f, axes.inputs, axes.outputs, through + consumed, top=(head,))
+def _with_head(axes: _Axes, head: ConstantRef, through: list[int], created: list[int], consumed: list[int],
+               summed: int) -> Halves:
+    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them."""
+    if len(created) <= len(consumed):
+        return _halves(axes.inputs, axes.outputs, through + created, summed, bottom=(head,))
+    return _halves(axes.inputs, axes.outputs, through + consumed, summed, top=(head,))
 
 
 # -- the kernels ----------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ class SymplecticKernels(Kernels):
         if sign < 0 and top:                                 # -Jᵀ = J: the sign goes into a cup
             top[0] = ("J", top[0][1][::-1])
             sign = 1
-        return _halves(f, axes.inputs, axes.outputs, strands, bottom, top, sign)
+        return _halves(axes.inputs, axes.outputs, strands, len(bottom), bottom, top, sign)
 
 
 class EpsilonKernels(Kernels):
@@ -272,11 +274,11 @@ class EpsilonKernels(Kernels):
     def halves(self, f: Factorization) -> Halves:
         d = f.diagram
         axes = _Axes(d.k, d.l)
-        _, through, _ = _split(axes, d.pairs)
+        _, through, traced = _split(axes, d.pairs)
         legs = [axes.block((v,)) for v in d.free]
         outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
         ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
-        return _with_head(f, axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, summed=False)
+        return _with_head(axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, len(traced))
 
 
 class JellyfishKernels(Kernels):
@@ -291,7 +293,7 @@ class JellyfishKernels(Kernels):
         ordered = sorted(d.blocks, key=min)
         top, through, bottom = _split(axes, ordered)
         head = (jellyfish_kind(len(ordered)), tuple(range(len(ordered))))
-        return _with_head(f, axes, head, through, top, bottom, summed=True)
+        return _with_head(axes, head, through, top, bottom, 0)
 
 
 register_constant("J", J_SOURCE)
