@@ -40,7 +40,8 @@ import catnn
 from catnn.compiler import emit_einsum, emit_torch
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import kernels_for
-from catnn.compiler.plan import build_plan, letters
+from catnn.compiler.emit_torch import diagonal_view
+from catnn.compiler.plan import build_plan, diagonal_blocks, letters
 
 CASES = {
     "s22": dict(group="S", k=2, n=64, B=8, C=32, dense_n=16),
@@ -73,19 +74,10 @@ def diagram_pieces(group, d):
     """Per-diagram einsum pieces (no sharing): core equation, acc permutation, output view."""
     h = kernels_for(group, d).halves(factorize(d))
     core_eq = f"bc{letters(h.bottom.input)}->bc{letters(h.bottom.core)}"
-    out_labels = h.top.output
-    view_labels = list(dict.fromkeys(out_labels))
-    blocks = tuple(tuple(a for a, lab in enumerate(out_labels) if lab == v) for v in view_labels)
+    view_labels = list(dict.fromkeys(h.top.output))
+    blocks = diagonal_blocks(h.top.output)
     index = (slice(None), slice(None)) + tuple(slice(None) if lab in h.top.acc else None for lab in view_labels)
     return core_eq, h.perm, blocks, index
-
-
-def diagonal(t, blocks):
-    lead = t.dim() - sum(len(b) for b in blocks)
-    stride = t.stride()
-    sizes = list(t.shape[:lead]) + [t.shape[lead + b[0]] for b in blocks]
-    strides = list(stride[:lead]) + [sum(stride[lead + a] for a in b) for b in blocks]
-    return t.as_strided(sizes, strides, t.storage_offset())
 
 
 def one_op_per_diagram(pieces, x, w, l):
@@ -95,7 +87,7 @@ def one_op_per_diagram(pieces, x, w, l):
         core = torch.einsum(core_eq, x)
         core = core.permute(0, 1, *(2 + p for p in perm))
         acc = torch.einsum(f"bc{letters(range(len(perm)))},oc->bo{letters(range(len(perm)))}", core, w[i])
-        diagonal(out, blocks).add_(acc[index])
+        diagonal_view(out, blocks).add_(acc[index])
     return out
 
 
@@ -106,7 +98,8 @@ def ign_style(pieces, x, w, l):
     for core_eq, perm, blocks, index in pieces:
         core = torch.einsum(core_eq, x).permute(0, 1, *(2 + p for p in perm))
         full = x.new_zeros((B, C) + (n,) * l)
-        diagonal(full, blocks).copy_(core[index].expand(diagonal(full, blocks).shape))
+        view = diagonal_view(full, blocks)
+        view.copy_(core[index].expand(view.shape))
         ops.append(full)
     idx = letters(range(l))
     return torch.einsum(f"bcd{idx},doc->bo{idx}", torch.stack(ops, 2), w)

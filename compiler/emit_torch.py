@@ -45,15 +45,16 @@ of the single output buffer updated in place. Steps with constants (other groups
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
 from .codegen import Emitted, SourceEmitter, docstring
-from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, letters
+from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, diagonal_blocks, letters
 
-__all__ = ["emit", "TorchEmitter", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
+__all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
 
-DIAGONAL_HELPER = '''def _diagonal(t, blocks):
+def diagonal_view(t, blocks):
     """The view of t with one trailing axis per block of its trailing axes; a block of several
     axes is their common diagonal: _diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
     lead = t.dim() - sum(len(block) for block in blocks)
@@ -66,7 +67,10 @@ DIAGONAL_HELPER = '''def _diagonal(t, blocks):
             t = t.diagonal(0, first, second)
             dims = [d for j, d in enumerate(dims) if j not in (first, second)] + [i]
     return t.permute([dims.index(-1 - j) for j in range(lead)] + [dims.index(i) for i in range(len(blocks))])
-'''
+
+
+#: ``diagonal_view`` as generated code spells it (the same source, pasted into every module)
+DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _diagonal(", 1)
 
 CONSTANT_HELPER = '''_CONSTANTS = {}
 
@@ -281,7 +285,7 @@ class TorchEmitter(SourceEmitter):
                 names = "".join(f", {kind}" for kind, _ in c.constants)
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
             value = self.broadcast(value, have, labels)
-            blocks = tuple(tuple(a for a, lab in enumerate(c.source_labels) if lab == v) for v in labels)
+            blocks = diagonal_blocks(c.source_labels)
             target = "gx" if len(labels) == len(c.source_labels) else f"_diagonal(gx, {blocks})"
             self.line(f"{target}.add_({value})")
 
@@ -327,8 +331,7 @@ class TorchEmitter(SourceEmitter):
         labels = list(dict.fromkeys(c.source_labels))
         expr = src
         if len(labels) < len(c.source_labels):
-            blocks = tuple(tuple(a for a, lab in enumerate(c.source_labels) if lab == v) for v in labels)
-            expr = f"_diagonal({src}, {blocks})"
+            expr = f"_diagonal({src}, {diagonal_blocks(c.source_labels)})"
         expr = self.reduce(expr, labels, c.labels)
         self.line(f"{c.name} = {expr}{self.scale_suffix(c)}  # {eq}")
 

@@ -42,7 +42,7 @@ from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_f
 
 __all__ = [
     "Plan", "CoreStep", "Term", "MixStep", "MixGroup", "FoldStep", "WriteStep", "View", "Cost",
-    "build_plan", "letters",
+    "build_plan", "letters", "diagonal_blocks",
 ]
 
 
@@ -105,7 +105,7 @@ class View:
 
     def blocks(self) -> tuple[Labels, ...]:
         """For each view axis, the output axes it covers (a diagonal when more than one)."""
-        return tuple(tuple(a for a, lab in enumerate(self.output) if lab == v) for v in self.labels)
+        return diagonal_blocks(self.output)
 
 
 @dataclass(frozen=True)
@@ -425,6 +425,15 @@ def _folds_and_writes(ordered: list[dict], l: int) -> tuple[list[FoldStep], list
     writes = [WriteStep(a["name"], a["view"].name, a["labels"], a is first)
               for a in sorted(roots, key=lambda a: (a is not first, a["name"]))]
     return folds, writes
+
+
+def diagonal_blocks(labels: Sequence[int]) -> tuple[Labels, ...]:
+    """The axes carrying each distinct label, in order of first appearance (a diagonal view's blocks).
+
+    >>> diagonal_blocks((0, 1, 0, 2))
+    ((0, 2), (1,), (3,))
+    """
+    return tuple(tuple(a for a, lab in enumerate(labels) if lab == v) for v in dict.fromkeys(labels))
 
 
 def letters(labels: Iterable[int]) -> str:
