@@ -80,7 +80,9 @@ class EquivariantLinear(nn.Module):
         group: a group name (``"S"``, ``"O"``, ``"O(3)"``, ...) or a :class:`~catnn.groups.Group`.
         k, l: input and output tensor orders.
         in_channels, out_channels: channel widths.
-        n: fix the size n (checked on every input); None accepts any n at run time.
+        n: fix the size n (checked on every input); None accepts any n at run time. None works
+            where the spanning set does not depend on n: S, O, H, B, and Sp (any even n); SO and A
+            need n (their ε-diagrams and jellyfish exist only for some n).
         bias: learn the group's 0 → l diagrams per output channel.
         normalize: divide each summed-out block by n (means instead of sums).
         backend: ``"torch"`` (native ops) or ``"einsum"`` (opt_einsum expressions).

@@ -43,21 +43,24 @@ input pairs of O(n) and SO(n), Sp's J-contracted input pairs. Blocks a Levi-Civi
 terms, not n^s, and a core that keeps them for a head in the top half is the same tensor as (and is
 shared with) the core of a diagram in which they are propagating.
 
-The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs). The
-einsum first takes diagonals and traces the input pairs (torch.einsum and opt_einsum sum an index
-that appears in one operand only before contracting), leaving n^(d + s_b) entries per (batch,
-channel), then contracts the s_b free inputs with the dense ε constant, a (n^s_b × n^s_t) matrix per
-fibre: n^(d + n) multiply-adds, and no tensor larger than n^(d + max(s_t, s_b)) <= n^max(k, l) besides
-the constant. The constant is the whole (n,)*n symbol: n^n entries, built once per (n, dtype,
-device) and shared by every plan. Its n! nonzeros are all a sparse ε-stage would need; the
-antisymmetrised route of math.md §c.3 (Alt over the s_b free inputs once per subset of values,
-then one signed copy per output) costs n!/s_t! + n!/s_b! per fibre instead of n^n. Dense wins
-while n^n is small and one batched matmul beats index gathers: 27 vs 12 at n = 3, 256 vs 48 at
-n = 4, 3125 vs 240 at n = 5, against the channel mixing's C_out · n^(d + s_t) on the same fibre.
-The dense constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs: 7^7 = 823,543
-entries for SO(7) (8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks); SO(n) and A_n layers whose
-spanning sets need more legs are not compiled. A jellyfish with t blocks costs n^t per fibre the
-same way (t = n or n - 1).
+The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs), per
+(batch, channel). The einsum first takes diagonals and traces the input pairs (torch.einsum and
+opt_einsum sum an index that appears in one operand only before contracting), leaving n^(d + s_b)
+entries; then it contracts the s_b free inputs with the dense ε constant viewed as an
+(n^s_b × n^s_t) matrix: n^(d + n) multiply-adds in one batched matmul, and no tensor larger than
+n^(d + max(s_t, s_b)) <= n^max(k, l) besides the constant. The constant is the whole (n,)*n symbol,
+n^n entries, built once per (n, dtype, device) and shared by every plan; it has n^(k+l) entries only
+for a diagram without pairs (k + l = n), where it is that diagram's matrix. Only n! of its entries
+are nonzero. The antisymmetrised route of math.md §c.3 (Alt over the s_b free inputs once per
+subset of values, then one signed copy per output) would cost n!/s_t! + n!/s_b! per fibre: for the
+most balanced split 9 instead of 27 at n = 3, 24 instead of 256 at n = 4, 80 instead of 3125 at
+n = 5, 240 instead of 46,656 at n = 6. catnn does not implement it: it needs index gathers and
+scatters, which the plan IR (einsums with constants) does not express; at n = 3 and 4 the dense
+stage (27 and 256 per fibre) is of the order of the channel mixing on the same fibre
+(C_out · n^min(s_t, s_b): 16 to 48 at n = 3, 16 to 256 at n = 4, for C_out = 16). The dense constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs
+(7^7 = 823,543 entries for SO(7); 8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks): SO(n) and A_n
+layers whose spanning sets need more legs are not compiled. A jellyfish with t blocks costs n^t
+per fibre the same way (t = n or n - 1).
 
 Constants are looked up at run time by the input's n; each builder checks n (``eps3`` needs n = 3,
 ``jelly3`` n = 3 or 4, ``J`` an even n) and raises ValueError otherwise, so a plan compiled with n
