@@ -53,7 +53,8 @@ from catnn.errors import LimitError
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
 from .plan import CoreStep, Plan, _schedule_accumulators
 
-__all__ = ["build_graph_plan", "adjacency_kind", "graph_halves", "bottom_steps", "graph_variance", "LineagePath",
+__all__ = ["build_graph_plan", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
+           "LineagePath",
            "ASSUMED_BATCH_CHANNELS"]
 
 #: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
@@ -141,35 +142,79 @@ def graph_halves(h: Any, kind: str) -> Halves:
 @lru_cache(maxsize=4096)
 def bottom_steps(inputs: Labels, edges: tuple[Edge, ...], kept: Labels, n: int
                  ) -> tuple[tuple[tuple[Edge, ...], Labels], ...]:
-    """The chain from x: per step, (edge absorbed, vertices kept after it), an opt_einsum path.
+    """The chain from x: per step, (edges absorbed, vertices kept after it), an opt_einsum path.
 
-    Vertices are those of the graph; x carries one axis per distinct input vertex. The path comes
-    from :class:`LineagePath` through ``opt_einsum.contract_path``; the last step keeps exactly
-    ``kept`` (in some order). Cached per (structure, n).
+    Vertices are those of the graph; x carries one axis per distinct input vertex. Label-free parts
+    hanging from one vertex are first grouped into one operand (:func:`hanging_pieces`: a vector on
+    that vertex), then :class:`LineagePath` orders the operands through ``opt_einsum.contract_path``;
+    the last step keeps exactly ``kept`` (in some order). Cached per (structure, n).
 
     >>> bottom_steps((1,), ((0, 2), (1, 2)), (0,), 5)               # A A x: two matrix products
     ((((1, 2),), (2,)), (((0, 2),), (0,)))
+    >>> bottom_steps((0,), ((0, 1), (1, 2)), (0,), 5)               # x_i (A A 1)_i: one step, no n^2
+    ((((0, 1), (1, 2)), (0,)),)
     """
     import opt_einsum
     if not edges:
         return (((), tuple(sorted(kept))),)
+    groups = hanging_pieces(edges, frozenset(inputs) | frozenset(kept))
     vertices = sorted({*inputs, *(u for e in edges for u in e), *kept})
     symbol = {u: opt_einsum.get_symbol(i + 1) for i, u in enumerate(vertices)}
     vertex = {s: u for u, s in symbol.items()}
     z = opt_einsum.get_symbol(0)
     x = z + "".join(symbol[u] for u in dict.fromkeys(inputs))
-    terms = [x] + [symbol[a] + symbol[b] for a, b in edges]
+    terms = [x] + ["".join(symbol[u] for u in needed) for _, needed in groups]
     equation = ",".join(terms) + "->" + z + "".join(symbol[u] for u in kept)
-    shapes = [(ASSUMED_BATCH_CHANNELS,) + (n,) * (len(x) - 1)] + [(n, n)] * len(edges)
+    shapes = [(ASSUMED_BATCH_CHANNELS,) + (n,) * (len(t) - 1) if i == 0 else (n,) * len(t) for i, t in enumerate(terms)]
     _, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=LineagePath())
-    operands: list[tuple[Edge, ...]] = [()] + [(e,) for e in edges]
+    operands: list[tuple[Edge, ...]] = [()] + [group for group, _ in groups]
     steps = []
     for inds, _, step_equation, _, _ in info.contraction_list:
         taken = [operands.pop(i) for i in inds]
         result = step_equation.split("->")[1]
-        steps.append((tuple(e for es in taken for e in es), tuple(vertex[s] for s in result if s != z)))
+        steps.append((tuple(sorted(e for es in taken for e in es)), tuple(vertex[s] for s in result if s != z)))
         operands.append(())
     return tuple(steps)
+
+
+def hanging_pieces(edges: tuple[Edge, ...], protected: frozenset[int]
+                   ) -> list[tuple[tuple[Edge, ...], tuple[int, ...]]]:
+    """Edges grouped into operands: (edges, the vertices it shares with the rest), each group one
+    edge or a label-free part that meets the rest in at most one vertex (it reduces to a vector).
+
+    Without grouping, the chain would enter such a part from its attachment vertex and keep that
+    vertex alive beside the part's own (an n^2 tensor for a pendant path); as one operand it
+    contracts to a vector first. ``protected`` vertices (x's and the kept ones) are never private.
+
+    >>> hanging_pieces(((0, 1), (1, 2), (2, 3)), frozenset({0, 3}))    # a path between two labels
+    [(((0, 1),), (0, 1)), (((1, 2),), (1, 2)), (((2, 3),), (2, 3))]
+    >>> hanging_pieces(((0, 1), (1, 2), (1, 3)), frozenset({0}))       # a claw hanging from 0
+    [(((0, 1), (1, 2), (1, 3)), (0,))]
+    """
+    groups = [(e,) for e in edges]
+
+    def needed(i: int) -> tuple[int, ...]:
+        others = set(protected).union(*({u for e in g for u in e} for j, g in enumerate(groups) if j != i))
+        return tuple(sorted({u for e in groups[i] for u in e} & others))
+
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                union = groups[i] + groups[j]
+                trial = groups[:i] + groups[i + 1:j] + groups[j + 1:] + [union]
+                ends_i, ends_j = {u for e in groups[i] for u in e}, {u for e in groups[j] for u in e}
+                if not ends_i & ends_j:
+                    continue
+                saved, groups = groups, trial
+                if len(needed(len(groups) - 1)) <= 1:
+                    merged = True
+                    break
+                groups = saved
+            if merged:
+                break
+    return [(tuple(sorted(g)), needed(i)) for i, g in enumerate(groups)]
 
 
 class LineagePath(opt_einsum_paths.PathOptimizer):
