@@ -327,6 +327,29 @@ def test_printed_graphs_round_trip_through_the_language(rng):
         assert catnn.diagram(f"{text} - {text}", group=G).is_zero()       # delimited: '-' after it is minus
 
 
+def test_language_composes_and_tensors_graphs():
+    """Gluing (no n^c factor: glued vertices become internal) and disjoint union, in the language."""
+    G, a = group_of("C5"), graph("C5")
+    looped = a.copy()
+    looped[1, 1] = 1
+    L = catnn.group("Aut", graph=looped)
+
+    def d(text, group=G):
+        return catnn.diagram(text, group=group)
+
+    assert d("adj >> adj") == d("graph[{1} {1'} ; 1-a-1']")
+    assert d("adj @ id(1)") == d("graph[{1} {2, 2'} {1'} ; 1-1']")
+    assert d("adj >> {1, 2, 1'}") == d("graph[{1, 2} {1'} ; 1-1']")
+    assert d("adj >> adj >> adj") == d("graph[{1} {1'} ; 1-a-b-1']")
+    trace = d("{1, 2} >> (adj @ id(1)) >> {1', 2'}", L)                  # tr(A) = the loops
+    assert trace == d("graph[; a-a]", L) and int(hom_oracle(trace, looped)) == 1
+    unit = d("{1} >> {1'}")                                             # one isolated internal vertex: n
+    assert unit == d("graph[; a]") and int(hom_oracle(unit, a)) == 5
+    m = d("2 * adj - graph[{1} {1'} ; 1-a-1'] + 1/2 * {1, 1'}")
+    want = 2 * a - a @ a + np.eye(5) / 2
+    np.testing.assert_allclose(np.asarray(G.matrix(m), dtype=float), want)
+
+
 def test_many_internal_vertices_print_and_parse():
     """Internal vertex 13 prints as 'n', the dimension keyword; the literal still reads it."""
     h = BilabelledGraph(16, [(0, 1)] + [(i, i + 1) for i in range(1, 15)], [0], [15])
