@@ -54,8 +54,7 @@ from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf
 from .plan import CoreStep, Plan, _schedule_accumulators
 
 __all__ = ["build_graph_plan", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
-           "LineagePath",
-           "ASSUMED_BATCH_CHANNELS"]
+           "LineagePath", "ASSUMED_BATCH_CHANNELS"]
 
 #: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
 ASSUMED_BATCH_CHANNELS = 256
@@ -127,13 +126,13 @@ def graph_halves(h: Any, kind: str) -> Halves:
     TopHalf(acc=(0,), output=(0, 1), constants=(('A', (1, 3)),))
     """
     comp = _components(h)
-    bottom = {comp[u] for u in h.inputs}
-    edges = tuple(e for e in h.edges if comp[e[0]] in bottom)
-    kept = tuple(u for u in dict.fromkeys(h.outputs) if comp[u] in bottom)
+    with_input = {comp[u] for u in h.inputs}
+    edges = tuple(e for e in h.edges if comp[e[0]] in with_input)
+    kept = tuple(u for u in dict.fromkeys(h.outputs) if comp[u] in with_input)
     touched = {u for e in h.edges for u in e}
-    constants: list[ConstantRef] = [(kind, e) for e in h.edges if comp[e[0]] not in bottom]
+    constants: list[ConstantRef] = [(kind, e) for e in h.edges if comp[e[0]] not in with_input]
     constants += [("ones", (u,)) for u in range(h.labelled, h.vertices)
-                  if u not in touched and comp[u] not in bottom]
+                  if u not in touched and comp[u] not in with_input]
     summed = len({*h.inputs, *(u for e in edges for u in e)} - set(kept))
     bottom = BottomHalf(tuple(h.inputs), kept, tuple((kind, e) for e in edges), summed)
     return Halves(bottom, TopHalf(kept, tuple(h.outputs), tuple(constants)), tuple(range(len(kept))))
@@ -193,28 +192,24 @@ def hanging_pieces(edges: tuple[Edge, ...], protected: frozenset[int]
     """
     groups = [(e,) for e in edges]
 
-    def needed(i: int) -> tuple[int, ...]:
-        others = set(protected).union(*({u for e in g for u in e} for j, g in enumerate(groups) if j != i))
-        return tuple(sorted({u for e in groups[i] for u in e} & others))
+    def shared(part: tuple[Edge, ...], rest: list[tuple[Edge, ...]]) -> tuple[int, ...]:
+        others = set(protected).union(*(_ends(g) for g in rest))
+        return tuple(sorted(_ends(part) & others))
 
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                union = groups[i] + groups[j]
-                trial = groups[:i] + groups[i + 1:j] + groups[j + 1:] + [union]
-                ends_i, ends_j = {u for e in groups[i] for u in e}, {u for e in groups[j] for u in e}
-                if not ends_i & ends_j:
-                    continue
-                saved, groups = groups, trial
-                if len(needed(len(groups) - 1)) <= 1:
-                    merged = True
-                    break
-                groups = saved
-            if merged:
-                break
-    return [(tuple(sorted(g)), needed(i)) for i, g in enumerate(groups)]
+    def mergeable(i: int, j: int) -> bool:
+        rest = [g for t, g in enumerate(groups) if t not in (i, j)]
+        return bool(_ends(groups[i]) & _ends(groups[j])) and len(shared(groups[i] + groups[j], rest)) <= 1
+
+    while True:
+        pair = next(((i, j) for i in range(len(groups)) for j in range(i + 1, len(groups)) if mergeable(i, j)), None)
+        if pair is None:
+            break
+        groups = [g for t, g in enumerate(groups) if t not in pair] + [groups[pair[0]] + groups[pair[1]]]
+    return [(tuple(sorted(g)), shared(g, groups[:i] + groups[i + 1:])) for i, g in enumerate(groups)]
+
+
+def _ends(group: tuple[Edge, ...]) -> set[int]:
+    return {u for e in group for u in e}
 
 
 class LineagePath(opt_einsum_paths.PathOptimizer):
