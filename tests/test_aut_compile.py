@@ -227,6 +227,21 @@ def test_complete_graph_layers_span_the_symmetric_group_layers(m):
         assert rank == len(X) == aut.dimension(k, l) == rank_mod_p(D) == rank_mod_p(np.vstack([X, D]))
 
 
+def test_layer_arguments_and_pickling():
+    import pickle
+    from catnn.errors import GroupError
+    a = graph("C5")
+    layer = EquivariantLinear("Aut", 1, 2, 2, 3, graph=a).double()
+    assert layer.n == 5 and layer.group == group_of("C5") and len(layer.diagrams) == 13
+    x = torch.randn(4, 2, 5, dtype=torch.float64)
+    again = pickle.loads(pickle.dumps(layer))
+    assert torch.equal(again(x), layer(x))
+    with pytest.raises(GroupError, match="Aut needs a graph"):
+        EquivariantLinear("Aut", 1, 1, 1, 1)
+    with pytest.raises(GroupError, match="does not match the graph"):
+        EquivariantLinear("Aut", 1, 1, 1, 1, graph=a, n=6)
+
+
 # -- autograd, sharing, caching ----------------------------------------------------------------------
 @pytest.mark.parametrize("backend", list(EMITTERS))
 def test_gradients_through_chained_cores(backend):
