@@ -50,8 +50,12 @@ def _basis_args(p: argparse.ArgumentParser) -> None:
 
 @command("basis", "print a spanning set and basis of Hom_G(V^k, V^l) and check equivariance", _basis_args)
 def _basis(args: argparse.Namespace) -> int:
+    from . import messages
     from .groups import group
+    _require_positive("--samples", args.samples)
     G = group(args.group, n=args.n)
+    if G.n is None:
+        raise CatnnError(messages.CLI_NEEDS_N.format(group=G.name))
     n = G.require_n("basis")
     spanning, basis = G.spanning_set(args.k, args.l), G.basis(args.k, args.l)
     print(f"{G}: Hom(V^{args.k}, V^{args.l}) has dimension {G.dimension(args.k, args.l)}; "
@@ -81,9 +85,24 @@ def _kron_power(g: np.ndarray, k: int, n: int) -> np.ndarray:
     return out
 
 
+#: the main --help's closing lines
+EXAMPLES = """examples:
+  catnn demo                                 compile the examples, train a graph network (about a minute)
+  catnn check model.diag                     check a program; errors point at FILE:LINE:COL with a caret
+  catnn compile model.diag -o model_diag.py  write a standalone torch module
+  catnn explain model.diag --n 32            print the plans: steps, shapes, costs against dense
+  catnn draw model.diag -o model.svg         draw the diagrams
+  catnn basis "S(5)" 2 2                     a basis of the S_5-equivariant maps on n x n matrices
+
+'catnn COMMAND --help' describes each command. Exit status: 0 ok, 1 error, 2 bad usage."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(prog="catnn", description="String diagrams compiled to equivariant tensor code.")
+    from . import __version__
+    parser = argparse.ArgumentParser(prog="catnn", description="String diagrams compiled to equivariant tensor code.",
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"catnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -189,11 +208,19 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 
 @command("compile", "compile a .diag program to a standalone Python module (imports torch only)", _compile_args)
 def _compile(args: argparse.Namespace) -> int:
+    import os
+
+    from . import messages
     from .api import load
     from .compiler.codegen import write_atomic, write_module
-    program = load(args.file)
     output = args.output or _default_output(args.file)
-    write_atomic(output, write_module(program, backend=args.backend))
+    if os.path.abspath(output) == os.path.abspath(args.file):
+        raise CatnnError(messages.COMPILE_SAME_FILE.format(path=output))
+    program = load(args.file)
+    try:
+        write_atomic(output, write_module(program, backend=args.backend))
+    except OSError as err:
+        raise CatnnError(messages.FILE_UNWRITABLE.format(path=output, reason=err.strerror or err)) from None
     print(f"wrote {output}")
     return 0
 
@@ -216,6 +243,33 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
 def _explain(args: argparse.Namespace) -> int:
     from .api import load
     from .compiler.codegen import explain_program
+    for option, value in (("--n", args.n), ("--batch", args.batch), ("--channels", args.channels)):
+        _require_positive(option, value)
     print(explain_program(load(args.file), n=args.n, batch=args.batch, channels=args.channels))
     return 0
 # <<< catnn compiler/runtime (issue 4)
+
+
+def _require_positive(option: str, value: float | None) -> None:
+    """CatnnError unless ``value`` (an option's value, None when not given) is positive."""
+    from . import messages
+    if value is not None and not value > 0:
+        raise CatnnError(messages.CLI_BAD_NUMBER.format(option=option, what="positive", value=value))
+
+
+# >>> the demo (issue 7)
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=40.0,
+                   help="training time of the S_n network in seconds (default 40; the baseline then takes "
+                        "the same number of optimiser steps)")
+    p.add_argument("--quick", action="store_true", help="a smoke run: small data, 3 seconds of training")
+    p.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default 0)")
+
+
+@command("demo", "compile the bundled examples, print a plan, and train an S_n graph network to count "
+                 "triangles against a message-passing baseline (about a minute on CPU)", _demo_args)
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    _require_positive("--seconds", args.seconds)
+    return run_demo(seconds=args.seconds, quick=args.quick, seed=args.seed)
+# <<< the demo (issue 7)
