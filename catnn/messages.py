@@ -200,7 +200,7 @@ CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 
 # >>> the command line and the demo (issue 7)
 CLI_BAD_NUMBER = "{option} must be {what}, got {value}"
-CLI_NEEDS_N = "catnn basis needs the size n of {group}: add --n N (e.g. --n 5) or write the group as {group}(5)"
+CLI_NEEDS_N = "basis depends on n: add --n N (e.g. --n 5) or write the group with its size, {group}(5)"
 FILE_UNWRITABLE = "cannot write {path}: {reason}"
 COMPILE_SAME_FILE = "refusing to compile over the program itself ({path}): give another output with -o"
 TRAIN_STEPS_OR_SECONDS = "train() takes steps or seconds, not both"
