@@ -234,7 +234,8 @@ def run_case(name: str, args: argparse.Namespace) -> tuple[list[str], dict]:
               f"{case['mats'].numel() * 4 / 2**20:.1f} MB"]
     summary = dict(case=name, group=f"{G} {k} -> {l}", dense=forward["dense (W prebuilt)"][0] / cat_fwd,
                    dense_train=both["dense (W from weights)"][0] / cat_both,
-                   one_op=forward["one-op-per-diagram"][0] / cat_fwd, one_op_train=both["one-op-per-diagram"][0] / cat_both)
+                   one_op=forward["one-op-per-diagram"][0] / cat_fwd,
+                   one_op_train=both["one-op-per-diagram"][0] / cat_both)
     return lines, summary
 
 
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> None:
           "one-op-per-diagram, fwd+bwd |")
     print("|---|---|---|---|---|")
     for s in summaries:
-        print(f"| {s['group']} | {s['dense']:.2f} | {s['dense_train']:.2f} | {s['one_op']:.2f} | {s['one_op_train']:.2f} |")
+        print(f"| {s['group']} | {s['dense']:.2f} | {s['dense_train']:.2f} | {s['one_op']:.2f} | "
+              f"{s['one_op_train']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -57,10 +57,11 @@ most balanced split 9 instead of 27 at n = 3, 24 instead of 256 at n = 4, 80 ins
 n = 5, 240 instead of 46,656 at n = 6. catnn does not implement it: it needs index gathers and
 scatters, which the plan IR (einsums with constants) does not express; at n = 3 and 4 the dense
 stage (27 and 256 per fibre) is of the order of the channel mixing on the same fibre
-(C_out · n^min(s_t, s_b): 16 to 48 at n = 3, 16 to 256 at n = 4, for C_out = 16). The dense constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs
-(7^7 = 823,543 entries for SO(7); 8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks): SO(n) and A_n
-layers whose spanning sets need more legs are not compiled. A jellyfish with t blocks costs n^t
-per fibre the same way (t = n or n - 1).
+(C_out · n^min(s_t, s_b): 16 to 48 at n = 3, 16 to 256 at n = 4, for C_out = 16). The dense
+constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs (7^7 = 823,543 entries for
+SO(7); 8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks): SO(n) and A_n layers whose spanning sets
+need more legs are not compiled. A jellyfish with t blocks costs n^t per fibre the same way
+(t = n or n - 1).
 
 Constants are looked up at run time by the input's n; each builder checks n (``eps3`` needs n = 3,
 ``jelly3`` n = 3 or 4, ``J`` an even n) and raises ValueError otherwise, so a plan compiled with n

@@ -404,20 +404,19 @@ def test_programs_compile_to_modules_equal_to_memory(program, backend, tmp_path)
             np.testing.assert_allclose(apply_morphism(G, m, x, backend).reshape(3, -1), expected, atol=1e-9)
 
 
-def test_modules_paste_their_constants(tmp_path):
+def test_modules_paste_their_constants():
     """The standalone module defines the constant builders it uses and imports only torch."""
-    _, prog = "so3", catnn.compile(PROGRAMS["so3"])
-    text = write_module(prog)
+    text = write_module(catnn.compile(PROGRAMS["so3"]))
     assert "def _const_eps3(n):" in text and "import catnn" not in text
-    _, prog = "sp4", catnn.compile(PROGRAMS["sp4"])
-    assert "def _const_J(n):" in write_module(prog, backend="einsum")
+    assert "def _const_J(n):" in write_module(catnn.compile(PROGRAMS["sp4"]), backend="einsum")
+    assert "def _const_jelly4(n):" in write_module(catnn.compile(PROGRAMS["a5"]))
 
 
 EXAMPLES = {"so3_vectors": "SO", "sp4_forms": "Sp"}
 
 
 @pytest.mark.parametrize("stem", sorted(EXAMPLES))
-def test_example_compiles_with_the_cli(stem, tmp_path, capsys):
+def test_example_compiles_with_the_cli(stem, tmp_path):
     """``catnn compile`` writes a module for each new example; its layers are equivariant."""
     source = f"examples/{stem}.diag"
     prog = catnn.load(source)
@@ -447,7 +446,8 @@ def test_so3_vectors_example():
     swap = M(catnn.diagram("swap", G))
     np.testing.assert_allclose(M(prog.eps_eps), np.eye(9) - swap)
     assert prog.cross_again == Morphism.of(prog.cross, 1, G.loop)
-    counts = {name: len(G.spanning_set(prog[name].k, prog[name].l)) for name in ("vectors", "matrices", "pairs", "mixer")}
+    counts = {name: len(G.spanning_set(prog[name].k, prog[name].l))
+              for name in ("vectors", "matrices", "pairs", "mixer")}
     assert counts == {"vectors": 1, "matrices": 3, "pairs": 1, "mixer": 10}
     assert G.dimension(3, 2) == 6
     assert all(isinstance(d, EpsilonDiagram) for d in G.spanning_set(3, 2))
