@@ -51,11 +51,11 @@ import numpy as np
 
 from . import messages
 from .errors import DiagramError, LimitError
+from .kinds import DiagramOps
 
 if TYPE_CHECKING:
     from .coeff import Poly
     from .diagram import Diagram
-    from .morphism import Morphism
 
 __all__ = ["BilabelledGraph", "EinsumSpec", "CANON_LIMIT"]
 
@@ -104,7 +104,7 @@ class EinsumSpec:
         return out
 
 
-class BilabelledGraph:
+class BilabelledGraph(DiagramOps):
     """An immutable, hashable (k, l)-bilabelled graph in canonical form.
 
     >>> H = BilabelledGraph(2, [(0, 1)], outputs=[0, 1])       # 0 -> 2: vec(A)
@@ -274,44 +274,9 @@ class BilabelledGraph:
         from .coeff import Poly
         return [(Poly.const(1), _as_graph(left).tensor(self))]
 
-    def to_morphism(self) -> Morphism:
-        """This graph as a one-term morphism."""
-        from .morphism import Morphism
-        return Morphism.of(self)
-
-    def __rshift__(self, other: object) -> Morphism:
-        return self.to_morphism() >> _as_term(other)
-
-    def __rrshift__(self, other: object) -> Morphism:
-        return _as_term(other) >> self.to_morphism()
-
-    def __matmul__(self, other: object) -> Morphism:
-        return self.to_morphism() @ _as_term(other)
-
-    def __rmatmul__(self, other: object) -> Morphism:
-        return _as_term(other) @ self.to_morphism()
-
-    def __add__(self, other: object) -> Morphism:
-        return self.to_morphism() + _as_term(other)
-
-    __radd__ = __add__
-
-    def __sub__(self, other: object) -> Morphism:
-        return self.to_morphism() - _as_term(other)
-
-    def __rsub__(self, other: object) -> Morphism:
-        return _as_term(other) - self.to_morphism()
-
-    def __neg__(self) -> Morphism:
-        return -self.to_morphism()
-
-    def __mul__(self, scalar: object) -> Morphism:
-        return self.to_morphism() * scalar
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, scalar: object) -> Morphism:
-        return self.to_morphism() / scalar
+    def _operand(self, other: object) -> object:
+        """Partition diagrams met by a graph become edgeless graphs (so the two kinds compose)."""
+        return _as_term(other)
 
     # -- evaluation ---------------------------------------------------------------------------
     def einsum_spec(self) -> EinsumSpec:
@@ -352,16 +317,6 @@ class BilabelledGraph:
         """The dense (n^l, n^k) matrix X_H (rows: outputs, columns: inputs, row-major)."""
         n = np.asarray(adjacency).shape[0]
         return self.dense(adjacency).reshape(n**self.l, n**self.k)
-
-    # -- immutability -------------------------------------------------------------------------
-    def __setattr__(self, name: str, value: object) -> None:
-        """Each slot is written once, in ``__init__`` (or by pickle)."""
-        if hasattr(self, name):
-            raise AttributeError(f"BilabelledGraph is immutable: cannot set {name!r}")
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"BilabelledGraph is immutable: cannot delete {name!r}")
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .errors import DiagramError
+from .kinds import DiagramOps
 
 if TYPE_CHECKING:
     from .coeff import Poly
-    from .morphism import Morphism
 
 __all__ = [
     "Diagram", "identity", "permutation", "swap", "merge", "split", "unit", "counit", "cup", "cap",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class Diagram:
+class Diagram(DiagramOps):
     """An immutable, hashable (k, l)-partition diagram.
 
     >>> d = Diagram.from_blocks([[1, 2, 3]], k=1, l=2)   # split: 1 -> 2
@@ -80,10 +80,6 @@ class Diagram:
         return cls(([i + 1, k + p + 1] for i, p in enumerate(perm)), k, k)
 
     # -- structure ----------------------------------------------------------------------------
-    def is_top(self, label: int) -> bool:
-        """True if the 1-based ``label`` is an output (top-row) vertex."""
-        return label <= self.l
-
     def top_blocks(self) -> tuple[tuple[int, ...], ...]:
         """Blocks lying wholly in the top row (outputs only)."""
         return tuple(b for b in self.blocks if b[-1] <= self.l)
@@ -123,10 +119,6 @@ class Diagram:
             for a in range(len(owner)) for b in range(a + 1, len(owner))
             for c in range(b + 1, len(owner)) for d in range(c + 1, len(owner))
         )
-
-    def label_name(self, label: int) -> str:
-        """DSL name of a 1-based label: outputs ``3``, inputs ``2'``."""
-        return str(label) if label <= self.l else f"{label - self.l}'"
 
     def sort_key(self) -> tuple:
         """A total order on diagrams, used to print morphisms deterministically."""
@@ -186,55 +178,6 @@ class Diagram:
     def _tensor_terms(self, other: Diagram) -> list[tuple[Poly, Diagram]]:
         from .coeff import Poly
         return [(Poly.const(1), self.tensor(other))]
-
-    def to_morphism(self) -> Morphism:
-        """This diagram as a one-term morphism of the partition category P(n)."""
-        from .morphism import Morphism
-        return Morphism.of(self)
-
-    def __rshift__(self, other: object) -> Morphism:
-        return self.to_morphism() >> other
-
-    def __rrshift__(self, other: object) -> Morphism:
-        return other >> self.to_morphism()
-
-    def __matmul__(self, other: object) -> Morphism:
-        return self.to_morphism() @ other
-
-    def __rmatmul__(self, other: object) -> Morphism:
-        return other @ self.to_morphism()
-
-    def __add__(self, other: object) -> Morphism:
-        return self.to_morphism() + other
-
-    __radd__ = __add__
-
-    def __sub__(self, other: object) -> Morphism:
-        return self.to_morphism() - other
-
-    def __rsub__(self, other: object) -> Morphism:
-        return other - self.to_morphism()
-
-    def __neg__(self) -> Morphism:
-        return -self.to_morphism()
-
-    def __mul__(self, scalar: object) -> Morphism:
-        return self.to_morphism() * scalar
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, scalar: object) -> Morphism:
-        return self.to_morphism() / scalar
-
-    # -- immutability -------------------------------------------------------------------------
-    def __setattr__(self, name: str, value: object) -> None:
-        """Each slot is written once, in ``__init__`` (or by pickle); a Diagram never changes after."""
-        if hasattr(self, name):
-            raise AttributeError(f"Diagram is immutable: cannot set {name!r}")
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Diagram is immutable: cannot delete {name!r}")
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

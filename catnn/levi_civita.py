@@ -47,70 +47,14 @@ import numpy as np
 from . import messages
 from .diagram import Diagram
 from .errors import DiagramError
+from .kinds import DiagramOps
 
 if TYPE_CHECKING:
     from .coeff import Poly
     from .morphism import Morphism
 
-__all__ = ["EpsilonDiagram", "DiagramOps", "levi_civita", "epsilon_tensor", "permutation_sign",
+__all__ = ["EpsilonDiagram", "levi_civita", "epsilon_tensor", "permutation_sign",
            "brauer_or_epsilon_parts"]
-
-
-class DiagramOps:
-    """Operators shared by diagram kinds that are not :class:`~catnn.diagram.Diagram`.
-
-    A subclass provides ``to_morphism()``; ``>>``, ``@``, ``+``, ``-``, scalar ``*`` and ``/`` then
-    work through :class:`~catnn.morphism.Morphism`, as they do for partition diagrams.
-    """
-
-    __slots__ = ()
-
-    def to_morphism(self) -> Morphism:
-        from .morphism import Morphism
-        return Morphism.of(self)
-
-    def __rshift__(self, other: object) -> Morphism:
-        return self.to_morphism() >> other
-
-    def __rrshift__(self, other: object) -> Morphism:
-        return other >> self.to_morphism()
-
-    def __matmul__(self, other: object) -> Morphism:
-        return self.to_morphism() @ other
-
-    def __rmatmul__(self, other: object) -> Morphism:
-        return other @ self.to_morphism()
-
-    def __add__(self, other: object) -> Morphism:
-        return self.to_morphism() + other
-
-    __radd__ = __add__
-
-    def __sub__(self, other: object) -> Morphism:
-        return self.to_morphism() - other
-
-    def __rsub__(self, other: object) -> Morphism:
-        return other - self.to_morphism()
-
-    def __neg__(self) -> Morphism:
-        return -self.to_morphism()
-
-    def __mul__(self, scalar: object) -> Morphism:
-        return self.to_morphism() * scalar
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, scalar: object) -> Morphism:
-        return self.to_morphism() / scalar
-
-    def __setattr__(self, name: str, value: object) -> None:
-        """Each slot is written once, in ``__init__`` (or by pickle): diagrams never change after."""
-        if hasattr(self, name):
-            raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
 
 
 class EpsilonDiagram(DiagramOps):
@@ -205,14 +149,6 @@ class EpsilonDiagram(DiagramOps):
     def propagating_blocks(self) -> tuple[tuple[int, ...], ...]:
         """Blocks of :meth:`shape` meeting both rows."""
         return self.shape().propagating_blocks()
-
-    def is_top(self, label: int) -> bool:
-        """True if the 1-based ``label`` is an output (top-row) vertex."""
-        return label <= self.l
-
-    def label_name(self, label: int) -> str:
-        """DSL name of a 1-based label: outputs ``3``, inputs ``2'``."""
-        return str(label) if label <= self.l else f"{label - self.l}'"
 
     def sort_key(self) -> tuple:
         """A total order (after all partition diagrams), used to print morphisms deterministically."""

@@ -22,11 +22,12 @@ from typing import Any
 from . import messages
 from .coeff import Poly, as_poly
 from .errors import DiagramError
+from .kinds import Frozen
 
 __all__ = ["Morphism", "as_morphism"]
 
 
-class Morphism:
+class Morphism(Frozen):
     """An immutable linear combination ``sum c_d d`` of (k, l)-diagrams.
 
     >>> from catnn.diagram import identity
@@ -170,16 +171,6 @@ class Morphism:
         for _ in range(power):
             result = result @ self
         return result
-
-    # -- immutability -------------------------------------------------------------------------
-    def __setattr__(self, name: str, value: object) -> None:
-        """Each slot is written once, in ``__init__`` (or by pickle); a Morphism never changes after."""
-        if hasattr(self, name):
-            raise AttributeError(f"Morphism is immutable: cannot set {name!r}")
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Morphism is immutable: cannot delete {name!r}")
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

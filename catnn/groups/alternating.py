@@ -37,7 +37,8 @@ from .. import messages
 from ..dense import partition_tensor
 from ..diagram import Diagram, set_partitions
 from ..errors import DiagramError
-from ..levi_civita import DiagramOps, permutation_sign
+from ..kinds import DiagramOps
+from ..levi_civita import permutation_sign
 from .base import Group, rng_of
 from .counting import restricted_bell, stirling2
 from .symmetric import permutation_matrix
@@ -95,10 +96,6 @@ class Jellyfish(DiagramOps):
     def propagating_blocks(self) -> tuple[tuple[int, ...], ...]:
         """Tentacles meeting both rows."""
         return self.partition.propagating_blocks()
-
-    def label_name(self, label: int) -> str:
-        """DSL name of a 1-based label: outputs ``3``, inputs ``2'``."""
-        return self.partition.label_name(label)
 
     def sort_key(self) -> tuple:
         """A total order (after partition and ε-diagrams), for printing morphisms deterministically."""
