@@ -262,7 +262,8 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=40.0,
                    help="training time of the S_n network in seconds (default 40; the baseline then takes "
                         "the same number of optimiser steps)")
-    p.add_argument("--quick", action="store_true", help="a smoke run: small data, 3 seconds of training")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run of every step (small data, 40 training steps: too short to learn much)")
     p.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default 0)")
 
 
