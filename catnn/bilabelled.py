@@ -52,6 +52,7 @@ import numpy as np
 from . import messages
 from .errors import DiagramError, LimitError
 from .kinds import DiagramOps
+from .unionfind import UnionFind
 
 if TYPE_CHECKING:
     from .coeff import Poly
@@ -392,19 +393,12 @@ def _as_term(x: object) -> object:
 def _quotient(vertices: int, edges: list[Edge], pairs: list[tuple[int, int]],
               outputs: list[int], inputs: list[int]) -> BilabelledGraph:
     """The graph on ``vertices`` with each pair of vertices identified."""
-    parent = list(range(vertices))
-
-    def find(u: int) -> int:
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
+    sets = UnionFind(vertices)
     for a, b in pairs:
-        parent[find(a)] = find(b)
-    roots = sorted({find(u) for u in range(vertices)})
+        sets.union(a, b)
+    roots = sorted({sets.find(u) for u in range(vertices)})
     new = {r: i for i, r in enumerate(roots)}
-    at = [new[find(u)] for u in range(vertices)]
+    at = [new[sets.find(u)] for u in range(vertices)]
     return BilabelledGraph(len(roots), [(at[a], at[b]) for a, b in edges],
                            [at[u] for u in outputs], [at[u] for u in inputs])
 
@@ -570,16 +564,9 @@ class _CanonSearch:
         """True if an automorphism found so far fixes ``prefix`` and maps an explored vertex to u."""
         if not explored or not self.automorphisms:
             return False
-        parent = list(range(len(self.nbrs)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        orbits = UnionFind(len(self.nbrs))
         for gamma in self.automorphisms:
             if all(gamma[x] == x for x in prefix):
                 for x, y in enumerate(gamma):
-                    parent[find(x)] = find(y)
-        return find(u) in {find(x) for x in explored}
+                    orbits.union(x, y)
+        return orbits.find(u) in {orbits.find(x) for x in explored}

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import messages
 from .errors import DiagramError
 from .kinds import DiagramOps
+from .unionfind import components
 
 if TYPE_CHECKING:
     from .coeff import Poly
@@ -139,7 +140,7 @@ class Diagram(DiagramOps):
         m, mid, k = other.l, self.l, self.k
         # stacked vertices: 0..m-1 other's top, m..m+mid-1 the glued row, then self's bottom;
         # other's label v sits at v-1 and self's label v at m+v-1
-        groups = _components(
+        groups = components(
             [[v - 1 for v in b] for b in other.blocks] + [[m + v - 1 for v in b] for b in self.blocks],
             m + mid + k,
         )
@@ -226,26 +227,6 @@ def _canonical(blocks: Iterable[Iterable[int]], k: int, l: int) -> tuple[tuple[i
     if missing:
         raise DiagramError(messages.LABEL_MISSING.format(label=missing[0]))
     return tuple(sorted(result))
-
-
-def _components(edges: list[list[int]], size: int) -> list[list[int]]:
-    """Connected components (as sorted vertex lists) of the hypergraph with these hyperedges."""
-    parent = list(range(size))
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
-    for edge in edges:
-        root = find(edge[0])
-        for v in edge[1:]:
-            parent[find(v)] = root
-    groups: dict[int, list[int]] = {}
-    for v in range(size):
-        groups.setdefault(find(v), []).append(v)
-    return list(groups.values())
 
 
 # -- generators -------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from opt_einsum import paths as opt_einsum_paths
 
 from catnn import messages
 from catnn.errors import LimitError
+from catnn.unionfind import UnionFind
 
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
 from .plan import CoreStep, Plan, _schedule_accumulators
@@ -97,18 +98,11 @@ def _adjacency_source(kind: str, a: Any) -> str:
 
 # -- one graph: bottom (from x) and top (into the output) -------------------------------------------
 def _components(h: Any) -> list[int]:
-    """The connected component (its least vertex) of each vertex of F."""
-    parent = list(range(h.vertices))
-
-    def find(u: int) -> int:
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
+    """The connected component of each vertex of F (named by a representative vertex)."""
+    sets = UnionFind(h.vertices)
     for a, b in h.edges:
-        parent[find(a)] = find(b)
-    return [find(u) for u in range(h.vertices)]
+        sets.union(a, b)
+    return [sets.find(u) for u in range(h.vertices)]
 
 
 def graph_halves(h: Any, kind: str) -> Halves:

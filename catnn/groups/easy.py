@@ -34,8 +34,9 @@ import numpy as np
 from .. import messages
 from ..dense import partition_tensor
 from ..diagram import Diagram, set_partitions
+from ..unionfind import components
 from .base import Group, rng_of
-from .independence import components, greedy_basis
+from .independence import greedy_basis
 from .orthogonal import random_orthogonal
 from .special_orthogonal import o_allowed, walks_to
 

@@ -21,8 +21,8 @@ import numpy as np
 from .. import messages
 from ..errors import LimitError
 
-__all__ = ["greedy_independent", "greedy_basis", "pivot_columns_mod", "PRIMES", "components",
-           "MAX_SELECTION", "DENSE_GRAM_ENTRIES"]
+__all__ = ["greedy_independent", "greedy_basis", "pivot_columns_mod", "PRIMES", "MAX_SELECTION",
+           "DENSE_GRAM_ENTRIES"]
 
 #: the most spanning diagrams ``greedy_basis`` reduces (the elimination is cubic); above: LimitError
 MAX_SELECTION = 3_000
@@ -102,23 +102,3 @@ def pivot_columns_mod(matrix: np.ndarray, prime: int) -> list[int]:
         pivots.append(c)
         r += 1
     return pivots
-
-
-def components(edges: Sequence[Sequence[int]], size: int) -> list[list[int]]:
-    """Connected components (sorted vertex lists, 0-based) of the graph with these (hyper)edges."""
-    parent = list(range(size))
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
-    for edge in edges:
-        root = find(edge[0])
-        for v in edge[1:]:
-            parent[find(v)] = root
-    groups: dict[int, list[int]] = {}
-    for v in range(size):
-        groups.setdefault(find(v), []).append(v)
-    return list(groups.values())

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import messages
 from ..dense import partition_tensor
-from ..diagram import Diagram, _components, perfect_matchings
+from ..diagram import Diagram, perfect_matchings
 from ..errors import LimitError
 from .base import Group, rng_of
 from .counting import bratteli_walks, columns, double_factorial
