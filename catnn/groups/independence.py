@@ -81,24 +81,31 @@ def greedy_basis(diagrams: Sequence[Any], target: int, n: int, what: str,
     return [diagrams[i] for i in greedy_independent(matrix, target)]
 
 
-def pivot_columns_mod(matrix: np.ndarray, prime: int) -> list[int]:
-    """Pivot columns, in order, of a matrix of residues modulo ``prime`` (< 2^31), by row reduction."""
-    mat = matrix.copy()
+def pivot_columns_mod(matrix: np.ndarray, prime: int, limit: int | None = None) -> list[int]:
+    """Pivot columns, in order, of an integer matrix modulo ``prime`` (< 2^31), by row reduction.
+
+    Stops after ``limit`` pivots when given.
+
+    >>> pivot_columns_mod(np.array([[1, 2, 1], [2, 4, 2], [1, 2, 2]]), 7)
+    [0, 2]
+    """
+    mat = matrix.astype(np.int64) % prime           # prime < 2^31: products fit in int64
     rows, cols = mat.shape
     pivots: list[int] = []
     r = 0
     for c in range(cols):
-        if r == rows:
+        if r == rows or len(pivots) == limit:
             break
         nonzero = np.nonzero(mat[r:, c])[0]
         if nonzero.size == 0:
             continue
-        i = r + int(nonzero[0])
-        if i != r:
-            mat[[r, i]] = mat[[i, r]]
-        mat[r] = mat[r] * pow(int(mat[r, c]), -1, prime) % prime
-        factors = mat[r + 1:, c].copy()
-        mat[r + 1:] = (mat[r + 1:] - factors[:, None] * mat[r] % prime) % prime
+        p = r + int(nonzero[0])
+        if p != r:
+            mat[[r, p]] = mat[[p, r]]
+        mat[r, c:] = mat[r, c:] * pow(int(mat[r, c]), -1, prime) % prime
+        below = mat[r + 1:, c:]                     # left of c, rows r.. are zero already
+        below -= below[:, :1] * mat[r, c:] % prime
+        below %= prime
         pivots.append(c)
         r += 1
     return pivots

@@ -20,6 +20,7 @@ from ..diagram import Diagram, perfect_matchings
 from ..errors import LimitError
 from .base import Group, rng_of
 from .counting import bratteli_walks, columns, double_factorial
+from .independence import PRIMES, pivot_columns_mod
 
 __all__ = ["Orthogonal", "independent_subset", "random_orthogonal", "MAX_BASIS_SELECTION"]
 
@@ -108,9 +109,9 @@ def independent_subset(diagrams: tuple[Diagram, ...], n: int, target: int) -> tu
     if not diagrams or target == 0:
         return ()
     exponents = _loop_counts(diagrams)
-    for prime in (2_147_483_629, 2_147_483_587, 2_147_483_563):
+    for prime in PRIMES:
         powers = np.array([pow(n, e, prime) for e in range(int(exponents.max()) + 1)], dtype=np.int64)
-        pivots = _pivot_columns(powers[exponents], prime, target)
+        pivots = pivot_columns_mod(powers[exponents], prime, target)
         if len(pivots) == target:
             return tuple(diagrams[i] for i in pivots)
     raise ArithmeticError("modular elimination disagreed with the exact dimension")
@@ -138,27 +139,3 @@ def _loop_counts(diagrams: tuple[Diagram, ...]) -> np.ndarray:
             np.minimum(label, current, out=label)
         out[i] = (label == vertex).sum(axis=1) // 2
     return out
-
-
-def _pivot_columns(matrix: np.ndarray, prime: int, target: int) -> list[int]:
-    """The first ``target`` pivot columns, in order, of ``matrix`` (entries in [0, prime)) mod ``prime``."""
-    mat = matrix.astype(np.int64) % prime           # prime < 2^31: products fit in int64
-    rows, cols = mat.shape
-    pivots: list[int] = []
-    r = 0
-    for c in range(cols):
-        if r == rows or len(pivots) == target:
-            break
-        nonzero = np.nonzero(mat[r:, c])[0]
-        if nonzero.size == 0:
-            continue
-        p = r + int(nonzero[0])
-        if p != r:
-            mat[[r, p]] = mat[[p, r]]
-        mat[r, c:] = mat[r, c:] * pow(int(mat[r, c]), -1, prime) % prime
-        below = mat[r + 1:, c:]
-        below -= below[:, :1] * mat[r, c:] % prime
-        below %= prime
-        pivots.append(c)
-        r += 1
-    return pivots
