@@ -1,9 +1,9 @@
 """Exact counts: Stirling and Bell numbers, double factorials, walks in Bratteli diagrams.
 
->>> stirling2(4, 2), restricted_bell(4, 3), double_factorial(5)
-(7, 14, 15)
->>> bratteli_walks(6, lambda shape: _o_allowed(shape, 2))
-10
+>>> stirling2(4, 2), restricted_bell(4, 3), double_factorial(5), brauer_count(6)
+(7, 14, 15, 15)
+>>> bratteli_walks(6, lambda shape: o_allowed(shape, 2)), bratteli_walks(4, lambda shape: o_allowed(shape, 2), (1, 1))
+(10, 3)
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-__all__ = ["stirling2", "restricted_bell", "bell", "double_factorial", "bratteli_walks"]
+__all__ = ["stirling2", "restricted_bell", "bell", "double_factorial", "brauer_count", "bratteli_walks",
+           "o_allowed", "columns"]
 
 Shape = tuple[int, ...]
 
@@ -50,12 +51,17 @@ def double_factorial(m: int) -> int:
     return result
 
 
-def bratteli_walks(steps: int, allowed: Callable[[Shape], bool]) -> int:
-    """Walks of ``steps`` box additions/removals from the empty shape back to it, staying in ``allowed``.
+def brauer_count(m: int) -> int:
+    """The number of Brauer diagrams (perfect matchings) on m vertices: (m-1)!! for even m, else 0."""
+    return double_factorial(m - 1) if m % 2 == 0 else 0
 
-    For O(n) (shapes with λ'_1 + λ'_2 <= n) and Sp(2m) (at most m rows) this counts
-    dim Hom_G((R^n)^{⊗k}, (R^n)^{⊗l}) with k + l = steps: V ⊗ V_λ is the sum of V_μ over the
-    allowed μ one box away from λ.
+
+def bratteli_walks(steps: int, allowed: Callable[[Shape], bool], end: Shape = ()) -> int:
+    """Walks of ``steps`` box additions/removals from the empty shape to ``end``, staying in ``allowed``.
+
+    Back to the empty shape, for O(n) (shapes with λ'_1 + λ'_2 <= n, :func:`o_allowed`) and Sp(2m)
+    (at most m rows) this counts dim Hom_G((R^n)^{⊗k}, (R^n)^{⊗l}) with k + l = steps: V ⊗ V_λ is
+    the sum of V_μ over the allowed μ one box away from λ.
     """
     counts: dict[Shape, int] = {(): 1}
     for _ in range(steps):
@@ -65,7 +71,7 @@ def bratteli_walks(steps: int, allowed: Callable[[Shape], bool]) -> int:
                 if allowed(other):
                     nxt[other] = nxt.get(other, 0) + ways
         counts = nxt
-    return counts.get((), 0)
+    return counts.get(end, 0)
 
 
 def _neighbours(shape: Shape) -> list[Shape]:
@@ -87,6 +93,7 @@ def columns(shape: Shape) -> Shape:
     return tuple(sum(1 for r in shape if r > j) for j in range(shape[0])) if shape else ()
 
 
-def _o_allowed(shape: Shape, n: int) -> bool:
+def o_allowed(shape: Shape, n: int) -> bool:
+    """The O(n) Bratteli diagram's shapes: the first two columns hold at most n boxes."""
     cols = columns(shape) + (0, 0)
     return cols[0] + cols[1] <= n

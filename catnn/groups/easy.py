@@ -36,9 +36,9 @@ from ..dense import partition_tensor
 from ..diagram import Diagram, set_partitions
 from ..unionfind import components
 from .base import Group, rng_of
+from .counting import bratteli_walks, o_allowed
 from .independence import greedy_basis
 from .orthogonal import random_orthogonal
-from .special_orthogonal import o_allowed, walks_to
 
 __all__ = ["Hyperoctahedral", "Bistochastic", "filtered_partitions", "count_filtered"]
 
@@ -116,7 +116,7 @@ class Bistochastic(_PartitionFilter):
     def dimension(self, k: int, l: int) -> int:
         """Σ_j C(k+l, j) · dim Hom_O(n-1)(j): choose the tensor factors that see 1^⊥."""
         n, m = self.require_n("dimension"), k + l
-        return sum(math.comb(m, j) * walks_to(j, lambda shape: o_allowed(shape, n - 1), ())
+        return sum(math.comb(m, j) * bratteli_walks(j, lambda shape: o_allowed(shape, n - 1))
                    for j in range(0, m + 1, 2))
 
     def basis(self, k: int, l: int) -> tuple[Diagram, ...]:

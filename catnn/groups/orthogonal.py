@@ -19,7 +19,7 @@ from ..dense import partition_tensor
 from ..diagram import Diagram, perfect_matchings
 from ..errors import LimitError
 from .base import Group, rng_of
-from .counting import bratteli_walks, columns, double_factorial
+from .counting import bratteli_walks, brauer_count, o_allowed
 from .independence import PRIMES, pivot_columns_mod
 
 __all__ = ["Orthogonal", "independent_subset", "random_orthogonal", "MAX_BASIS_SELECTION"]
@@ -35,8 +35,7 @@ class Orthogonal(Group):
     aliases = ("orthogonal",)
 
     def spanning_count(self, k: int, l: int) -> int:
-        m = k + l
-        return double_factorial(m - 1) if m % 2 == 0 else 0
+        return brauer_count(k + l)
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
         return (Diagram(pairs, k, l) for pairs in perfect_matchings(k + l))
@@ -44,7 +43,7 @@ class Orthogonal(Group):
     def dimension(self, k: int, l: int) -> int:
         """Walks in the O(n) Bratteli diagram (shapes with λ'_1 + λ'_2 <= n); (m-1)!! once n >= m/2."""
         n = self.require_n("dimension")
-        return bratteli_walks(k + l, lambda shape: sum((columns(shape) + (0, 0))[:2]) <= n)
+        return bratteli_walks(k + l, lambda shape: o_allowed(shape, n))
 
     def basis(self, k: int, l: int) -> tuple[Diagram, ...]:
         """All Brauer diagrams when n >= (k+l)/2; below that, the first independent ones in order.

@@ -33,11 +33,11 @@ from ..diagram import Diagram, perfect_matchings
 from ..errors import GroupError
 from ..levi_civita import EpsilonDiagram, epsilon_tensor, permutation_sign
 from .base import Group, rng_of
-from .counting import Shape, _neighbours, columns, double_factorial
+from .counting import bratteli_walks, brauer_count, double_factorial, o_allowed
 from .independence import greedy_basis
 from .orthogonal import Orthogonal, random_orthogonal
 
-__all__ = ["SpecialOrthogonal", "walks_to", "o_allowed", "epsilon_gram"]
+__all__ = ["SpecialOrthogonal", "epsilon_gram"]
 
 
 class SpecialOrthogonal(Group):
@@ -49,7 +49,7 @@ class SpecialOrthogonal(Group):
     # -- counting -----------------------------------------------------------------------------
     def spanning_count(self, k: int, l: int) -> int:
         n = self.require_n("the SO spanning set")
-        return _brauer_count(k + l) + _epsilon_count(k + l, n)
+        return brauer_count(k + l) + _epsilon_count(k + l, n)
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Any]:
         """The Brauer diagrams, then the ε-diagrams (free sets in lexicographic order)."""
@@ -71,12 +71,12 @@ class SpecialOrthogonal(Group):
     def brauer_dimension(self, k: int, l: int) -> int:
         """The rank of the Brauer part: dim Hom_O(n)."""
         n = self.require_n("dimension")
-        return walks_to(k + l, lambda shape: o_allowed(shape, n), ())
+        return bratteli_walks(k + l, lambda shape: o_allowed(shape, n))
 
     def epsilon_dimension(self, k: int, l: int) -> int:
         """The rank of the ε part: the multiplicity of det in V^{⊗(k+l)}."""
         n = self.require_n("dimension")
-        return walks_to(k + l, lambda shape: o_allowed(shape, n), (1,) * n)
+        return bratteli_walks(k + l, lambda shape: o_allowed(shape, n), (1,) * n)
 
     def basis(self, k: int, l: int) -> tuple[Any, ...]:
         """O(n)'s Brauer basis, then the first-come independent ε-diagrams.
@@ -127,32 +127,9 @@ class SpecialOrthogonal(Group):
 
 
 # -- counting helpers -------------------------------------------------------------------------
-def _brauer_count(m: int) -> int:
-    return double_factorial(m - 1) if m % 2 == 0 else 0
-
-
 def _epsilon_count(m: int, n: int) -> int:
     """C(m, n) (m - n - 1)!!: choose the free vertices, pair the rest."""
     return math.comb(m, n) * double_factorial(m - n - 1) if m >= n and (m - n) % 2 == 0 else 0
-
-
-def o_allowed(shape: Shape, n: int) -> bool:
-    """The O(n) Bratteli diagram's shapes: the first two columns hold at most n boxes."""
-    cols = columns(shape) + (0, 0)
-    return cols[0] + cols[1] <= n
-
-
-def walks_to(steps: int, allowed: Any, end: Shape) -> int:
-    """Walks of ``steps`` box additions/removals from the empty shape to ``end`` inside ``allowed``."""
-    counts: dict[Shape, int] = {(): 1}
-    for _ in range(steps):
-        nxt: dict[Shape, int] = {}
-        for shape, ways in counts.items():
-            for other in _neighbours(shape):
-                if allowed(other):
-                    nxt[other] = nxt.get(other, 0) + ways
-        counts = nxt
-    return counts.get(end, 0)
 
 
 def _matchings(labels: Sequence[int]) -> Iterator[list[list[int]]]:

@@ -55,7 +55,7 @@ from ..errors import GroupError
 from ..levi_civita import permutation_sign
 from ..morphism import Morphism
 from .base import Group, rng_of
-from .counting import bratteli_walks, double_factorial
+from .counting import bratteli_walks, brauer_count
 from .independence import greedy_basis
 
 __all__ = ["Symplectic", "symplectic_form", "pair_weight", "normal_order", "diagram_sign",
@@ -86,8 +86,7 @@ class Symplectic(Group):
         return symplectic_form(self.require_n("form"))
 
     def spanning_count(self, k: int, l: int) -> int:
-        m = k + l
-        return double_factorial(m - 1) if m % 2 == 0 else 0
+        return brauer_count(k + l)
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
         return (Diagram(pairs, k, l) for pairs in perfect_matchings(k + l))
