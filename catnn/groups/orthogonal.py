@@ -22,23 +22,54 @@ from .base import Group, rng_of
 from .counting import bratteli_walks, brauer_count, o_allowed
 from .independence import PRIMES, pivot_columns_mod
 
-__all__ = ["Orthogonal", "independent_subset", "random_orthogonal", "MAX_BASIS_SELECTION"]
+__all__ = ["BrauerGroup", "Orthogonal", "brauer_diagrams", "pairing_message", "independent_subset",
+           "random_orthogonal", "MAX_BASIS_SELECTION"]
 
 #: the most Brauer diagrams ``Orthogonal.basis`` reduces to a basis when n < (k+l)/2
 MAX_BASIS_SELECTION = 1_000
 
 
-class Orthogonal(Group):
-    """The orthogonal group O(n); its category is the Brauer category B(n)."""
-
-    name = "O"
-    aliases = ("orthogonal",)
+class BrauerGroup(Group):
+    """A group whose diagrams are the Brauer diagrams (every block a pair): O(n) and Sp(n)."""
 
     def spanning_count(self, k: int, l: int) -> int:
         return brauer_count(k + l)
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
-        return (Diagram(pairs, k, l) for pairs in perfect_matchings(k + l))
+        return brauer_diagrams(k, l)
+
+    def accepts(self, d: Any) -> bool:
+        return isinstance(d, Diagram) and d.is_brauer()
+
+    def reject_message(self, d: Any) -> str:
+        if not isinstance(d, Diagram):
+            return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
+        return pairing_message(self.name, d)
+
+
+def brauer_diagrams(k: int, l: int) -> Iterator[Diagram]:
+    """Every Brauer diagram k -> l, lazily, in the order of ``perfect_matchings``.
+
+    >>> [str(d) for d in brauer_diagrams(1, 1)], sum(1 for _ in brauer_diagrams(2, 2))
+    (["{1, 1'}"], 3)
+    """
+    return (Diagram(pairs, k, l) for pairs in perfect_matchings(k + l))
+
+
+def pairing_message(group: str, d: Diagram) -> str:
+    """Why the partition diagram ``d`` is not a Brauer diagram: its first block that is not a pair."""
+    block = next((b for b in d.blocks if len(b) != 2), ())
+    if not block:
+        return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
+    shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
+    return messages.NOT_PAIRING.format(group=group, block=shown, size=len(block))
+
+
+class Orthogonal(BrauerGroup):
+    """The orthogonal group O(n); its category is the Brauer category B(n)."""
+
+    name = "O"
+    aliases = ("orthogonal",)
 
     def dimension(self, k: int, l: int) -> int:
         """Walks in the O(n) Bratteli diagram (shapes with λ'_1 + λ'_2 <= n); (m-1)!! once n >= m/2."""
@@ -63,16 +94,6 @@ class Orthogonal(Group):
                 what=f"the Brauer spanning set to reduce to a basis of {self} for {k} -> {l}",
                 count=len(spanning), limit=MAX_BASIS_SELECTION, m=k + l))
         return _reduced_basis(self, k, l)
-
-    def accepts(self, d: Any) -> bool:
-        return isinstance(d, Diagram) and d.is_brauer()
-
-    def reject_message(self, d: Any) -> str:
-        block = next((b for b in getattr(d, "blocks", ()) if len(b) != 2), ())
-        if not isinstance(d, Diagram) or not block:
-            return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
-        shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
-        return messages.NOT_PAIRING.format(group=self.name, block=shown, size=len(block))
 
     def diagram_tensor(self, d: Diagram, n: int) -> np.ndarray:
         return partition_tensor(d, n)

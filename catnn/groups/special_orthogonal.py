@@ -35,7 +35,7 @@ from ..levi_civita import EpsilonDiagram, epsilon_tensor, permutation_sign
 from .base import Group, rng_of
 from .counting import bratteli_walks, brauer_count, double_factorial, o_allowed
 from .independence import greedy_basis
-from .orthogonal import Orthogonal, random_orthogonal
+from .orthogonal import Orthogonal, brauer_diagrams, pairing_message, random_orthogonal
 
 __all__ = ["SpecialOrthogonal", "epsilon_gram"]
 
@@ -55,8 +55,7 @@ class SpecialOrthogonal(Group):
         """The Brauer diagrams, then the ε-diagrams (free sets in lexicographic order)."""
         n = self.require_n("the SO spanning set")
         m = k + l
-        for pairs in perfect_matchings(m):
-            yield Diagram(pairs, k, l)
+        yield from brauer_diagrams(k, l)
         if m < n or (m - n) % 2:
             return
         for free in itertools.combinations(range(1, m + 1), n):
@@ -95,9 +94,7 @@ class SpecialOrthogonal(Group):
 
     def reject_message(self, d: Any) -> str:
         if isinstance(d, Diagram):
-            block = next(b for b in d.blocks if len(b) != 2)
-            shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
-            return messages.NOT_PAIRING.format(group=self.name, block=shown, size=len(block))
+            return pairing_message(self.name, d)
         if isinstance(d, EpsilonDiagram):
             return messages.NOT_SO_DIAGRAM.format(group=self.name, n=self.n, what=f"{d} ({d.order} free)")
         return messages.NOT_DIAGRAM.format(kind=type(d).__name__)

@@ -42,7 +42,7 @@ with ``f >> g`` composed at loop -n (``G.compose``), and ``matrix(f @ g) == kron
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -50,19 +50,20 @@ import numpy as np
 
 from .. import messages
 from ..coeff import Poly
-from ..diagram import Diagram, perfect_matchings
+from ..diagram import Diagram
 from ..errors import GroupError
 from ..levi_civita import permutation_sign
 from ..morphism import Morphism
-from .base import Group, rng_of
-from .counting import bratteli_walks, brauer_count
+from .base import rng_of
+from .counting import bratteli_walks
 from .independence import greedy_basis
+from .orthogonal import BrauerGroup
 
 __all__ = ["Symplectic", "symplectic_form", "pair_weight", "normal_order", "diagram_sign",
            "transpose_sign", "SpFactor", "factor", "factor_sign", "symplectic_gram", "random_symplectic"]
 
 
-class Symplectic(Group):
+class Symplectic(BrauerGroup):
     """The symplectic group Sp(n) (n even); its category is the Brauer category B(-n)."""
 
     name = "Sp"
@@ -85,12 +86,6 @@ class Symplectic(Group):
         """J = block-diag([[0, 1], [-1, 0]]) in the basis (e_1, e_1', e_2, e_2', ...)."""
         return symplectic_form(self.require_n("form"))
 
-    def spanning_count(self, k: int, l: int) -> int:
-        return brauer_count(k + l)
-
-    def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
-        return (Diagram(pairs, k, l) for pairs in perfect_matchings(k + l))
-
     def dimension(self, k: int, l: int) -> int:
         """Walks in the Sp(n) Bratteli diagram (shapes with at most n/2 rows); (m-1)!! once n >= m."""
         n = self.require_n("dimension")
@@ -104,16 +99,6 @@ class Symplectic(Group):
         """
         self.require_n("basis")
         return _sp_basis(self, k, l)
-
-    def accepts(self, d: Any) -> bool:
-        return isinstance(d, Diagram) and d.is_brauer()
-
-    def reject_message(self, d: Any) -> str:
-        block = next((b for b in getattr(d, "blocks", ()) if len(b) != 2), ())
-        if not block:
-            return messages.NOT_DIAGRAM.format(kind=type(d).__name__)
-        shown = "{" + ", ".join(d.label_name(v) for v in block) + "}"
-        return messages.NOT_PAIRING.format(group=self.name, block=shown, size=len(block))
 
     def lift(self, x: Any) -> Morphism:
         """``x`` in B(-n). A morphism built elsewhere with loops worth n (e.g. ``f >> g`` on bare
