@@ -135,6 +135,15 @@ class Emitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
 
+    @classmethod
+    def load(cls, name: str, source: str, helpers: tuple[str, ...], imports: tuple[str, ...]) -> Emitted:
+        """The emitted function with its module (imports, helpers, source) executed once."""
+        emitted = cls(name, source, helpers, imports)
+        namespace: dict[str, Any] = {}
+        exec(compile(emitted.full_source, f"<catnn {name}>", "exec"), namespace)  # noqa: S102 - our own code
+        emitted.function = namespace[name]
+        return emitted
+
 
 class SourceEmitter:
     """Walks a plan and writes the function; subclasses spell each step for their backend."""
@@ -256,11 +265,7 @@ class SourceEmitter:
     def emit(self) -> Emitted:
         """The function's source, its helpers, and the callable (source executed once)."""
         source = self.source()
-        emitted = Emitted(self.name, source, self.helper_sources(), self.imports)
-        namespace: dict[str, Any] = {}
-        exec(compile(emitted.full_source, f"<catnn {self.name}>", "exec"), namespace)  # noqa: S102
-        emitted.function = namespace[self.name]
-        return emitted
+        return Emitted.load(self.name, source, self.helper_sources(), self.imports)
 
     def helper_sources(self) -> tuple[str, ...]:
         from .kernels import CONSTANTS

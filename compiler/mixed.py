@@ -39,13 +39,12 @@ from typing import Any
 from catnn import messages
 from catnn.errors import CompileError
 
-from .codegen import docstring
+from .codegen import Emitted, docstring
 from .kernels import CONSTANTS
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, View, WriteStep, _halves, _schedule_accumulators, \
     _schedule_cores, letters
 
-__all__ = ["Input", "Block", "Section", "MixedPlan", "build_mixed_plan", "emit_mixed", "MixedFunction",
-           "PER_GRAPH_HELPER"]
+__all__ = ["Input", "Block", "Section", "MixedPlan", "build_mixed_plan", "emit_mixed", "PER_GRAPH_HELPER"]
 
 
 @dataclass(frozen=True)
@@ -222,25 +221,7 @@ PER_GRAPH_HELPER = '''def _per_graph(n, sizes, dims):
 '''
 
 
-@dataclass
-class MixedFunction:
-    """An emitted mixed-plan function: its source, helper sources, imports and the callable."""
-
-    name: str
-    source: str
-    helpers: tuple[str, ...]
-    imports: tuple[str, ...]
-    function: Any = field(default=None, repr=False)
-
-    @property
-    def full_source(self) -> str:
-        return "\n".join(self.imports) + "\n\n\n" + "\n\n\n".join((*self.helpers, self.source)) + "\n"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.function(*args, **kwargs)
-
-
-def emit_mixed(plan: MixedPlan, name: str = "layer", backend: str = "torch", doc: str | None = None) -> MixedFunction:
+def emit_mixed(plan: MixedPlan, name: str = "layer", backend: str = "torch", doc: str | None = None) -> Emitted:
     """The Python function running ``plan`` (cached); ``backend="einsum"`` contracts with opt_einsum."""
     if backend not in ("torch", "einsum"):
         raise CompileError(messages.BAD_BACKEND.format(name=backend, known="torch, einsum"))
@@ -248,14 +229,10 @@ def emit_mixed(plan: MixedPlan, name: str = "layer", backend: str = "torch", doc
 
 
 @lru_cache(maxsize=128)
-def _emit(plan: MixedPlan, name: str, backend: str, doc: str | None) -> MixedFunction:
+def _emit(plan: MixedPlan, name: str, backend: str, doc: str | None) -> Emitted:
     writer = _Writer(plan, backend)
     source = writer.function(name, doc or _default_doc(plan))
-    result = MixedFunction(name, source, writer.helper_sources(), writer.imports())
-    namespace: dict[str, Any] = {}
-    exec(compile(result.full_source, f"<catnn {name}>", "exec"), namespace)  # noqa: S102 - our own code
-    result.function = namespace[name]
-    return result
+    return Emitted.load(name, source, writer.helper_sources(), writer.imports())
 
 
 def _default_doc(plan: MixedPlan) -> str:
