@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import pathlib
+import re
 import runpy
 
 import numpy as np
@@ -116,3 +117,37 @@ def test_diag_to_torch_compiles_imports_and_trains(tmp_path, capsys):
     results = module["main"]([])
     assert math.isfinite(results["test error"]) and math.isfinite(results["mean baseline"])
     assert "compiled network 'wedges'" in capsys.readouterr().out
+
+
+# -- the README ------------------------------------------------------------------------------------------------
+README = EXAMPLES.parent / "README.md"
+
+
+def readme_blocks() -> list[str]:
+    return re.findall(r"```[a-z]*\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (EXAMPLES.parent / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert any(block.strip() == ci for block in readme_blocks())
+
+
+def test_readme_programs_check(tmp_path):
+    from catnn.cli import main
+    programs = [b for b in readme_blocks() if re.match(r"(#[^\n]*\n)?group ", b)]
+    assert len(programs) >= 2
+    for i, text in enumerate(programs):
+        (tmp_path / f"p{i}.diag").write_text(text, encoding="utf-8")
+        assert main(["check", "-q", str(tmp_path / f"p{i}.diag")]) == 0, text
+
+
+def test_readme_example_trains_the_layer(tmp_path, monkeypatch, capsys):
+    blocks = readme_blocks()
+    program = next(b for b in blocks if b.startswith("# model.diag"))
+    script = next(b for b in blocks if 'catnn.load("model.diag")' in b)
+    (tmp_path / "model.diag").write_text(program, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    exec(compile(script, "README.md", "exec"), {})
+    loss, moved = capsys.readouterr().out.split()[1:]
+    assert float(loss) < 1e-8 and float(moved) < 1e-4
