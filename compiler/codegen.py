@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -33,9 +33,10 @@ from typing import Any
 from catnn import messages
 from catnn.errors import CompileError
 
-from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, WriteStep, letters
+from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, View, WriteStep, letters
 
-__all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "poly_source", "RESERVED"]
+__all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "poly_source", "broadcast", "with_constants",
+           "RESERVED"]
 
 #: names a generated module defines or imports itself (builtins are refused too)
 RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
@@ -218,15 +219,7 @@ class SourceEmitter:
 
     def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
-        present = [lab for lab in target if lab in labels]
-        if list(labels) != present:
-            expr = self.permute(expr, [list(labels).index(lab) for lab in present], lead)
-        if list(labels) == list(target):
-            return expr
-        index = [":"] * lead + [":" if lab in labels else "None" for lab in target]
-        while index and index[-1] == ":":
-            index.pop()
-        return f"{expr}[{', '.join(index)}]" if index else expr
+        return broadcast(expr, labels, target, lambda e, perm: self.permute(e, perm, lead), lead)
 
     def bias_expr(self, m: MixStep) -> str:
         return " + ".join(f"bias[{j}]" for j in m.bias)
@@ -271,6 +264,43 @@ class SourceEmitter:
         from .kernels import CONSTANTS
         consts = tuple(CONSTANTS[kind].strip() + "\n" for kind in self.plan.constants)
         return self.helpers + consts
+
+
+def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],
+              permute: Callable[[str, list[int]], str], lead: int = 2) -> str:
+    """``expr`` (``lead`` leading axes, then axes ``labels``) permuted into the order of ``target`` and
+    ``None``-indexed where ``target`` has a label it lacks, so that it broadcasts against ``target``.
+
+    >>> broadcast("a", [2, 1], [1, 2, 3], lambda e, perm: f"{e}.permute({perm})")
+    'a.permute([1, 0])[:, :, :, :, None]'
+    """
+    present = [lab for lab in target if lab in labels]
+    if list(labels) != present:
+        expr = permute(expr, [list(labels).index(lab) for lab in present])
+    if list(labels) == list(target):
+        return expr
+    index = [":"] * lead + [":" if lab in labels else "None" for lab in target]
+    while index and index[-1] == ":":
+        index.pop()
+    return f"{expr}[{', '.join(index)}]" if index else expr
+
+
+def with_constants(view: View, value: str, labels: Sequence[int],
+                   contract: Callable[[str, str], str]) -> tuple[str, list[int]]:
+    """An accumulator ``value`` (axes ``labels``) contracted with a write view's constants, if it has
+    any: the expression (``contract(equation, operands)``) and the labels it is left with.
+
+    >>> from catnn.compiler.plan import View
+    >>> view = View("v0", (0, 1), (("J", (0, 1)),))
+    >>> with_constants(view, "a0", [0], lambda eq, ops: f"einsum({eq!r}, {ops})")
+    ("einsum('boi,ij->boij', a0, J)", [0, 1])
+    """
+    if not view.constants:
+        return value, list(labels)
+    consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
+    names = "".join(f", {kind}" for kind, _ in view.constants)
+    present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
+    return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
 
 
 def default_doc(plan: Plan) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .codegen import Emitted, SourceEmitter
+from .codegen import Emitted, SourceEmitter, with_constants
 from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, letters
 
 __all__ = ["emit", "EinsumEmitter", "HELPERS"]
@@ -148,13 +148,7 @@ class EinsumEmitter(SourceEmitter):
         if w.first:
             self.line(f"out = {w.acc}")
             return
-        value, labels = w.acc, list(w.labels)
-        if view.constants:
-            consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
-            present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
-            eq = f"bo{letters(labels)}{consts}->bo{letters(present)}"
-            names = "".join(f", {kind}" for kind, _ in view.constants)
-            value, labels = f"_contract({eq!r}, {value}{names})", present
+        value, labels = with_constants(view, w.acc, w.labels, lambda eq, ops: f"_contract({eq!r}, {ops})")
         value = self.broadcast(value, labels, view.labels)
         comment = f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]"
         if view.is_whole:

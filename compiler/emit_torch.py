@@ -49,7 +49,7 @@ import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .codegen import Emitted, SourceEmitter, docstring
+from .codegen import Emitted, SourceEmitter, docstring, with_constants
 from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
@@ -375,13 +375,7 @@ class TorchEmitter(SourceEmitter):
         if w.first:
             self.line(f"out = {w.acc}")
             return
-        value, labels = w.acc, list(w.labels)
-        if view.constants:
-            consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
-            present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
-            eq = f"bo{letters(labels)}{consts}->bo{letters(present)}"
-            names = ", ".join(kind for kind, _ in view.constants)
-            value, labels = f"torch.einsum({eq!r}, {value}, {names})", present
+        value, labels = with_constants(view, w.acc, w.labels, lambda eq, ops: f"torch.einsum({eq!r}, {ops})")
         value = self.broadcast(value, labels, view.labels)
         target = "out" if view.is_whole else f"_diagonal(out, {view.blocks()})"
         self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")

@@ -39,7 +39,7 @@ from typing import Any
 from catnn import messages
 from catnn.errors import CompileError
 
-from .codegen import Emitted, docstring
+from .codegen import Emitted, broadcast, docstring, with_constants
 from .kernels import CONSTANTS
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, View, WriteStep, _halves, _schedule_accumulators, \
     _schedule_cores, letters
@@ -355,7 +355,7 @@ class _Writer:
                 total = " + ".join(f"bias[{b}]" for b in m.bias)
                 self.line(f"{m.name} = {m.name} + {total}" if m.terms else f"{m.name} = ({total}).reshape(1, O)")
         for f in s.folds:
-            self.line(f"{f.target} = {f.target} + {_broadcast(f.source, f.source_labels, f.target_labels)}")
+            self.line(f"{f.target} = {f.target} + {broadcast(f.source, f.source_labels, f.target_labels, _permute)}")
         if s.first_write is None:
             self.line(f"out = x.new_zeros((B, O{', n' * s.order}))")
         for w in s.writes:
@@ -401,14 +401,8 @@ class _Writer:
         if w.first:
             self.line(f"out = {w.acc}")
             return
-        value, labels = w.acc, list(w.labels)
-        if view.constants:
-            consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
-            names = "".join(f", {kind}" for kind, _ in view.constants)
-            present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
-            value = self.contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}")
-            labels = present
-        value = _broadcast(value, labels, view.labels)
+        value, labels = with_constants(view, w.acc, w.labels, self.contract)
+        value = broadcast(value, labels, view.labels, _permute)
         if view.is_whole:
             self.line(f"out = out + {value}")
             return
@@ -434,15 +428,3 @@ def _permute(expr: str, perm: Sequence[int]) -> str:
         return expr
     return f"{expr}.permute(0, 1, {', '.join(str(2 + p) for p in perm)})"
 
-
-def _broadcast(expr: str, labels: Sequence[int], target: Sequence[int]) -> str:
-    """``expr`` (axes ``labels``) permuted and indexed to broadcast against axes ``target``."""
-    present = [lab for lab in target if lab in labels]
-    if list(labels) != present:
-        expr = _permute(expr, [list(labels).index(lab) for lab in present])
-    if list(labels) == list(target):
-        return expr
-    index = [":", ":"] + [":" if lab in labels else "None" for lab in target]
-    while index[-1] == ":":
-        index.pop()
-    return f"{expr}[{', '.join(index)}]"
