@@ -152,6 +152,8 @@ class SourceEmitter:
     #: import lines and helper sources the emitted code needs
     imports: tuple[str, ...] = ()
     helpers: tuple[str, ...] = ()
+    #: the array method that reshapes a bias-only accumulator (numpy has no shape-changing ``view``)
+    reshape = "reshape"
 
     def __init__(self, plan: Plan, name: str = "layer", doc: str | None = None) -> None:
         self.plan = plan
@@ -221,9 +223,6 @@ class SourceEmitter:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
         return broadcast(expr, labels, target, lambda e, perm: self.permute(e, perm, lead), lead)
 
-    def bias_expr(self, m: MixStep) -> str:
-        return " + ".join(f"bias[{j}]" for j in m.bias)
-
     def einsum_equation(self, c: CoreStep) -> str:
         consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
         return f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
@@ -239,7 +238,11 @@ class SourceEmitter:
         raise NotImplementedError
 
     def bias(self, m: MixStep) -> None:
-        raise NotImplementedError
+        total = " + ".join(f"bias[{j}]" for j in m.bias)
+        if m.terms:
+            self.line(f"{m.name} += {total}")
+        else:
+            self.line(f"{m.name} = ({total}).{self.reshape}(1, O)  # bias only")
 
     def fold(self, f: FoldStep) -> None:
         self.line(f"{f.target} += {self.broadcast(f.source, f.source_labels, f.target_labels)}"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .codegen import Emitted, SourceEmitter, with_constants
-from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, letters
+from .plan import CoreStep, MixGroup, Plan, WriteStep, letters
 
 __all__ = ["emit", "EinsumEmitter", "HELPERS"]
 
@@ -136,12 +136,6 @@ class EinsumEmitter(SourceEmitter):
         eq = f"{fsub},{wsub}->bmo{acc}"
         self.line(f"{g.name} = _contract({eq!r}, {feats}, {weights})")
         self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
-
-    def bias(self, m: MixStep) -> None:
-        if m.terms:
-            self.line(f"{m.name} += {self.bias_expr(m)}")
-        else:
-            self.line(f"{m.name} = ({self.bias_expr(m)}).reshape(1, O)  # bias only")
 
     def write(self, w: WriteStep) -> None:
         view = self.plan.view(w.view)

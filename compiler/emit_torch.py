@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .codegen import Emitted, SourceEmitter, docstring, with_constants
-from .plan import CoreStep, MixGroup, MixStep, Plan, WriteStep, diagonal_blocks, letters
+from .plan import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
 
@@ -88,6 +88,7 @@ class TorchEmitter(SourceEmitter):
     """Spells each plan step with native torch ops."""
 
     imports = ("import torch",)
+    reshape = "view"
 
     # -- the four definitions: forward steps, backward steps, autograd Function, entry point ----
     def source(self) -> str:
@@ -363,12 +364,6 @@ class TorchEmitter(SourceEmitter):
         if M == 1:
             return f"{rows}.transpose(0, 1).reshape(O, {P} * I)"
         return f"{rows}.view({M}, {P}, O, I).permute(0, 2, 1, 3).reshape({M} * O, {P} * I)"
-
-    def bias(self, m: MixStep) -> None:
-        if m.terms:
-            self.line(f"{m.name} += {self.bias_expr(m)}")
-        else:
-            self.line(f"{m.name} = ({self.bias_expr(m)}).view(1, O)  # bias only")
 
     def write(self, w: WriteStep) -> None:
         view = self.plan.view(w.view)
