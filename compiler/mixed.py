@@ -41,7 +41,7 @@ from catnn.errors import CompileError
 
 from .codegen import Emitted, broadcast, docstring, with_constants
 from .kernels import CONSTANTS
-from .plan import CoreStep, FoldStep, MixGroup, MixStep, View, WriteStep, _halves, _schedule_accumulators, \
+from .plan import CoreStep, FoldStep, MixGroup, MixStep, OutputSteps, View, WriteStep, _halves, _schedule_accumulators, \
     _schedule_cores, letters
 
 __all__ = ["Input", "Block", "Section", "MixedPlan", "build_mixed_plan", "emit_mixed", "PER_GRAPH_HELPER"]
@@ -68,7 +68,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Section:
+class Section(OutputSteps):
     """Everything written into one output: views, mixes, mix groups, folds and writes."""
 
     order: int
@@ -78,16 +78,6 @@ class Section:
     folds: tuple[FoldStep, ...]
     writes: tuple[WriteStep, ...]
     bias_diagrams: tuple[Any, ...] = ()
-
-    def view(self, name: str) -> View:
-        return next(v for v in self.views if v.name == name)
-
-    def mix(self, name: str) -> MixStep:
-        return next(m for m in self.mixes if m.name == name)
-
-    @property
-    def first_write(self) -> WriteStep | None:
-        return next((w for w in self.writes if w.first), None)
 
 
 @dataclass(frozen=True)

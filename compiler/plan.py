@@ -42,7 +42,7 @@ from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_f
 
 __all__ = [
     "Plan", "CoreStep", "Term", "MixStep", "MixGroup", "FoldStep", "WriteStep", "View", "Cost",
-    "build_plan", "letters", "diagonal_blocks",
+    "OutputSteps", "build_plan", "letters", "diagonal_blocks",
 ]
 
 
@@ -166,8 +166,29 @@ class Cost:
     floor_flops: int                # channel mixing of the full-support diagrams only
 
 
+class OutputSteps:
+    """Lookups by name over the steps that write one output: its ``views``, ``mixes`` and ``writes``.
+
+    Shared by :class:`Plan` and the per-output sections of :class:`~.mixed.MixedPlan`.
+    """
+
+    views: tuple[View, ...]
+    mixes: tuple[MixStep, ...]
+    writes: tuple[WriteStep, ...]
+
+    def view(self, name: str) -> View:
+        return next(v for v in self.views if v.name == name)
+
+    def mix(self, name: str) -> MixStep:
+        return next(m for m in self.mixes if m.name == name)
+
+    @property
+    def first_write(self) -> WriteStep | None:
+        return next((w for w in self.writes if w.first), None)
+
+
 @dataclass(frozen=True)
-class Plan:
+class Plan(OutputSteps):
     """A whole layer, as steps; see the module docstring. Hashable; build with :func:`build_plan`."""
 
     group: str
@@ -189,20 +210,10 @@ class Plan:
     def core(self, name: str) -> CoreStep:
         return next(c for c in self.cores if c.name == name)
 
-    def view(self, name: str) -> View:
-        return next(v for v in self.views if v.name == name)
-
-    def mix(self, name: str) -> MixStep:
-        return next(m for m in self.mixes if m.name == name)
-
     @property
     def order(self) -> tuple[int, ...]:
         """Weight rows in group order (``weight[order]`` puts each group's Λ's together)."""
         return tuple(t.index for g in self.groups for name in g.members for t in self.mix(name).terms)
-
-    @property
-    def first_write(self) -> WriteStep | None:
-        return next((w for w in self.writes if w.first), None)
 
     # -- costs --------------------------------------------------------------------------------
     def cost(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1) -> Cost:
