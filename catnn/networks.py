@@ -42,6 +42,7 @@ from torch import nn
 
 from . import messages
 from .compiler.mixed import Input, build_mixed_plan, emit_mixed
+from .compiler.netgen import node_mask
 from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
@@ -90,22 +91,6 @@ def _check_space(feats: dict[int, torch.Tensor], expected: FeatureSpace, what: s
     got = _space_of(feats)
     if got != expected:
         raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=expected, got=got))
-
-
-def node_mask(mask: torch.Tensor, k: int, like: torch.Tensor) -> torch.Tensor:
-    """The (B, 1, N, ..., N) product of ``mask`` over k axes, with like's dtype (1 = real entry).
-
-    >>> m = torch.tensor([[True, True, False]])
-    >>> node_mask(m, 2, torch.zeros(1)).squeeze().tolist()
-    [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
-    """
-    m = mask.to(like.dtype)
-    out = m.new_ones((m.shape[0], 1) + (1,) * k)
-    for axis in range(k):
-        shape = [m.shape[0], 1] + [1] * k
-        shape[2 + axis] = m.shape[1]
-        out = out * m.reshape(shape)
-    return out
 
 
 def _masked(feats: dict[int, torch.Tensor], mask: torch.Tensor | None) -> dict[int, torch.Tensor]:

@@ -7,10 +7,17 @@ give equal outputs, and a network's ``state_dict`` keys are the same in both (``
 
 A network class takes no arguments: ``net = module.NAME()``; ``net(x, mask=None)`` takes a tensor
 (one tensor order) or a dict ``{order: tensor}`` and the optional node mask of a padded batch.
+:func:`node_mask` is written once, here: :mod:`catnn.networks` calls it and compiled modules paste its
+source (as ``_node_mask``).
+
+>>> import torch
+>>> node_mask(torch.tensor([[True, True, False]]), 2, torch.zeros(1)).squeeze().tolist()
+[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from catnn.features import FeatureSpace
@@ -19,17 +26,11 @@ from .codegen import check_name, docstring, poly_source, tuple_source
 from .mixed import Input, build_mixed_plan, emit_mixed
 from .network import check_stage, stage_kind, stage_output
 
-__all__ = ["explain_layer", "write_layer", "write_mixed_layer", "write_bilinear_layer", "write_network", "NETWORK_HELPERS"]
-
-#: helper functions and stage classes of compiled networks (the formulas of catnn.networks)
-NETWORK_HELPERS = '''_FUNCTIONS = {
-    "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
-    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-    "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t,
-}
+__all__ = ["explain_layer", "write_layer", "write_mixed_layer", "write_bilinear_layer", "write_network",
+           "node_mask", "NETWORK_HELPERS"]
 
 
-def _node_mask(mask, k, like):
+def node_mask(mask, k, like):
     """The (B, 1, N, ..., N) product of a (B, N) node mask over k axes, with like's dtype."""
     m = mask.to(like.dtype)
     out = m.new_ones((m.shape[0], 1) + (1,) * k)
@@ -39,6 +40,16 @@ def _node_mask(mask, k, like):
         out = out * m.reshape(shape)
     return out
 
+
+#: helper functions and stage classes of compiled networks (the formulas of catnn.networks)
+NETWORK_HELPERS = '''_FUNCTIONS = {
+    "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
+    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+    "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t,
+}
+
+
+''' + inspect.getsource(node_mask).replace("def node_mask(", "def _node_mask(", 1) + '''
 
 def _masked(f, mask):
     """Features {order: tensor} with every padded entry set to zero."""
