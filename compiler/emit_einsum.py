@@ -97,13 +97,8 @@ class EinsumEmitter(SourceEmitter):
         self.helpers = (HELPERS,) + ((CONSTANT_HELPER,) if self.plan.constants else ())
         return super().helper_sources()
 
-    def weights(self) -> None:
-        order = list(self.plan.order)
-        gathered = "weight" if order == list(range(len(self.plan.diagrams))) else f"weight[{order}]"
-        signs = [t.sign for g in self.plan.groups for name in g.members for t in self.plan.mix(name).terms]
-        if any(s != 1 for s in signs):
-            gathered = f"{gathered} * _like({signs}, weight)[:, None, None]"
-        self.line(f"w = {gathered}  # the Λ's of each mix group together")
+    def signs(self, signs: list[int]) -> str:
+        return f"_like({signs}, weight)[:, None, None]"
 
     def core(self, c: CoreStep) -> None:
         consts = "".join(f", {kind}" for kind, _ in c.constants)

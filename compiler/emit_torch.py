@@ -314,13 +314,8 @@ class TorchEmitter(SourceEmitter):
         cores = any(len(set(c.source_labels)) < len(c.source_labels) for c in p.cores)
         return cores or any(not p.view(w.view).is_whole for w in p.writes)
 
-    def weights(self) -> None:
-        order = list(self.plan.order)
-        gathered = "weight" if order == list(range(len(self.plan.diagrams))) else f"weight[{order}]"
-        signs = [t.sign for g in self.plan.groups for name in g.members for t in self.plan.mix(name).terms]
-        if any(s != 1 for s in signs):
-            gathered = f"{gathered} * weight.new_tensor({signs}).view(-1, 1, 1)"
-        self.line(f"w = {gathered}  # the Λ's of each mix group together")
+    def signs(self, signs: list[int]) -> str:
+        return f"weight.new_tensor({signs}).view(-1, 1, 1)"
 
     def core(self, c: CoreStep) -> None:
         src = c.source
