@@ -21,7 +21,6 @@ deeply nested input cannot overflow Python's recursion limit, and size limits ke
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -36,7 +35,7 @@ from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
 from .network import STAGE_FUNCTIONS, check_layer_signature, check_network
-from .check_graph import aut_group, declared_adjacency, group_ref, literal_graph
+from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
 __all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS"]
@@ -218,7 +217,7 @@ class _Checker:
         if stage.name not in NONLINEARITIES:
             layers = [name for name, e in self.env.items() if e.kind == "layer"]
             message = messages.UNKNOWN_STAGE.format(name=stage.name, known=", ".join(NONLINEARITIES))
-            raise CheckError(message + _suggest(stage.name, [*layers, *NONLINEARITIES]), stage.span)
+            raise CheckError(message + did_you_mean(stage.name, [*layers, *NONLINEARITIES]), stage.span)
         if stage.channels is not None:
             raise CheckError(messages.NONLINEARITY_WIDTHS.format(name=stage.name), stage.span)
         return Stage("nonlinearity", stage.name, span=stage.span)
@@ -313,7 +312,7 @@ class _Checker:
             raise CheckError(messages.USED_BEFORE_DEFINED.format(name=name, line=self.declared[name].line), span)
         candidates = [n for n, e in self.env.items() if e.kind in ("diagram", "morphism")]
         raise CheckError(messages.UNKNOWN_NAME.format(name=name)
-                         + _suggest(name, [*candidates, *G.generator_names()]), span)
+                         + did_you_mean(name, [*candidates, *G.generator_names()]), span)
 
     def lift(self, x: Any, span: Span) -> Morphism:
         try:
@@ -517,11 +516,6 @@ def _spanning_count(G: Group, k: int, l: int) -> int | None:
         return G.spanning_count(k, l)
     except (NotImplementedError, CatnnError):
         return None
-
-
-def _suggest(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1)
-    return messages.DID_YOU_MEAN.format(suggestion=close[0]) if close else ""
 
 
 def _excerpt(span: Span, width: int = 40) -> str:

@@ -35,7 +35,8 @@ from catnn import messages
 from catnn.errors import CatnnError, CheckError, Span
 from catnn.grammar import ast
 
-__all__ = ["declared_adjacency", "literal_graph", "aut_group", "group_ref", "FAMILIES", "MAX_GRAPH_VERTICES"]
+__all__ = ["declared_adjacency", "literal_graph", "aut_group", "group_ref", "did_you_mean", "FAMILIES",
+           "MAX_GRAPH_VERTICES"]
 
 #: the most vertices a declared graph may have (Aut(G) is practical up to a few hundred)
 MAX_GRAPH_VERTICES = 1000
@@ -85,6 +86,16 @@ FAMILIES: dict[str, tuple[Callable[..., tuple[int, list[tuple[int, int]]]], tupl
 _FORMS = ("edges", "adjacency")
 
 
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    """The hint appended to an unknown-name error: the closest candidate, or nothing.
+
+    >>> did_you_mean("cycel", ["cycle", "path"]), did_you_mean("zzz", ["cycle"])
+    ("; did you mean 'cycle'?", '')
+    """
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return messages.DID_YOU_MEAN.format(suggestion=close[0]) if close else ""
+
+
 def declared_adjacency(decl: ast.GraphDecl) -> np.ndarray:
     """The 0/1 adjacency matrix a ``graph`` declaration describes; CheckError (with a span) if bad.
 
@@ -96,8 +107,7 @@ def declared_adjacency(decl: ast.GraphDecl) -> np.ndarray:
         return _matrix(decl)
     if decl.rows is not None or decl.family not in (*FAMILIES, "edges"):
         known = ", ".join([*(FAMILIES[f][3] for f in FAMILIES), "edges(0-1, ...)", "adjacency[[...]]"])
-        close = difflib.get_close_matches(decl.family, [*FAMILIES, *_FORMS], n=1)
-        hint = messages.DID_YOU_MEAN.format(suggestion=close[0]) if close else ""
+        hint = did_you_mean(decl.family, [*FAMILIES, *_FORMS])
         raise CheckError(messages.GRAPH_FAMILY_UNKNOWN.format(name=decl.family, known=known) + hint,
                          decl.value_span)
     if decl.family == "edges":
@@ -167,9 +177,8 @@ def aut_group(item: ast.GroupDecl, graphs: dict[str, np.ndarray], graph_span: Sp
     if item.graph is None:
         raise CheckError(messages.AUT_NEEDS_GRAPH_DECL, item.span)
     if item.graph not in graphs:
-        close = difflib.get_close_matches(item.graph, list(graphs), n=1)
-        hint = messages.DID_YOU_MEAN.format(suggestion=close[0]) if close else ""
-        raise CheckError(messages.GRAPH_UNKNOWN.format(name=item.graph) + hint, graph_span)
+        raise CheckError(messages.GRAPH_UNKNOWN.format(name=item.graph) + did_you_mean(item.graph, list(graphs)),
+                         graph_span)
     try:
         return make_group("Aut", graph=graphs[item.graph])
     except CatnnError as err:
