@@ -34,7 +34,7 @@ from catnn.grammar import ast
 from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
-from .network import STAGE_FUNCTIONS, check_layer_signature, check_network
+from .network import STAGE_FUNCTIONS, check_layer_signature, check_network, spanning_count_or_none
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
@@ -184,7 +184,7 @@ class _Checker:
         k, l = self.check_arity(item.arity)
         G = self.group
         if item.learn is None:
-            count = _spanning_count(G, k, l)
+            count = spanning_count_or_none(G, k, l)
             if count == 0:
                 raise CheckError(messages.LAYER_EMPTY.format(group=G, k=k, l=l), item.arity.span)
             if count is not None and count > MAX_SPANNING:
@@ -511,13 +511,6 @@ _LITERAL_KINDS = {
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-def _spanning_count(G: Group, k: int, l: int) -> int | None:
-    try:
-        return G.spanning_count(k, l)
-    except (NotImplementedError, CatnnError):
-        return None
-
-
 def _excerpt(span: Span, width: int = 40) -> str:
     """The source text under ``span`` (its first line), shortened for a message."""
     lines = span.text.splitlines()

@@ -46,6 +46,7 @@ from .check_graph import group_ref
 __all__ = [
     "POINTWISE", "ODD", "NORMS", "GATES", "POOLS", "NONLINEARITIES", "STAGE_FUNCTIONS",
     "stage_kind", "check_stage", "stage_output", "norm_function", "check_layer_signature", "check_network",
+    "spanning_count_or_none",
 ]
 
 #: maps applied entry by entry
@@ -182,7 +183,7 @@ def _check_blocks(G: Any, ins: tuple[int, ...], outs: tuple[int, ...], sig: Any)
     counts = []
     for k in ins:
         for l in (*outs,):
-            count = _count(G, k, l)
+            count = spanning_count_or_none(G, k, l)
             if count is not None and count > MAX_SPANNING:
                 raise CheckError(messages.LIMIT_EXCEEDED.format(
                     what=f"the {G.name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING), sig.span)
@@ -192,7 +193,13 @@ def _check_blocks(G: Any, ins: tuple[int, ...], outs: tuple[int, ...], sig: Any)
         raise CheckError(messages.MIXED_EMPTY.format(group=G, ins=shown[0], outs=shown[1]), sig.span)
 
 
-def _count(G: Any, k: int, l: int) -> int | None:
+def spanning_count_or_none(G: Any, k: int, l: int) -> int | None:
+    """``G.spanning_count(k, l)``, or None where the group cannot count it (e.g. it needs n).
+
+    >>> import catnn
+    >>> spanning_count_or_none(catnn.group("S"), 1, 1), spanning_count_or_none(catnn.group("SO"), 1, 1)
+    (2, None)
+    """
     try:
         return G.spanning_count(k, l)
     except (NotImplementedError, CatnnError):
