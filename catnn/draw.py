@@ -821,19 +821,9 @@ def _stack(figures: list[Figure], title: str = "", gap: float = 8.0) -> Figure:
     return fig
 
 
-def _kind_name(value: Any) -> str:
-    from .spec import LayerSpec, MixedLayerSpec, NetworkSpec
-    if isinstance(value, (LayerSpec, MixedLayerSpec)):
-        return "layer"
-    if isinstance(value, NetworkSpec):
-        return "network"
-    if hasattr(value, "terms") and not hasattr(value, "blocks"):
-        return "morphism"
-    return "diagram"
-
-
 def layout_program(program: Any, names: Sequence[str] | None = None, title: str = "") -> Figure:
     """Every definition of a checked program (or the named ones), each under a heading."""
+    from .compiler.program import kind_of
     chosen = list(program.definitions) if names is None else list(names)
     sections = []
     for name in chosen:
@@ -841,7 +831,7 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
         body = layout(value, group=program.group)
         factors = getattr(value, "factors", None)    # a bilinear layer a @ b -> l
         sides = arrow(f"{factors[0]} @ {factors[1]}", value.l) if factors else arrow(value.k, value.l)
-        head = f"{_kind_name(value)} {clean_text(name)} : {sides}"
+        head = f"{kind_of(value)} {clean_text(name)} : {sides}"
         section = Figure(max(body.width, text_width(head, TITLE_SIZE, bold=True)) + 8,
                          body.height + TITLE_SIZE * 1.9)
         section.add(Text(4, TITLE_SIZE * 1.25, head, TITLE_SIZE, anchor="start", bold=True, role="title"))
