@@ -480,9 +480,7 @@ class _ModuleWriter:
                  *self.layer_checks(name, k)]
         weight, bias = "self.weight", "None"
         if structure.mixing is not None:
-            rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in structure.mixing)
-            lines += [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
-                      "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
+            lines += mixing_lines(structure.mixing)
             weight = "weight"
         nbias = len(structure.plan.bias_diagrams)
         if nbias:
@@ -516,6 +514,20 @@ class _ModuleWriter:
         imports = "import torch" if self.backend == "torch" else "import sys\n\nimport opt_einsum\nimport torch"
         parts = [head + "\n\n" + imports, *self.helpers, *self.blocks]
         return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
+
+
+def mixing_lines(mixing: Sequence[Sequence[Any]]) -> list[str]:
+    """``forward`` lines setting ``weight`` (per diagram) from ``self.weight`` (per learnable entry):
+    the exact mixing matrix, diagrams x entries, evaluated at this n.
+
+    >>> from catnn.coeff import Poly
+    >>> print("\\n".join(mixing_lines([[Poly.const(1), Poly.n()]])))
+            mixing = self.weight.new_tensor([[1, n]])  # diagrams x entries, at this n
+            weight = torch.einsum('dj,joi->doi', mixing, self.weight)
+    """
+    rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in mixing)
+    return [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
+            "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
 
 
 def tuple_source(texts: Sequence[str]) -> str:

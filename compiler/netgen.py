@@ -22,7 +22,7 @@ from typing import Any
 
 from catnn.features import FeatureSpace
 
-from .codegen import check_name, docstring, poly_source, tuple_source
+from .codegen import check_name, docstring, mixing_lines, tuple_source
 from .mixed import Input, build_mixed_plan, emit_mixed
 from .network import check_stage, stage_kind, stage_output
 
@@ -289,9 +289,7 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "        weight = self.weight",
     ]
     if structure.mixing is not None:
-        rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in structure.mixing)
-        lines += [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
-                  "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
+        lines += mixing_lines(structure.mixing)
     bias = "None"
     if nbias:
         lines += [f"        bias = (self.bias if self.bias is not None else self.weight.new_zeros({nbias}, "
