@@ -47,7 +47,7 @@ from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind,
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
-from .nn import BACKENDS, EquivariantLinear, ShapeError, _resolve_group
+from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -156,22 +156,6 @@ def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor 
         y = function((x,), (layer.effective_weight(n),), (layer.bias,), (layer.out_channels,), n=n,
                      sizes=_sizes(mask, x))[0]
     return y * node_mask(mask, layer.l, y) if layer.l and mask is not None else y
-
-
-class _PlanModule(nn.Module):
-    """Shared by MixedLinear and Bilinear: the emitted function, rebuilt after unpickling."""
-
-    def _build(self) -> None:
-        raise NotImplementedError
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_function", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._build()
 
 
 class MixedLinear(_PlanModule):

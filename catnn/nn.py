@@ -73,7 +73,27 @@ class LayerConfig:
         return self.group.n
 
 
-class EquivariantLinear(nn.Module):
+class _PlanModule(nn.Module):
+    """A module whose plan and emitted code (the ``_transient`` attributes) are left out of its
+    pickle and rebuilt by ``_build()`` on load; shared by EquivariantLinear, MixedLinear and Bilinear."""
+
+    _transient: tuple[str, ...] = ("_function",)
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in self._transient:
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+
+class EquivariantLinear(_PlanModule):
     """A G-equivariant linear layer (R^n)^{⊗k} → (R^n)^{⊗l} with channels; see the module docstring.
 
     Args:
@@ -93,6 +113,8 @@ class EquivariantLinear(nn.Module):
     """
 
     config: LayerConfig
+    #: pickled: the config and the parameters; the plan and code are rebuilt on load
+    _transient = ("plan", "structure", "_function", "_mixing_cache")
 
     @classmethod
     def from_spec(cls, spec: Any, in_channels: int, out_channels: int, **options: Any) -> EquivariantLinear:
@@ -244,17 +266,6 @@ class EquivariantLinear(nn.Module):
         return (f"{c.group} {c.k} -> {c.l}, in_channels={c.in_channels}, out_channels={c.out_channels}, "
                 f"diagrams={len(c.entries)}, bias={len(self.plan.bias_diagrams) if c.bias else False}, "
                 f"normalize={c.normalize}, backend={c.backend!r}")
-
-    # -- pickling: the spec and the parameters; the plan and code are rebuilt on load ----------
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        for key in ("plan", "structure", "_function", "_mixing_cache"):
-            state.pop(key, None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._build()
 
 
 # -- helpers ----------------------------------------------------------------------------------------
