@@ -231,13 +231,13 @@ class SourceEmitter:
         """``w``: the weight rows in group order, each times its term's sign (-1 for Sp crossings)."""
         order = list(self.plan.order)
         gathered = "weight" if order == list(range(len(self.plan.diagrams))) else f"weight[{order}]"
-        signs = [t.sign for g in self.plan.groups for name in g.members for t in self.plan.mix(name).terms]
+        signs = list(self.plan.signs)
         if any(s != 1 for s in signs):
-            gathered = f"{gathered} * {self.signs(signs)}"
+            gathered = f"{gathered} * {self.sign_vector(signs)}"
         self.line(f"w = {gathered}  # the Λ's of each mix group together")
 
     # -- what a backend spells ----------------------------------------------------------------
-    def signs(self, signs: list[int]) -> str:
+    def sign_vector(self, signs: list[int]) -> str:
         """The signs as an array that broadcasts against ``weight`` (diagrams, out, in)."""
         raise NotImplementedError
 

@@ -97,7 +97,7 @@ class EinsumEmitter(SourceEmitter):
         self.helpers = (HELPERS,) + ((CONSTANT_HELPER,) if self.plan.constants else ())
         return super().helper_sources()
 
-    def signs(self, signs: list[int]) -> str:
+    def sign_vector(self, signs: list[int]) -> str:
         return f"_like({signs}, weight)[:, None, None]"
 
     def core(self, c: CoreStep) -> None:

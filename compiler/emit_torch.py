@@ -212,9 +212,9 @@ class TorchEmitter(SourceEmitter):
             self.line("gweight = weight.new_zeros(weight.shape)")
         else:
             gathered = pieces[0] if len(pieces) == 1 else f"torch.cat(({', '.join(pieces)}), 0)"
-            signs = [t.sign for g in p.groups for name in g.members for t in p.mix(name).terms]
+            signs = list(p.signs)
             if any(s != 1 for s in signs):
-                gathered = f"{gathered} * weight.new_tensor({signs}).view(-1, 1, 1)"
+                gathered = f"{gathered} * {self.sign_vector(signs)}"
             order = list(p.order)
             if order != list(range(len(order))):
                 inverse = [0] * len(order)
@@ -314,7 +314,7 @@ class TorchEmitter(SourceEmitter):
         cores = any(len(set(c.source_labels)) < len(c.source_labels) for c in p.cores)
         return cores or any(not p.view(w.view).is_whole for w in p.writes)
 
-    def signs(self, signs: list[int]) -> str:
+    def sign_vector(self, signs: list[int]) -> str:
         return f"weight.new_tensor({signs}).view(-1, 1, 1)"
 
     def core(self, c: CoreStep) -> None:

@@ -215,6 +215,11 @@ class Plan(OutputSteps):
         """Weight rows in group order (``weight[order]`` puts each group's Λ's together)."""
         return tuple(t.index for g in self.groups for name in g.members for t in self.mix(name).terms)
 
+    @property
+    def signs(self) -> tuple[int, ...]:
+        """The sign of each weight row in group order (aligned with ``order``; -1 for Sp crossings)."""
+        return tuple(t.sign for g in self.groups for name in g.members for t in self.mix(name).terms)
+
     # -- costs --------------------------------------------------------------------------------
     def cost(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1) -> Cost:
         """Flops and memory of the plan at size ``n`` (default: the plan's own n, else 16)."""
