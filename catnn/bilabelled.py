@@ -177,10 +177,6 @@ class BilabelledGraph(DiagramOps):
         """``(internal vertices, edges)``: the order in which spanning sets are enumerated."""
         return (self.internal, len(self.edges))
 
-    def is_edgeless(self) -> bool:
-        """True if F has no edge (with no internal vertex, it is a partition diagram)."""
-        return not self.edges
-
     def to_diagram(self) -> Diagram | None:
         """The partition diagram of an edgeless graph without internal vertices, else None."""
         from .diagram import Diagram

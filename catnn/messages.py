@@ -141,7 +141,6 @@ BAD_INPUT_SIZES = "{layer} expects equal trailing axes of size n, got shape {sha
 BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
 LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
 BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
-NOTHING_TO_COMPILE = "{path} defines no morphism or layer to compile"
 # <<< catnn compiler/runtime (issue 4)
 
 # -- drawing (catnn.draw, catnn draw) --------------------------------------------------------------
