@@ -47,7 +47,7 @@ from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind,
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
-from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group
+from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -302,11 +302,7 @@ class Bilinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """Per-diagram weights (learnable morphisms expanded at size n)."""
-        mixing = self.structure.mixing
-        if mixing is None:
-            return self.weight
-        matrix = self.weight.new_tensor([[float(c.evaluate(n)) for c in row] for row in mixing])
-        return torch.einsum("dj,joi->doi", matrix, self.weight)
+        return diagram_weights(self.weight, self.structure.mixing, n)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
                 n: int | None = None) -> torch.Tensor:

@@ -208,16 +208,7 @@ class EquivariantLinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """The per-diagram weights (learnable morphisms expanded at size n)."""
-        mixing = self.structure.mixing
-        if mixing is None:
-            return self.weight
-        key = (n, self.weight.dtype, self.weight.device)
-        matrix = self._mixing_cache.get(key)
-        if matrix is None:
-            values = [[float(c.evaluate(n)) for c in row] for row in mixing]
-            matrix = self._mixing_cache[key] = torch.tensor(values, dtype=self.weight.dtype,
-                                                            device=self.weight.device)
-        return torch.einsum("dj,joi->doi", matrix, self.weight)
+        return diagram_weights(self.weight, self.structure.mixing, n, self._mixing_cache)
 
     # -- running ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -269,6 +260,28 @@ class EquivariantLinear(_PlanModule):
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
+                    cache: dict[tuple, torch.Tensor] | None = None) -> torch.Tensor:
+    """Per-diagram weights (d, out, in) from per-entry ``weight`` (j, out, in) and the exact mixing
+    matrix (diagrams x entries, None: the identity) evaluated at n; ``cache`` keeps it per n, dtype
+    and device.
+
+    >>> from catnn.coeff import Poly
+    >>> diagram_weights(torch.ones(1, 1, 1), [[Poly.n()], [Poly.const(2)]], 5).flatten().tolist()
+    [5.0, 2.0]
+    """
+    if mixing is None:
+        return weight
+    key = (n, weight.dtype, weight.device)
+    matrix = None if cache is None else cache.get(key)
+    if matrix is None:
+        values = [[float(c.evaluate(n)) for c in row] for row in mixing]
+        matrix = torch.tensor(values, dtype=weight.dtype, device=weight.device)
+        if cache is not None:
+            cache[key] = matrix
+    return torch.einsum("dj,joi->doi", matrix, weight)
+
+
 def _resolve_group(group: str | Group, n: int | None) -> Group:
     if isinstance(group, Group):
         if n is not None and group.n is not None and group.n != n:
