@@ -57,6 +57,14 @@ class DiagramOps(Frozen):
         """The other side of ``>>``, ``@``, ``+`` or ``-``, as this kind meets it."""
         return other
 
+    @property
+    def T(self) -> Morphism:
+        """The flip (rows exchanged) as a one-term morphism signed by the kind's ``_transpose_terms()``;
+        its matrix is the transpose. Kinds whose flip is a diagram of their own kind override it."""
+        from .morphism import Morphism
+        (c, d), = self._transpose_terms()   # type: ignore[attr-defined]
+        return Morphism.of(d, c)
+
     def is_top(self, label: int) -> bool:
         """True if the 1-based ``label`` is an output (top-row) vertex."""
         return label <= self.l

@@ -51,7 +51,6 @@ from .kinds import DiagramOps
 
 if TYPE_CHECKING:
     from .coeff import Poly
-    from .morphism import Morphism
 
 __all__ = ["EpsilonDiagram", "levi_civita", "epsilon_tensor", "permutation_sign",
            "brauer_or_epsilon_parts"]
@@ -170,23 +169,17 @@ class EpsilonDiagram(DiagramOps):
         return tensor_terms(other, self)
 
     def _transpose_terms(self) -> list[tuple[Poly, EpsilonDiagram]]:
+        """The flip reorders the free vertices: a sign. ``T`` is the signed one-term morphism.
+
+        >>> print(EpsilonDiagram([1, 2], [], k=1, l=1).T)
+        -eps[1, 1']
+        """
         from .coeff import Poly
         k, l = self.k, self.l
         flip = {v: v + k if v <= l else v - l for v in range(1, k + l + 1)}
         sign, d = EpsilonDiagram.signed([flip[v] for v in self.free],
                                         [[flip[a], flip[b]] for a, b in self.pairs], l, k)
         return [(Poly.const(sign), d)]
-
-    @property
-    def T(self) -> Morphism:
-        """The flip (rows exchanged), as a signed one-term morphism; its matrix is the transpose.
-
-        >>> print(EpsilonDiagram([1, 2], [], k=1, l=1).T)
-        -eps[1, 1']
-        """
-        from .morphism import Morphism
-        (c, d), = self._transpose_terms()
-        return Morphism.of(d, c)
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

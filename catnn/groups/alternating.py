@@ -45,7 +45,6 @@ from .symmetric import permutation_matrix
 
 if TYPE_CHECKING:
     from ..coeff import Poly
-    from ..morphism import Morphism
 
 __all__ = ["Alternating", "Jellyfish", "jellyfish_tensor"]
 
@@ -124,13 +123,6 @@ class Jellyfish(DiagramOps):
         k = self.k
         new_first = [min(v + k if v <= self.l else v - self.l for v in b) for b in self.blocks]
         return [(Poly.const(permutation_sign(new_first)), Jellyfish(flipped))]
-
-    @property
-    def T(self) -> Morphism:
-        """The flip, as a signed one-term morphism; its matrix is the transpose."""
-        from ..morphism import Morphism
-        (c, d), = self._transpose_terms()
-        return Morphism.of(d, c)
 
     # -- identity and printing ----------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
