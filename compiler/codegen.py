@@ -274,9 +274,8 @@ class SourceEmitter:
         return Emitted.load(self.name, source, self.helper_sources(), self.imports)
 
     def helper_sources(self) -> tuple[str, ...]:
-        from .kernels import CONSTANTS
-        consts = tuple(CONSTANTS[kind].strip() + "\n" for kind in self.plan.constants)
-        return self.helpers + consts
+        from .kernels import constant_sources
+        return self.helpers + constant_sources(self.plan.constants)
 
 
 def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],

@@ -53,6 +53,7 @@ cores only when the constants agree, so new kernels are correct without further 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,7 @@ from .factorize import Factorization
 
 __all__ = [
     "BottomHalf", "TopHalf", "Halves", "Kernels", "PartitionKernels", "KERNELS", "CONSTANTS",
-    "register_kernels", "register_constant", "kernels_for", "constant_value",
+    "register_kernels", "register_constant", "kernels_for", "constant_sources", "constant_value",
 ]
 
 Labels = tuple[int, ...]
@@ -174,6 +175,15 @@ def kernels_for(group_name: str, d: Any) -> Kernels:
         if kernels.handles(d):
             return kernels
     raise CompileError(messages.NO_KERNELS.format(group=group_name, kind=type(d).__name__))
+
+
+def constant_sources(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The registered builders of these constants, as helper sources pasted into generated code.
+
+    >>> constant_sources(["J"])[0].splitlines()[0]
+    'def _const_J(n):'
+    """
+    return tuple(CONSTANTS[kind].strip() + "\n" for kind in kinds)
 
 
 def constant_value(kind: str, n: int) -> Any:

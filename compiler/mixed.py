@@ -40,7 +40,7 @@ from catnn import messages
 from catnn.errors import CompileError
 
 from .codegen import Emitted, broadcast, docstring, with_constants
-from .kernels import CONSTANTS
+from .kernels import constant_sources
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, OutputSteps, View, WriteStep, _halves, _schedule_accumulators, \
     _schedule_cores, letters
 
@@ -262,7 +262,7 @@ class _Writer:
             helpers.append(HELPERS)
         if self.plan.constants:
             helpers.append(CONSTANT_HELPER)
-            helpers += [CONSTANTS[kind].strip() + "\n" for kind in self.plan.constants]
+            helpers += constant_sources(self.plan.constants)
         return tuple(helpers)
 
     # -- the function ---------------------------------------------------------------------------
