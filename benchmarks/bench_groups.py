@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import torch
 
 import catnn
+from timing import Timer, backward, no_grad
 from catnn.compiler import emit_einsum, emit_torch
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import constant_value, kernels_for
@@ -110,59 +109,6 @@ def dense_apply(W: torch.Tensor, x: torch.Tensor, l: int) -> torch.Tensor:
     return torch.matmul(x.reshape(B, -1), W.t()).view((B, -1) + (n,) * l)
 
 
-# -- measuring --------------------------------------------------------------------------------------
-class Timer:
-    """Best and median of interleaved rounds."""
-
-    def __init__(self, repeat: int) -> None:
-        self.repeat = repeat
-
-    def compare(self, fns: dict[str, Callable[[], object]]) -> dict[str, tuple[float, float]]:
-        for fn in fns.values():
-            for _ in range(2):
-                fn()
-        times: dict[str, list[float]] = {name: [] for name in fns}
-        for _ in range(self.repeat):
-            for name, fn in fns.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-        return {name: (min(ts), statistics.median(ts)) for name, ts in times.items()}
-
-
-def peak_mb(fn: Callable[[], object]) -> float:
-    """Growth of the peak resident set (MB) while ``fn`` runs once (Linux /proc; nan elsewhere)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        base = _status("VmRSS")
-        fn()
-        return (_status("VmHWM") - base) / 1024
-    except OSError:
-        return float("nan")
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _no_grad(fn: Callable[[], torch.Tensor]) -> torch.Tensor:
-    with torch.no_grad():
-        return fn()
-
-
-def backward(fn: Callable[[], torch.Tensor], grad: torch.Tensor, params: list[torch.Tensor]) -> Callable[[], None]:
-    def run() -> None:
-        for p in params:
-            p.grad = None
-        fn().backward(grad)
-    return run
-
-
 # -- one case -----------------------------------------------------------------------------------------
 def build(name: str) -> dict:
     """Inputs, plan and methods of one case."""
@@ -205,10 +151,10 @@ def run_case(name: str, args: argparse.Namespace) -> tuple[list[str], dict]:
     case = build(name)
     cfg, G, k, l, n, B, C = (case[key] for key in ("cfg", "G", "k", "l", "n", "B", "C"))
     methods, plan = case["methods"], case["plan"]
-    reference = _no_grad(methods["catnn (torch)"][0])
-    agree = {m: float((_no_grad(f) - reference).abs().max()) for m, (f, _) in methods.items()}
-    timer = Timer(args.repeat)
-    forward = timer.compare({m: (lambda f=f: _no_grad(f)) for m, (f, _) in methods.items()})
+    reference = no_grad(methods["catnn (torch)"][0])
+    agree = {m: float((no_grad(f) - reference).abs().max()) for m, (f, _) in methods.items()}
+    timer = Timer("cpu", args.repeat)
+    forward = timer.compare({m: (lambda f=f: no_grad(f)) for m, (f, _) in methods.items()})
     both = timer.compare({m: backward(f, case["grad"], p) for m, (f, p) in methods.items() if p is not None})
     peaks = {m: peak_in_subprocess(name, m, args.threads) for m in methods}
     cat_fwd, cat_both = forward["catnn (torch)"][0], both["catnn (torch)"][0]
@@ -252,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     if args.peak_of:                       # child process of peak_in_subprocess
         case = build(args.case)
-        print(peak_mb(lambda: _no_grad(case["methods"][args.peak_of][0])))
+        print(Timer("cpu", 1).peak(lambda: no_grad(case["methods"][args.peak_of][0])))
         return
     print(f"# catnn group layers (torch {torch.__version__})\n")
     summaries = []

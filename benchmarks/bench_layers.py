@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from collections.abc import Callable
 import torch
 
 import catnn
+from timing import Timer, backward, no_grad
 from catnn.compiler import emit_einsum, emit_torch
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import kernels_for
@@ -113,67 +113,6 @@ def dense_weight(G, diagrams, w):
     return W.reshape(O * mats.shape[1], C * mats.shape[2])
 
 
-# -- measuring --------------------------------------------------------------------------------------
-class Timer:
-    def __init__(self, device: str, repeat: int) -> None:
-        self.device, self.repeat = device, repeat
-
-    def sync(self) -> None:
-        if self.device.startswith("cuda"):
-            torch.cuda.synchronize()
-
-    def once(self, fn: Callable[[], object]) -> float:
-        self.sync()
-        t = time.perf_counter()
-        fn()
-        self.sync()
-        return time.perf_counter() - t
-
-    def compare(self, fns: dict[str, Callable[[], object]]) -> dict[str, tuple[float, float]]:
-        for fn in fns.values():
-            for _ in range(2):
-                fn()
-        times: dict[str, list[float]] = {name: [] for name in fns}
-        for _ in range(self.repeat):
-            for name, fn in fns.items():
-                times[name].append(self.once(fn))
-        return {name: (min(ts), statistics.median(ts)) for name, ts in times.items()}
-
-    def peak(self, fn: Callable[[], object]) -> float:
-        """Peak memory of one call in MB (see the module docstring)."""
-        if self.device.startswith("cuda"):
-            torch.cuda.synchronize()
-            base = torch.cuda.memory_allocated()
-            torch.cuda.reset_peak_memory_stats()
-            fn()
-            torch.cuda.synchronize()
-            return (torch.cuda.max_memory_allocated() - base) / 2**20
-        try:
-            with open("/proc/self/clear_refs", "w") as handle:
-                handle.write("5")
-            base = _status("VmRSS")
-            fn()
-            return (_status("VmHWM") - base) / 1024
-        except OSError:
-            return float("nan")
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def backward(fn: Callable[[], torch.Tensor], grad: torch.Tensor, params: list[torch.Tensor]) -> Callable[[], None]:
-    def run() -> None:
-        for p in params:
-            p.grad = None
-        fn().backward(grad)
-    return run
-
-
 # -- one case -----------------------------------------------------------------------------------------
 def build(name: str, args: argparse.Namespace) -> dict:
     """Inputs, plan and the methods of one case."""
@@ -220,7 +159,7 @@ def peak_in_subprocess(name: str, method: str, args: argparse.Namespace) -> floa
     """Peak extra memory (MB) of one forward of ``method``, in a fresh process (CPU) or here (CUDA)."""
     if args.device.startswith("cuda"):
         case = build(name, args)
-        return Timer(args.device, 1).peak(lambda: _no_grad(case["methods"][method][0]))
+        return Timer(args.device, 1).peak(lambda: no_grad(case["methods"][method][0]))
     command = [sys.executable, os.path.abspath(__file__), "--case", name, "--device", args.device,
                "--threads", str(args.threads), "--peak-of", method]
     if args.n:
@@ -237,7 +176,7 @@ def run_case(name: str, args: argparse.Namespace) -> list[str]:
     cfg, k, l, n, B, C = (case[key] for key in ("cfg", "k", "l", "n", "B", "C"))
     methods, plan, grad = case["methods"], case["plan"], case["grad"]
     timer = Timer(args.device, args.repeat)
-    forward = timer.compare({m: (lambda f=f: _no_grad(f)) for m, (f, _) in methods.items()})
+    forward = timer.compare({m: (lambda f=f: no_grad(f)) for m, (f, _) in methods.items()})
     both = timer.compare({m: backward(f, grad, p) for m, (f, p) in methods.items()})
     peaks = {m: peak_in_subprocess(name, m, args) for m in methods}
     floor_fwd = min(forward["floor (stack + matmul)"][0], forward["floor (torch.einsum)"][0])
@@ -275,16 +214,12 @@ def dense_rows(G, cfg, args, diagrams, plan, timer) -> list[str]:
     W = dense_weight(Gn, diagrams, w.cpu()).to(args.device)
     build = time.perf_counter() - build
     fn = emit_torch.emit(build_plan(G, k, k, diagrams)).function
-    times = timer.compare({"dense": lambda: _no_grad(lambda: torch.matmul(x.reshape(B, -1), W.T)),
-                           "catnn": lambda: _no_grad(lambda: fn(x, w))})
+    times = timer.compare({"dense": lambda: no_grad(lambda: torch.matmul(x.reshape(B, -1), W.T)),
+                           "catnn": lambda: no_grad(lambda: fn(x, w))})
     return ["", f"dense at n={n}: W is {W.numel() * 4 / 2**20:.0f} MB (built in {build:.2f} s from "
                 f"{len(diagrams)} dense diagram matrices); forward {times['dense'][0] * 1e3:.2f} ms vs catnn "
                 f"{times['catnn'][0] * 1e3:.2f} ms at the same n ({times['dense'][0] / times['catnn'][0]:.1f}x)"]
 
-
-def _no_grad(fn: Callable[[], torch.Tensor]) -> torch.Tensor:
-    with torch.no_grad():
-        return fn()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -305,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     if args.peak_of:                       # child process of peak_in_subprocess
         case = build(args.case, args)
-        print(Timer(args.device, 1).peak(lambda: _no_grad(case["methods"][args.peak_of][0])))
+        print(Timer(args.device, 1).peak(lambda: no_grad(case["methods"][args.peak_of][0])))
         return
     print(f"# catnn layer benchmarks (torch {torch.__version__})\n")
     for name in (CASES if args.case == "all" else [args.case]):
