@@ -324,6 +324,17 @@ def _orthogonal(n: int):
 
 
 # -- orbit counting -----------------------------------------------------------------------------
+def bell_triangle(m: int) -> int:
+    """Bell(m) by Aitken's triangle (each row starts with the last entry of the row before)."""
+    row = [1]
+    for _ in range(m):
+        nxt = [row[-1]]
+        for x in row:
+            nxt.append(nxt[-1] + x)
+        row = nxt
+    return row[0]
+
+
 def all_permutations(n: int) -> list[tuple[int, ...]]:
     """Every element of S_n as a tuple (sigma(0), .., sigma(n-1))."""
     return list(itertools.permutations(range(n)))

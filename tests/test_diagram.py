@@ -21,7 +21,7 @@ from catnn.diagram import (Diagram, cap, counit, cup, identity, merge, perfect_m
                            set_partitions, split, swap, unit)
 from catnn.errors import CatnnError, DiagramError
 from catnn.morphism import Morphism
-from oracles import brute_partition_matrix, random_blocks, random_diagram
+from oracles import bell_triangle, brute_partition_matrix, random_blocks, random_diagram
 
 N = Poly.n()
 S = {n: catnn.group("S", n) for n in (1, 2, 3)}
@@ -277,20 +277,10 @@ def test_planar_counts_are_catalan(k, l):
         assert sum(d.is_planar() for d in pairings) == math.comb(m, m // 2) // (m // 2 + 1)
 
 
-def _bell(m: int) -> int:
-    row = [1]
-    for _ in range(m):
-        nxt = [row[-1]]
-        for x in row:
-            nxt.append(nxt[-1] + x)
-        row = nxt
-    return row[0]
-
-
 @pytest.mark.parametrize("m", range(0, 9))
 def test_set_partitions(m):
     parts = list(set_partitions(m))
-    assert len(parts) == _bell(m)
+    assert len(parts) == bell_triangle(m)
     canon = {tuple(sorted(tuple(sorted(b)) for b in p)) for p in parts}
     assert len(canon) == len(parts)
     for p in parts:

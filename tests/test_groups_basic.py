@@ -20,7 +20,7 @@ from catnn.diagram import Diagram, cap, cup, identity, merge, set_partitions, sp
 from catnn.errors import CatnnError, GroupError, LimitError
 from catnn.groups import REGISTRY, group
 from catnn.groups.base import MAX_SPANNING, _cached_spanning
-from oracles import (MAX_ORACLE_SIZE, all_permutations, brute_partition_matrix, burnside_orbits,
+from oracles import (MAX_ORACLE_SIZE, all_permutations, bell_triangle, brute_partition_matrix, burnside_orbits,
                      commutant_dimension, group_generators, kron_power, matrix_rank, random_blocks,
                      symmetric_group_orbits)
 
@@ -447,26 +447,16 @@ def test_spanning_set_k_plus_l_8_is_fast():
 
 
 def _bell(m: int) -> int:
-    return sum(1 for _ in set_partitions(m)) if m < 6 else _bell_triangle(m)
-
-
-def _bell_triangle(m: int) -> int:
-    row = [1]
-    for _ in range(m):
-        nxt = [row[-1]]
-        for x in row:
-            nxt.append(nxt[-1] + x)
-        row = nxt
-    return row[0]
+    return sum(1 for _ in set_partitions(m)) if m < 6 else bell_triangle(m)
 
 
 def test_limit_error_instead_of_hanging():
-    m = next(m for m in range(1, 40) if _bell_triangle(m) > MAX_SPANNING)
+    m = next(m for m in range(1, 40) if bell_triangle(m) > MAX_SPANNING)
     start = time.perf_counter()
     with pytest.raises(LimitError) as err:
         group("S").spanning_set(m // 2, m - m // 2)
     assert str(err.value) == messages.TOO_LARGE.format(
-        what=f"the S spanning set for {m // 2} -> {m - m // 2}", count=_bell_triangle(m),
+        what=f"the S spanning set for {m // 2} -> {m - m // 2}", count=bell_triangle(m),
         limit=MAX_SPANNING, m=m)
     m_o = next(m for m in range(2, 40, 2) if _double_factorial(m - 1) > MAX_SPANNING)
     with pytest.raises(LimitError):
