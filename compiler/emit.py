@@ -149,6 +149,11 @@ class SourceEmitter:
         self.line("B = x.shape[0]")
         if sizes_from is not None:
             self.line(f"n = {sizes_from}.shape[-1]")
+        for sort in range(1, len(self.plan.sorts)):   # the other sorts' sizes: an axis of that sort
+            i, axis = next(((i, x.axis_sorts.index(sort)) for i, x in enumerate(self.plan.inputs)
+                            if sort in x.axis_sorts), (None, None))
+            if i is not None:
+                self.line(f"{self.size(sort)} = x{i}.shape[{2 + axis}]")
 
     def gathered_weights(self, source: str) -> None:
         """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""
@@ -178,7 +183,7 @@ class SourceEmitter:
         for f in sec.folds:
             self.fold(f)
         if sec.first_write is None:
-            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', sec.order))}")
+            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', sec.axis_sorts))}")
         for w in sec.writes:
             self.write(w)
         self.line(f"y{j} = out")
@@ -188,8 +193,13 @@ class SourceEmitter:
 
     # -- shared spelling ----------------------------------------------------------------------
     @staticmethod
-    def shape_expr(b: str, c: str, d: int) -> str:
-        return ", ".join([b, c] + ["n"] * d)
+    def size(sort: int) -> str:
+        """The name of a sort's size in generated code: ``n`` (sort 0), ``n1``, ``n2``, …"""
+        return "n" if sort == 0 else f"n{sort}"
+
+    def shape_expr(self, b: str, c: str, sorts: Sequence[int]) -> str:
+        """``B, C, n, …``: a shape with one size per axis (each axis's sort)."""
+        return ", ".join([b, c] + [self.size(s) for s in sorts])
 
     def scale_suffix(self, c: CoreStep) -> str:
         if not self.plan.normalize or not c.scale:
@@ -214,7 +224,7 @@ class SourceEmitter:
             eq = f"bc{left},b{second}{right}{consts}->bc{second if x.outer else ''}{out}"
             expr = self.contract(eq, f"x{c.input}a, x{c.input}b{names}")
             if x.outer:
-                expr = f"{expr}.reshape(B, I{c.input}{', n' * len(c.labels)})"
+                expr = f"{expr}.reshape({self.shape_expr('B', f'I{c.input}', c.sorts)})"
         else:
             expr = self.reduction(c)
         return expr + self.scale_suffix(c)

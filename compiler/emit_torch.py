@@ -293,7 +293,7 @@ class TorchEmitter(SourceEmitter):
             if not contributions[c.name]:
                 continue
             grad = f"g{c.name}"
-            self.accumulate(grad, contributions[c.name], len(c.labels), i)
+            self.accumulate(grad, contributions[c.name], c.sorts, i)
             scaled = f"({grad}{self.scale_suffix(c)})" if self.scale_suffix(c) else grad
             if c.source == f"x{i}":
                 into_x.append((c, grad if self.plan.inputs[i].factors else scaled))
@@ -318,12 +318,12 @@ class TorchEmitter(SourceEmitter):
         """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
         contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
         for g in self.plan.groups:
-            i, d, start = g.name[1:], g.dims, 0
+            i, sorts, start = g.name[1:], self.plan.group_sorts(g), 0
             for run, cols in zip(g.runs, self.run_columns(g)):
                 part = f"gf{i}" if len(g.runs) == 1 else f"gf{i}[:, {cols}]"
                 P = run.count
                 lead = f"B, {P}, I{run.input}" if P > 1 else f"B, I{run.input}"
-                self.line(f"gf{i}_{run.input} = {part}.reshape({', '.join([lead] + ['n'] * d)})")
+                self.line(f"gf{i}_{run.input} = {part}.reshape({', '.join([lead] + [self.size(s) for s in sorts])})")
                 for q, (core, perm) in enumerate(g.features[start:start + P]):
                     expr = f"gf{i}_{run.input}[:, {q}]" if P > 1 else f"gf{i}_{run.input}"
                     if list(perm) != sorted(perm):
@@ -336,8 +336,8 @@ class TorchEmitter(SourceEmitter):
         """``gx<i>``: the gradients of the cores read from input i, written back through their diagonals."""
         first = next((cs for cs in into_x if cs[0].labels == cs[0].source_labels and not cs[0].constants
                       and not cs[0].scale), None)
-        k = self.plan.inputs[i].order
-        self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', k)}))")
+        sorts = self.plan.inputs[i].axis_sorts
+        self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
         for c, expr in into_x:
             if first is not None and c is first[0]:
                 continue
@@ -364,14 +364,14 @@ class TorchEmitter(SourceEmitter):
         self.line(f"gx{i}a, gx{i}b = torch.autograd.grad(({cores},), (x{i}a, x{i}b), ({grads},), allow_unused=True)")
         self.indent -= 1
 
-    def accumulate(self, name: str, parts: list[tuple[str, bool]], dims: int, i: int) -> None:
+    def accumulate(self, name: str, parts: list[tuple[str, bool]], sorts: Sequence[int], i: int) -> None:
         """``name = Σ parts`` (in place after the first full-size part)."""
         parts = sorted(parts, key=lambda part: not part[1])
         if parts[0][1]:
             self.line(f"{name} = {parts[0][0]}")
             rest = parts[1:]
         else:
-            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', dims)}))")
+            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
             rest = parts
         for expr, _ in rest:
             self.line(f"{name} += {expr}")
@@ -412,7 +412,8 @@ class TorchEmitter(SourceEmitter):
                   f" (bpc{acc},mpoc->bmo{acc})")
         self.line(f"w{i} = {self.group_weights(g)}")
         self.line(f"f{i} = {feats[0] if len(feats) == 1 else 'torch.cat((' + ', '.join(feats) + '), 1)'}")
-        shape = self.shape_expr("B", "O", d) if M == 1 else self.shape_expr("B", f"{M}, O", d)
+        sorts = self.plan.group_sorts(g)
+        shape = self.shape_expr("B", "O", sorts) if M == 1 else self.shape_expr("B", f"{M}, O", sorts)
         target = g.members[0] if M == 1 else g.name
         self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
         if M > 1:

@@ -81,6 +81,8 @@ class BottomHalf:
     constants: tuple[ConstantRef, ...] = ()
     #: how many blocks are summed out (``normalize=True`` divides the core by n**summed)
     summed: int = 0
+    #: (label, sort) for the labels of a sort other than 0 (products of groups: one sort per factor)
+    sorts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class TopHalf:
     acc: Labels
     output: Labels
     constants: tuple[ConstantRef, ...] = ()
+    #: (label, sort) for the labels of a sort other than 0
+    sorts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
