@@ -20,6 +20,7 @@ from typing import Union
 
 from . import messages
 from .errors import DiagramError
+from .kinds import Frozen
 
 __all__ = ["Poly", "Scalar", "as_poly"]
 
@@ -190,7 +191,7 @@ def _monomial(e: int, c: Fraction) -> str:
 
 def _defers(other: object) -> bool:
     """True for diagrams and morphisms: ``c * d`` must reach their reflected operator."""
-    return hasattr(other, "_compose_terms") or hasattr(other, "with_loop")
+    return isinstance(other, Frozen)
 
 
 def as_poly(value: object) -> Poly:

@@ -59,6 +59,7 @@ from typing import Any
 
 from catnn import messages
 from catnn.errors import CompileError
+from catnn.kinds import kind_of
 
 from .factorize import Factorization
 
@@ -130,7 +131,7 @@ class PartitionKernels(Kernels):
     """
 
     def handles(self, d: Any) -> bool:
-        return hasattr(d, "blocks") and hasattr(d, "propagating_blocks")
+        return kind_of(d) == "partition"
 
     def halves(self, f: Factorization) -> Halves:
         d = len(f.propagating)
