@@ -12,10 +12,11 @@ import sys as _sys
 
 from .api import CallableModule as _CallableModule
 from .api import compile, load, parse
-from .coeff import Poly
+from .coeff import MPoly, Poly
 from .diagram import Diagram
 from .errors import CatnnError
-from .groups import Group, group
+from .groups import Group, ProductGroup, group
+from .groups.product import ProductDiagram, ProductMorphism
 from .morphism import Morphism
 
 # catnn.diagram("...") parses one expression, while catnn.diagram stays the module of Diagram
@@ -24,5 +25,5 @@ diagram = _sys.modules[__name__ + ".diagram"]
 
 __version__ = "0.1.0"
 
-__all__ = ["CatnnError", "Diagram", "Group", "Morphism", "Poly", "compile", "diagram", "group", "load",
-           "parse", "__version__"]
+__all__ = ["CatnnError", "Diagram", "Group", "MPoly", "Morphism", "Poly", "ProductDiagram", "ProductGroup",
+           "ProductMorphism", "compile", "diagram", "group", "load", "parse", "__version__"]
