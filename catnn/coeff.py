@@ -312,7 +312,7 @@ class MPoly:
         return as_mpoly(other) - self
 
     def __mul__(self, other: object) -> MPoly:
-        if _defers(other):
+        if _defers(other) or hasattr(other, "with_loops") or hasattr(other, "parts"):
             return NotImplemented
         other = as_mpoly(other)
         terms: dict[Monomial, Fraction] = {}
