@@ -14,6 +14,7 @@ A coefficient stays exact until a concrete ``n`` is given; ``evaluate`` returns 
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from numbers import Rational
 from typing import Union
@@ -245,6 +246,27 @@ class MPoly:
         return cls({((sort, power),): 1})
 
     @classmethod
+    def parse(cls, text: str) -> MPoly:
+        """The polynomial ``str`` writes (optionally in parentheses): ``-1/2*n_0^2*n_1 + 3``.
+
+        >>> MPoly.parse("(n_0^-1*n_1 - 2/3)") == MPoly.symbol(1) / MPoly.symbol(0) - Fraction(2, 3)
+        True
+        """
+        body = text.strip()
+        if body.startswith("(") and body.endswith(")"):
+            body = body[1:-1].strip()
+        total = MPoly()
+        pieces = _SIGNS.split(body)                # term, sign, term, sign, term ...
+        for sign, term in zip(["+", *pieces[1::2]], pieces[0::2]):
+            value = cls.const(-1 if sign == "-" else 1)
+            if term.startswith("-"):
+                value, term = -value, term[1:]
+            for factor in term.split("*"):
+                value = value * _parse_factor(factor.strip(), text)
+            total = total + value
+        return total
+
+    @classmethod
     def from_poly(cls, poly: Poly, sort: int) -> MPoly:
         """A one-symbol ``Poly`` in n read as a polynomial in ``n_sort``."""
         return cls({((sort, e),): c for e, c in poly.terms.items()})
@@ -368,6 +390,21 @@ class MPoly:
 
     def __repr__(self) -> str:
         return f"MPoly({str(self)!r})"
+
+
+_SIGNS = re.compile(r"\s+([+-])\s+")
+_SYMBOL = re.compile(r"n_(\d+)(?:\^(-?\d+))?")
+
+
+def _parse_factor(factor: str, text: str) -> MPoly:
+    """One factor of a monomial: ``n_1``, ``n_0^-2`` or a number."""
+    symbol = _SYMBOL.fullmatch(factor)
+    if symbol:
+        return MPoly.symbol(int(symbol.group(1)), int(symbol.group(2) or 1))
+    try:
+        return MPoly.const(Fraction(factor))
+    except ValueError:
+        raise DiagramError(messages.MPOLY_TEXT.format(text=text, factor=factor)) from None
 
 
 def _mono_key(mono: Monomial) -> tuple:

@@ -232,4 +232,6 @@ PRODUCT_LOOP = ("this morphism was composed with loops worth n, but {group} valu
 PRODUCT_WRONG_SORTS = "the product diagram {d} has {sorts} parts but {group} has {r} factors"
 PRODUCT_REJECT = "sort {sort} ({group}): {why}"
 PRODUCT_ACT_SHAPE = "a typed tensor of orders {k} must end in axes of sizes {expected}, got shape {shape}"
+MPOLY_TEXT = "cannot read the coefficient {text!r}: {factor!r} is neither a number nor a size symbol n_0, n_1, ..."
+PRODUCT_TERM = "cannot read the term {term!r} of a product morphism: write it like 1/2*n_0 * ({{1, 1'}} | {{1, 1'}})"
 # <<< products of groups (issue 12)

@@ -105,7 +105,8 @@ def test_three_factors_and_aut_against_the_oracle():
     c5 = c5 + c5.T
     rotation = np.roll(np.eye(5), 1, axis=0)
     reflection = np.eye(5)[:, [(-i) % 5 for i in range(5)]]
-    G = ProductGroup([group("Aut", graph=c5), group("S", n=2)])
+    G = group("Aut x S(2)", graph=c5)                             # graph= goes to the Aut factor only
+    assert G == ProductGroup([group("Aut", graph=c5), group("S", n=2)])
     factors = [(5, (rotation, reflection), ()), (2, *group_generators("S", 2))]
     for k, l in typed_orders(3):
         if 5 ** (k[0] + l[0]) * 2 ** (k[1] + l[1]) <= 256:
@@ -278,6 +279,21 @@ def test_text_round_trips(name):
             assert ProductDiagram.parse(str(d).replace(" ", ""), name) == d
 
 
+@pytest.mark.parametrize("name", ["S(2) x Sp(2)", "O(2) x SO(2) x S(2)"])
+def test_morphism_text_round_trips(name, rng):
+    G = group(name)
+    r = len(G.factors)
+    k, l = (1,) * r, (1,) * r
+    spanning = G.spanning_set(k, l)
+    for _ in range(20):
+        m = G.lift(ProductMorphism.zero(k, l))
+        for _ in range(int(rng.integers(0, 4))):
+            m = m + G.lift(spanning[rng.integers(len(spanning))]) * _random_mpoly(rng)
+        loop = G.compose(ProductDiagram([cup()] * r), ProductDiagram([cap()] * r))
+        for value in (m, m @ loop, G.lift(m).T):
+            assert ProductMorphism.parse(str(value), G) == value, str(value)
+
+
 def test_morphism_text_shows_exact_coefficients():
     G = group("S x Sp")
     d = ProductDiagram([identity(1), identity(1)])
@@ -314,6 +330,14 @@ def test_mpoly_evaluation_is_a_ring_homomorphism(rng):
         assert (a**2).evaluate(at) == a.evaluate(at) ** 2
         mono = MPoly.symbol(int(rng.integers(3)), int(rng.integers(-2, 3))) * 3
         assert (a / mono).evaluate(at) == a.evaluate(at) / mono.evaluate(at)
+
+
+def test_mpoly_text_round_trips(rng):
+    for _ in range(100):
+        a = _random_mpoly(rng)
+        assert MPoly.parse(str(a)) == a and MPoly.parse(f"({a})") == a
+    with pytest.raises(DiagramError, match="size symbol"):
+        MPoly.parse("2*m_0")
 
 
 def test_mpoly_against_poly_and_numbers():

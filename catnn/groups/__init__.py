@@ -71,18 +71,21 @@ def group(name: str | Group | ProductGroup, n: int | tuple[int | None, ...] | No
 
 
 def _product(name: str, n: object, options: dict[str, object]) -> ProductGroup:
-    """``"S x O(3)"`` as a product, each factor read by :func:`group`."""
-    pieces = _TIMES.split(name)
+    """``"S x O(3)"`` as a product, each factor read by :func:`group`; ``options`` (``graph=``) go to
+    the factors whose class takes options (Aut)."""
+    pieces = [piece.strip() for piece in _TIMES.split(name)]
     if n is not None and not (isinstance(n, tuple) and len(n) == len(pieces)):
-        example = ", ".join(["5"] * len(pieces))
-        named = " x ".join(f"{p.strip() or 'S'}(5)" for p in pieces)
-        raise GroupError(messages.PRODUCT_N.format(group=name.strip(), example=example, named=named, n=n))
+        bare = [m.group(1) if (m := _NAME.match(p)) else "S" for p in pieces]
+        raise GroupError(messages.PRODUCT_N.format(group=name.strip(), example=", ".join(["5"] * len(pieces)),
+                                                   named=" x ".join(f"{b}(5)" for b in bare), n=n))
     sizes = n if n is not None else (None,) * len(pieces)
     factors = []
     for piece, size in zip(pieces, sizes):
+        match = _NAME.match(piece)
+        cls = REGISTRY.get(match.group(1).lower()) if match else None
+        own = options if cls is not None and cls.__init__ is not Group.__init__ else {}
         try:
-            factors.append(group(piece.strip(), size, **options))
+            factors.append(group(piece, size, **own))
         except GroupError as err:
-            raise GroupError(messages.PRODUCT_FACTOR_TEXT.format(factor=piece.strip(), name=name,
-                                                                 why=err.message)) from None
+            raise GroupError(messages.PRODUCT_FACTOR_TEXT.format(factor=piece, name=name, why=err.message)) from None
     return ProductGroup(factors)

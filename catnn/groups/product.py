@@ -202,6 +202,35 @@ class ProductMorphism(Frozen):
         """The one-term morphism ``coeff * d``."""
         return cls([(d, coeff)], d.k, d.l, loops)
 
+    @classmethod
+    def zero(cls, k: Orders, l: Orders, loops: tuple[Poly, ...] | None = None) -> ProductMorphism:
+        """The zero morphism k -> l."""
+        return cls([], k, l, loops)
+
+    @classmethod
+    def parse(cls, text: str, group: ProductGroup | str) -> ProductMorphism:
+        """The morphism ``str`` writes, ``c * (d_0 | d_1) + …``, in the group's category (its loops).
+
+        >>> m = ProductMorphism.parse("-1/2*n_0*n_1 * ({1, 1'} | id(0)) + ({1} {1'} | id(0))", "S x Sp")
+        >>> m.loops, str(m) == "-1/2*n_0*n_1 * ({1, 1'} | id(0)) + ({1} {1'} | id(0))"
+        ((Poly('n'), Poly('-n')), True)
+        """
+        from . import group as make_group
+        G = make_group(group)
+        if not isinstance(G, ProductGroup):
+            raise GroupError(messages.NOT_PRODUCT.format(group=G))
+        terms = []
+        for sign, term in _top_level_terms(text):
+            head, star, tail = _split_top(term, " * ")
+            coeff = MPoly.parse(head) if star else MPoly.const(1)
+            witness = star and coeff.is_zero()          # "0 * (…)" names the orders only
+            d = ProductDiagram.parse(tail if star else head, " x ".join(["S"] * len(G.factors)) if witness else G)
+            terms.append((d, coeff * sign))
+        if not terms:
+            raise DiagramError(messages.PRODUCT_TERM.format(term=text))
+        k, l = terms[0][0].k, terms[0][0].l
+        return G.lift(cls([(d, c) for d, c in terms if c], k, l, G.loops))
+
     # -- inspection ---------------------------------------------------------------------------
     @property
     def terms(self) -> tuple[tuple[ProductDiagram, MPoly], ...]:
@@ -362,6 +391,37 @@ def as_product_morphism(value: object, loops: tuple[Poly, ...] | None = None) ->
     if isinstance(value, ProductDiagram):
         return ProductMorphism.of(value, 1, loops)
     raise DiagramError(messages.PRODUCT_OPERAND.format(kind=type(value).__name__))
+
+
+def _top_level_terms(text: str) -> list[tuple[int, str]]:
+    """``(sign, term)`` for the terms of a sum, split at `` + `` and `` - `` outside any brackets."""
+    out, depth, start, sign = [], 0, 0, 1
+    body = text.strip()
+    if body.startswith("-"):
+        body, sign = body[1:], -1
+    i = 0
+    while i < len(body):
+        char = body[i]
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0 and body[i:i + 3] in (" + ", " - "):
+            out.append((sign, body[start:i].strip()))
+            sign, start, i = (1 if body[i + 1] == "+" else -1), i + 3, i + 3
+            continue
+        i += 1
+    out.append((sign, body[start:].strip()))
+    return [(s, t) for s, t in out if t]
+
+
+def _split_top(text: str, separator: str) -> tuple[str, str, str]:
+    """``text.partition(separator)`` at the first separator outside any brackets."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0 and text.startswith(separator, i):
+            return text[:i], separator, text[i + len(separator):]
+    return text, "", ""
 
 
 def _short(m: ProductMorphism) -> str:
