@@ -308,7 +308,8 @@ def test_group_names_parse_with_x_and_times_and_keep_single_groups():
     assert str(group("S(5) x S(7)")) == "S(5) x S(7)" and len(group("S x S x A x Sp(2)").factors) == 4
     assert group("S_n x O(n)").ns == (None, None)
     assert group("SO(3)").n == 3 and group("symmetric", n=4).dimension(1, 1) == 2
-    assert group(group("S x O")) == group("S x O") and eval(repr(group("S x O(3)")), {"catnn": catnn}) == group("S x O(3)")
+    assert group(group("S x O")) == group("S x O")
+    assert eval(repr(group("S x O(3)")), {"catnn": catnn}) == group("S x O(3)")
 
 
 # -- multivariate coefficients ----------------------------------------------------------------

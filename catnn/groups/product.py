@@ -187,6 +187,8 @@ class ProductMorphism(Frozen):
                  loops: tuple[Poly, ...] | None = None) -> None:
         self.k, self.l = tuple(k), tuple(l)
         self.loops = tuple(Poly.n() for _ in self.k) if loops is None else tuple(loops)
+        if not len(self.k) == len(self.l) == len(self.loops):
+            raise DiagramError(messages.PRODUCT_SORTS.format(a=len(self.k), b=len(self.l)))
         acc: dict[ProductDiagram, MPoly] = {}
         for d, c in terms:
             if (d.k, d.l) != (self.k, self.l):
