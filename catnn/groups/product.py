@@ -187,8 +187,9 @@ class ProductMorphism(Frozen):
                  loops: tuple[Poly, ...] | None = None) -> None:
         self.k, self.l = tuple(k), tuple(l)
         self.loops = tuple(Poly.n() for _ in self.k) if loops is None else tuple(loops)
-        if not len(self.k) == len(self.l) == len(self.loops):
-            raise DiagramError(messages.PRODUCT_SORTS.format(a=len(self.k), b=len(self.l)))
+        for other in (self.l, self.loops):
+            if len(other) != len(self.k):
+                raise DiagramError(messages.PRODUCT_SORTS.format(a=len(self.k), b=len(other)))
         acc: dict[ProductDiagram, MPoly] = {}
         for d, c in terms:
             if (d.k, d.l) != (self.k, self.l):
@@ -266,9 +267,10 @@ class ProductMorphism(Frozen):
 
     # -- algebra ------------------------------------------------------------------------------
     def _operand(self, other: object) -> ProductMorphism:
+        sorts = other.sorts if isinstance(other, ProductDiagram) else len(as_product_morphism(other).k)
+        if sorts != len(self.k):
+            raise DiagramError(messages.PRODUCT_SORTS.format(a=len(self.k), b=sorts))
         other = as_product_morphism(other, self.loops)
-        if len(other.k) != len(self.k):
-            raise DiagramError(messages.PRODUCT_SORTS.format(a=len(self.k), b=len(other.k)))
         if other.loops != self.loops:
             a, b = (", ".join(str(x) for x in loops) for loops in (self.loops, other.loops))
             raise DiagramError(messages.LOOP_MISMATCH.format(a=f"({a})", b=f"({b})"))
