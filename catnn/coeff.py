@@ -368,11 +368,9 @@ class MPoly:
         return result
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (Rational, Poly)) and not isinstance(other, bool):
-            try:
-                other = as_mpoly(other)
-            except DiagramError:
-                return False
+        """Equal to MPolys and numbers; never to a Poly (whose == does not know MPoly either)."""
+        if isinstance(other, Rational) and not isinstance(other, bool):
+            other = MPoly.const(Fraction(other))
         return isinstance(other, MPoly) and self._terms == other._terms
 
     def __hash__(self) -> int:

@@ -347,6 +347,7 @@ def test_mpoly_against_poly_and_numbers():
         assert MPoly.from_poly(p, 1).evaluate((5, 4)) == p.evaluate(4)
     assert MPoly.const(3) == 3 and hash(MPoly.const(3)) == hash(3) and as_mpoly(Poly.const(2)) == 2
     assert MPoly.symbol(0) != n and str(MPoly()) == "0"
+    assert (MPoly.const(2) == Poly.const(2)) == (Poly.const(2) == MPoly.const(2))     # symmetric
     with pytest.raises(DiagramError, match="which sort"):
         as_mpoly(n)
     with pytest.raises(DiagramError, match="Laurent"):
