@@ -42,7 +42,8 @@ def kind_of(obj: object) -> str | None:
     """
     return type(obj).kind or None if isinstance(obj, DiagramOps) else None
 
-#: "morphism": the Morphism class (set by :mod:`catnn.morphism`); "svg": the renderer (:mod:`catnn.draw`)
+#: "morphism": the Morphism class (set by :mod:`catnn.morphism`); "svg": the renderer (:mod:`catnn.draw`);
+#: "parse": one expression read under a group (:func:`catnn.api.diagram`)
 HOOKS: dict[str, Any] = {}
 
 

@@ -43,7 +43,7 @@ from .. import messages
 from ..coeff import MPoly, Poly, as_mpoly
 from ..dense import combine
 from ..errors import DiagramError, GroupError, LimitError
-from ..kinds import Frozen
+from ..kinds import HOOKS, Frozen
 from ..morphism import Morphism, _zero_witness
 from .base import MAX_DENSE, MAX_SPANNING, Group, _count_text, rng_of
 
@@ -84,9 +84,9 @@ class ProductDiagram(Frozen):
         >>> print(ProductDiagram.parse("({1, 1'} | eps[1, 1'])", "S x SO(2)"))
         ({1, 1'} | eps[1, 1'])
         """
-        from ..api import diagram
         from . import group as make_group
         G = make_group(group)
+        diagram = HOOKS["parse"]   # catnn.diagram: the language reads each part (registered by catnn.api)
         if not isinstance(G, ProductGroup):
             raise GroupError(messages.NOT_PRODUCT.format(group=G))
         inner = text.strip()
