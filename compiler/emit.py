@@ -30,9 +30,15 @@ from catnn.errors import CompileError
 
 from .ir import CoreStep, FoldStep, MixGroup, MixStep, Plan, Section, View, WriteStep, letters
 
-__all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "PER_GRAPH_HELPER"]
+__all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "constant_helpers",
+           "PER_GRAPH_HELPER", "HELPER_PREFIX"]
 
-PER_GRAPH_HELPER = '''def _per_graph(n, sizes, dims):
+#: the prefix of every helper pasted into generated code (``_catnn__diagonal``, ``_catnn__const_J``, …):
+#: program names never start with ``_`` and never hold ``__``, and a definition NAME's own functions
+#: are ``_NAME`` and ``_NAME__plan``/``__forward``/``__backward``/``__Function``, so no name collides
+HELPER_PREFIX = "_catnn__"
+
+PER_GRAPH_HELPER = '''def _catnn__per_graph(n, sizes, dims):
     """n, or the real size of each sample of a padded batch shaped (B, 1, ...) to divide a core."""
     if sizes is None:
         return n
@@ -168,7 +174,7 @@ class SourceEmitter:
 
     def constants(self, like: str) -> None:
         for kind in self.plan.constants:
-            self.line(f"{kind} = _constant({kind!r}, n, {like})")
+            self.line(f"{kind} = _catnn__constant({kind!r}, n, {like})")
 
     def section(self, j: int, sec: Section) -> None:
         self.line(f"# output {j} (order {sec.order}): channel mixing on the cores, one matmul per group")
@@ -205,7 +211,7 @@ class SourceEmitter:
         if not self.plan.normalize or not c.scale:
             return ""
         power = "" if c.scale == 1 else f" ** {c.scale}"
-        return f" / _per_graph(n, sizes, {len(c.labels)}){power}"
+        return f" / _catnn__per_graph(n, sizes, {len(c.labels)}){power}"
 
     def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
@@ -352,6 +358,11 @@ def with_constants(view: View, value: str, labels: Sequence[int],
     names = "".join(f", {kind}" for kind, _ in view.constants)
     present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
     return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
+
+
+def constant_helpers(plan: Plan) -> tuple[str, ...]:
+    """The builders of the plan's constants as pasted into generated code (``_catnn__const_<kind>``)."""
+    return tuple(source.replace("def _const_", f"def {HELPER_PREFIX}const_", 1) for source in plan.constant_sources)
 
 
 def default_doc(plan: Plan) -> str:

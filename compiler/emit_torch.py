@@ -23,7 +23,7 @@ differentiates the plain steps instead, so higher derivatives work) and ``NAME__
 takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit` for
 its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
-Native ops only: diagonals of the input are strided views (``_diagonal``, ``as_strided``), sums are
+Native ops only: diagonals of the input are strided views (``_catnn__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
 single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
@@ -36,7 +36,7 @@ import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, docstring, with_constants
+from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, constant_helpers, docstring, with_constants
 from .ir import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
@@ -44,7 +44,7 @@ __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT
 
 def diagonal_view(t, blocks):
     """The view of t with one trailing axis per block of its trailing axes; a block of several
-    axes is their common diagonal: _diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
+    axes is their common diagonal: _catnn__diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
     lead = t.dim() - sum(len(block) for block in blocks)
     owner = {lead + a: i for i, block in enumerate(blocks) for a in block}
     dims = [-1 - j for j in range(lead)] + [owner[lead + a] for a in range(t.dim() - lead)]
@@ -58,17 +58,17 @@ def diagonal_view(t, blocks):
 
 
 #: ``diagonal_view`` as generated code spells it (the same source, pasted into every module)
-DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _diagonal(", 1)
+DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _catnn__diagonal(", 1)
 
-CONSTANT_HELPER = '''_CONSTANTS = {}
+CONSTANT_HELPER = '''_catnn__CONSTANTS = {}
 
 
-def _constant(kind, n, like):
+def _catnn__constant(kind, n, like):
     """The constant tensor `kind` at size n, with like's dtype and device (built once, cached)."""
     key = (kind, n, like.dtype, like.device)
-    if key not in _CONSTANTS:
-        _CONSTANTS[key] = torch.tensor(globals()["_const_" + kind](n), dtype=like.dtype, device=like.device)
-    return _CONSTANTS[key]
+    if key not in _catnn__CONSTANTS:
+        _catnn__CONSTANTS[key] = torch.tensor(globals()["_catnn__const_" + kind](n), dtype=like.dtype, device=like.device)
+    return _catnn__CONSTANTS[key]
 '''
 
 
@@ -183,7 +183,7 @@ class TorchEmitter(SourceEmitter):
         view = self.plan.view(w.view)
         if w.first:
             return "grad"
-        expr = "grad" if view.is_whole else f"_diagonal(grad, {view.blocks()})"
+        expr = "grad" if view.is_whole else f"_catnn__diagonal(grad, {view.blocks()})"
         const_labels = {lab for _, labs in view.constants for lab in labs}
         keep = [lab for lab in view.labels if lab in w.labels or lab in const_labels]
         expr = self.reduce(expr, view.labels, keep)
@@ -351,7 +351,7 @@ class TorchEmitter(SourceEmitter):
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
             value = self.broadcast(value, have, labels)
             blocks = diagonal_blocks(c.source_labels)
-            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_diagonal(gx{i}, {blocks})"
+            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_catnn__diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
@@ -381,7 +381,7 @@ class TorchEmitter(SourceEmitter):
         helpers = (PER_GRAPH_HELPER,) if self.plan.normalize else ()
         helpers += (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
         if self.plan.constants:
-            helpers += (CONSTANT_HELPER,) + self.plan.constant_sources
+            helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
         return helpers
 
     def sign_vector(self, signs: list[int], like: str) -> str:
@@ -400,7 +400,7 @@ class TorchEmitter(SourceEmitter):
         labels = list(dict.fromkeys(c.source_labels))
         expr = c.source
         if len(labels) < len(c.source_labels):
-            expr = f"_diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
+            expr = f"_catnn__diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
         return self.reduce(expr, labels, c.labels)
 
     def group(self, g: MixGroup) -> None:
@@ -441,7 +441,7 @@ class TorchEmitter(SourceEmitter):
             return
         value, labels = with_constants(view, w.acc, w.labels, self.contract)
         value = self.broadcast(value, labels, view.labels)
-        target = "out" if view.is_whole else f"_diagonal(out, {view.blocks()})"
+        target = "out" if view.is_whole else f"_catnn__diagonal(out, {view.blocks()})"
         self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
 
     def zeros(self, shape: str) -> str:

@@ -26,7 +26,7 @@ from catnn.errors import CompileError
 from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
 from .factorize import factorize
 from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, Section, Sort, Term, View, WriteStep
-from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_for
+from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for
 from .kernels_graph import GraphPlanner
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
@@ -150,7 +150,7 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     kinds = sorted({kind for c in cores for kind, _ in c.constants}
                    | {kind for s in sections for v in s.views for kind, _ in v.constants})
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
-                tuple(terms), gathered, tuple(kinds), tuple(CONSTANTS[kind].strip() + "\n" for kind in kinds),
+                tuple(terms), gathered, tuple(kinds), constant_sources(kinds),
                 (Sort(planner.name, "n", planner.n),))
 
 
