@@ -235,3 +235,11 @@ PRODUCT_ACT_SHAPE = "a typed tensor of orders {k} must end in axes of sizes {exp
 MPOLY_TEXT = "cannot read the coefficient {text!r}: {factor!r} is neither a number nor a size symbol n_0, n_1, ..."
 PRODUCT_TERM = "cannot read the term {term!r} of a product morphism: write it like 1/2*n_0 * ({{1, 1'}} | {{1, 1'}})"
 # <<< products of groups (issue 12)
+
+# >>> products of groups: layers
+PRODUCT_CONSTANTS = ("layers over {group} are planned for factors without constant tensors (S, O, H, B) for now: "
+                     "Sp's form, SO's and A_n's Levi-Civita symbol are not yet split by sort")
+BAD_TYPED_INPUT = ("{layer} expects input (batch, {channels}, {axes}) with equal sizes per sort (and the fixed "
+                   "sizes), got shape {shape}")
+NEEDS_SORT_SIZE = ("{layer} has no input axis of sort {sort} to read its size from: fix it, "
+                   "e.g. n={example}")
