@@ -191,8 +191,6 @@ MIXED_AUT = ("mixed-order and bilinear layers are planned for diagram groups, no
 # <<< networks (issue 6)
 
 # >>> classical groups in the compiler (issue 5)
-EPS_CONSTANT_TOO_LARGE = ("{what} would be a dense constant with at least {legs}^{legs} = {count} entries; catnn "
-                          "compiles Levi-Civita stages with at most {limit} legs")
 CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 # <<< classical groups in the compiler (issue 5)
 
