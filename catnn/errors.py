@@ -25,6 +25,7 @@ __all__ = [
     "GroupError",
     "LimitError",
     "ParseError",
+    "RangeError",
     "Span",
     "format_snippet",
 ]
@@ -107,6 +108,10 @@ class GroupError(CatnnError, ValueError):
 
 class LimitError(CatnnError):
     """A request too large to do in reasonable time or memory; the message gives the limit."""
+
+
+class RangeError(CatnnError, OverflowError):
+    """An exact value (a coefficient at some n) too large for the floating dtype it must be rounded to."""
 
 
 class ParseError(CatnnError, ValueError):

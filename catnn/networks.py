@@ -302,7 +302,8 @@ class Bilinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """Per-diagram weights (learnable morphisms expanded at size n)."""
-        return diagram_weights(self.weight, self.structure.mixing, n)
+        return diagram_weights(self.weight, self.structure.mixing, n,
+                               what=f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})")
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
                 n: int | None = None) -> torch.Tensor:

@@ -44,7 +44,7 @@ from .errors import CatnnError, CompileError, GroupError
 from .groups import Group
 from .groups import group as _group
 
-__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
+__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS", "exact_values"]
 
 BACKENDS = ("torch", "einsum")
 
@@ -119,8 +119,10 @@ class EquivariantLinear(_PlanModule):
     @classmethod
     def from_spec(cls, spec: Any, in_channels: int, out_channels: int, **options: Any) -> EquivariantLinear:
         """The layer a program's ``layer`` declaration (:class:`~catnn.spec.LayerSpec`) describes."""
-        return cls(_group(spec.group, n=spec.n), spec.k, spec.l, in_channels, out_channels,
-                   diagrams=spec.diagrams, **options)
+        layer = cls(_group(spec.group, n=spec.n), spec.k, spec.l, in_channels, out_channels,
+                    diagrams=spec.diagrams, **options)
+        layer.definition = spec.name
+        return layer
 
     def __init__(self, group: str | Group, k: int, l: int, in_channels: int, out_channels: int, *,
                  n: int | None = None, bias: bool = True, normalize: bool = False, backend: str = "torch",
@@ -208,7 +210,7 @@ class EquivariantLinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """The per-diagram weights (learnable morphisms expanded at size n)."""
-        return diagram_weights(self.weight, self.structure.mixing, n, self._mixing_cache)
+        return diagram_weights(self.weight, self.structure.mixing, n, self._mixing_cache, self.label)
 
     # -- running ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -223,9 +225,15 @@ class EquivariantLinear(_PlanModule):
             return self._function.function(x, weight, self.bias)
         return self._function.function(x, weight, self.bias, n=n)
 
+    @property
+    def label(self) -> str:
+        """How errors name this layer: its program definition (``from_spec``), else its kind and orders."""
+        definition = getattr(self, "definition", None)
+        return f"layer {definition}" if definition else f"EquivariantLinear({self.group} {self.k} -> {self.l})"
+
     def _check(self, x: torch.Tensor) -> int:
         k, shape = self.k, tuple(x.shape)
-        name = f"EquivariantLinear({self.group} {k} -> {self.l})"
+        name = self.label
         if x.dim() != k + 2:
             raise ShapeError(messages.BAD_INPUT_RANK.format(layer=name, channels=self.in_channels,
                                                             axes=", n" * k, k=k, shape=shape))
@@ -261,10 +269,11 @@ class EquivariantLinear(_PlanModule):
 
 # -- helpers ----------------------------------------------------------------------------------------
 def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
-                    cache: dict[tuple, torch.Tensor] | None = None) -> torch.Tensor:
+                    cache: dict[tuple, torch.Tensor] | None = None, what: str = "layer") -> torch.Tensor:
     """Per-diagram weights (d, out, in) from per-entry ``weight`` (j, out, in) and the exact mixing
-    matrix (diagrams x entries, None: the identity) evaluated at n; ``cache`` keeps it per n, dtype
-    and device.
+    matrix (diagrams x entries, None: the identity) evaluated exactly at n and rounded once (a value
+    beyond the dtype is a :class:`~catnn.errors.RangeError` naming ``what``); ``cache`` keeps it per
+    n, dtype and device.
 
     >>> from catnn.coeff import Poly
     >>> diagram_weights(torch.ones(1, 1, 1), [[Poly.n()], [Poly.const(2)]], 5).flatten().tolist()
@@ -275,11 +284,23 @@ def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
     key = (n, weight.dtype, weight.device)
     matrix = None if cache is None else cache.get(key)
     if matrix is None:
-        values = [[float(c.evaluate(n)) for c in row] for row in mixing]
-        matrix = torch.tensor(values, dtype=weight.dtype, device=weight.device)
+        values = exact_values([c for row in mixing for c in row], n, weight.dtype, what)
+        matrix = torch.tensor(values, dtype=weight.dtype, device=weight.device).reshape(len(mixing), -1)
         if cache is not None:
             cache[key] = matrix
     return torch.einsum("dj,joi->doi", matrix, weight)
+
+
+def exact_values(polys: Any, n: int, dtype: torch.dtype, what: str) -> list[float]:
+    """Exact polynomials in n evaluated at ``n`` and rounded once to floats that fit ``dtype``, as the
+    generated modules do it (:func:`catnn.compiler.codegen.coefficient_values`).
+
+    >>> from catnn.coeff import Poly
+    >>> exact_values([(Poly.n() - 1000) ** 5 / 7], 1001, torch.float32, "m")
+    [0.14285714285714285]
+    """
+    from .compiler.codegen import coefficient_values
+    return coefficient_values(polys, n, torch.finfo(dtype).max, what)
 
 
 def _resolve_group(group: str | Group, n: int | None) -> Group:
@@ -314,12 +335,14 @@ class MorphismFunction:
             [1.5000, 3.0000]])
     """
 
-    def __init__(self, group: str | Group, morphism: Any, backend: str = "torch") -> None:
+    def __init__(self, group: str | Group, morphism: Any, backend: str = "torch", name: str | None = None) -> None:
         from .compiler.plan import build_plan
         from .morphism import as_morphism
         self.group = _resolve_group(group, None)
         self.morphism = as_morphism(morphism, self.group.loop)
         m = self.morphism
+        #: how errors name this function: the program's definition, else the morphism's arity
+        self.name = f"morphism {name}" if name else f"MorphismFunction({self.group} {m.k} -> {m.l})"
         self.k, self.l = m.k, m.l
         self.plan = build_plan(self.group, m.k, m.l, m.diagrams)
         self._function = _emitter(backend)(self.plan, "morphism")
@@ -328,7 +351,8 @@ class MorphismFunction:
         k, l = self.k, self.l
         n = x.shape[-1] if k else (n if n is not None else self.group.require_n("a 0 -> l morphism"))
         lead = tuple(x.shape[:x.dim() - k])
-        weight = x.new_tensor([float(c.evaluate(n)) for _, c in self.morphism.terms]).reshape(-1, 1, 1)
+        values = exact_values([c for _, c in self.morphism.terms], n, x.dtype, self.name)
+        weight = x.new_tensor(values).reshape(-1, 1, 1)
         flat = x.reshape((-1, 1) + (n,) * k)
         y = self._function.function(flat, weight) if k else self._function.function(flat, weight, n=n)
         return y.reshape(lead + (n,) * l)

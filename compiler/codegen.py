@@ -25,18 +25,19 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from catnn import messages
-from catnn.errors import CompileError
+from catnn.errors import CompileError, DiagramError, RangeError
 
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, View, WriteStep, letters
 
-__all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "poly_source", "broadcast", "with_constants",
-           "RESERVED"]
+__all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "coefficient_table", "coefficient_values",
+           "table_source", "broadcast", "with_constants", "RESERVED", "COEFFICIENTS_HELPER"]
 
 #: names a generated module defines or imports itself (builtins are refused too)
 RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
@@ -90,32 +91,83 @@ def _escape(ch: str) -> str:
     return ch.encode("unicode_escape").decode("ascii")
 
 
-def poly_source(poly: Any) -> str:
-    """Python source (integers, ``n`` and operators only) evaluating an exact Laurent polynomial in n.
+#: pasted into generated modules that have coefficients, and run by the in-memory layers (one piece of code)
+COEFFICIENTS_HELPER = '''def _coefficients(what, table, n, limit):
+    """The polynomials of table at this n, evaluated exactly (Python integers) and rounded once to floats.
+
+    Each polynomial is (denominator, shift, ((power, numerator), ...)): the sum of numerator * n ** power
+    over denominator * n ** shift. A value beyond limit (the largest float of the dtype) is an OverflowError.
+    """
+    values = []
+    for i, (denominator, shift, terms) in enumerate(table):
+        top = sum(a * n ** p for p, a in terms)
+        bottom = denominator * n ** shift
+        if bottom == 0:
+            raise ZeroDivisionError(f"{what}: coefficient {i} has a negative power of n: no value at n={n}")
+        value = top / bottom if abs(top) // abs(bottom) <= limit else None
+        if value is None or abs(value) > limit:
+            digits = int((abs(top).bit_length() - abs(bottom).bit_length()) * 0.30103)
+            raise OverflowError(f"{what}: coefficient {i} is about 10^{digits} at n={n}, beyond the largest "
+                                f"value of the dtype ({limit:.4g})")
+        values.append(value)
+    return values
+'''
+
+
+def coefficient_table(polys: Sequence[Any]) -> tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...]:
+    """Exact Laurent polynomials as integer rows for ``_coefficients``: (denominator, shift, terms).
 
     >>> from catnn.coeff import Poly
-    >>> poly_source(Poly.n() - Fraction(1, 2) * Poly.n(-1))
-    '(n - 1 / 2 * n ** -1)'
+    >>> coefficient_table([Poly.n() - Fraction(1, 2) * Poly.n(-1), Poly()])
+    ((2, 1, ((2, 2), (0, -1))), (1, 0, ()))
     """
-    terms = sorted(poly.terms.items(), key=lambda t: -t[0])
-    if not terms:
-        return "0"
-    parts = []
-    for i, (exp, coeff) in enumerate(terms):
-        coeff = Fraction(coeff)
-        sign = "-" if coeff < 0 else "+"
-        mag = abs(coeff)
-        num = str(int(mag.numerator)) if mag.denominator == 1 else f"{int(mag.numerator)} / {int(mag.denominator)}"
-        power = "" if exp == 0 else ("n" if exp == 1 else f"n ** {int(exp)}")
-        if power and mag == 1:
-            body = power
-        elif power:
-            body = f"{num} * {power}"
-        else:
-            body = num
-        parts.append((f"-{body}" if sign == "-" else body) if i == 0 else f" {sign} {body}")
-    text = "".join(parts)
-    return f"({text})" if len(terms) > 1 or text.startswith("-") else text
+    rows = []
+    for poly in polys:
+        terms = {int(e): Fraction(c) for e, c in poly.terms.items()}
+        shift = max([0] + [-e for e in terms])
+        denominator = math.lcm(*(c.denominator for c in terms.values())) if terms else 1
+        rows.append((denominator, shift, tuple((e + shift, int(c * denominator)) for e, c in terms.items())))
+    return tuple(rows)
+
+
+def table_source(polys: Sequence[Any]) -> str:
+    """:func:`coefficient_table` as Python source; integers past 2**64 are written in hex (Python parses
+    hex of any length, but refuses decimal literals over 4300 digits).
+
+    >>> from catnn.coeff import Poly
+    >>> table_source([Poly.n(2) / 3, Poly.const(2 ** 70)])
+    '((3, 0, ((2, 1),)), (1, 0, ((0, 0x400000000000000000),)))'
+    """
+    def text(value: Any) -> str:
+        if isinstance(value, tuple):
+            return f"({', '.join(text(v) for v in value)}{',' if len(value) == 1 else ''})"
+        return str(value) if abs(value) < 2 ** 64 else ("-" if value < 0 else "") + hex(abs(value))
+    return text(coefficient_table(polys))
+
+
+def coefficient_values(polys: Sequence[Any], n: int, limit: float, what: str) -> list[float]:
+    """The exact values of ``polys`` at ``n``, each rounded once to a float (``_coefficients``, as the
+    generated modules run it); a value beyond ``limit`` is a :class:`~catnn.errors.RangeError`.
+
+    >>> from catnn.coeff import Poly
+    >>> coefficient_values([(Poly.n() - 1000) ** 5 / 7], 1001, 1.7976931348623157e308, "m")
+    [0.14285714285714285]
+    """
+    try:
+        return _COEFFICIENTS(what, coefficient_table(polys), n, limit)
+    except OverflowError as err:
+        raise RangeError(str(err)) from None
+    except ZeroDivisionError as err:
+        raise DiagramError(str(err)) from None
+
+
+def _run_helper(source: str, name: str) -> Any:
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 - our own helper
+    return namespace[name]
+
+
+_COEFFICIENTS = _run_helper(COEFFICIENTS_HELPER, "_coefficients")
 
 
 @dataclass
@@ -399,11 +451,11 @@ class _ModuleWriter:
         plan = build_plan(self.group, k, l, m.diagrams)
         helper = f"_{name}"
         self.blocks.append(self.plan_function(plan, helper, f"The plan of {name}; see {name}()."))
-        coeffs = ", ".join(poly_source(c) for _, c in m.terms)
+        values = self.coefficients(f"morphism {name}", [c for _, c in m.terms], "x")
         doc = _doc(f"morphism {name} : {k} -> {l} over {self.group}: {m}", self.where(name),
                    f"x: (..., {', '.join(['n'] * k) or 'no axes'}) -> (..., {', '.join(['n'] * l) or 'no axes'}),"
                    " a floating tensor; leading axes are batch axes.")
-        weights = (f"x.new_tensor([{coeffs}])" if self.backend == "torch" else f"_like([{coeffs}], x)") + \
+        weights = (f"x.new_tensor({values})" if self.backend == "torch" else f"_like({values}, x)") + \
             ".reshape(-1, 1, 1)"
         fixed = "None" if self.group.n is None else str(int(self.group.n))
         lines = [f"def {name}(x{'' if k else ', n=' + fixed}):", "    " + docstring(doc, "    ")]
@@ -418,6 +470,14 @@ class _ModuleWriter:
             f"    return y.reshape(lead + (n,) * {l})",
         ]
         self.blocks.append("\n".join(lines) + "\n")
+
+    def coefficients(self, what: str, polys: Sequence[Any], like: str) -> str:
+        """The call evaluating ``polys`` exactly at ``n`` and rounding once to the float type of ``like``
+        (a list of floats); the helper is pasted into the module once."""
+        if COEFFICIENTS_HELPER not in self.helpers:
+            self.helpers.append(COEFFICIENTS_HELPER)
+        finfo = "torch.finfo" if self.backend == "torch" else f"_xp({like}).finfo"
+        return f"_coefficients({what!r}, {table_source(polys)}, n, {finfo}({like}.dtype).max)"
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
@@ -479,7 +539,7 @@ class _ModuleWriter:
                  *self.layer_checks(name, k)]
         weight, bias = "self.weight", "None"
         if structure.mixing is not None:
-            lines += mixing_lines(structure.mixing)
+            lines += mixing_lines(self, f"layer {name}", structure.mixing)
             weight = "weight"
         nbias = len(structure.plan.bias_diagrams)
         if nbias:
@@ -515,17 +575,20 @@ class _ModuleWriter:
         return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
 
-def mixing_lines(mixing: Sequence[Sequence[Any]]) -> list[str]:
+def mixing_lines(writer: Any, what: str, mixing: Sequence[Sequence[Any]]) -> list[str]:
     """``forward`` lines setting ``weight`` (per diagram) from ``self.weight`` (per learnable entry):
-    the exact mixing matrix, diagrams x entries, evaluated at this n.
+    the exact mixing matrix, diagrams x entries, evaluated exactly at this n and rounded once.
 
+    >>> import types
     >>> from catnn.coeff import Poly
-    >>> print("\\n".join(mixing_lines([[Poly.const(1), Poly.n()]])))
-            mixing = self.weight.new_tensor([[1, n]])  # diagrams x entries, at this n
+    >>> writer = _ModuleWriter(types.SimpleNamespace(group=None), "torch")
+    >>> print("\\n".join(mixing_lines(writer, "layer q", [[Poly.const(1), Poly.n()]])))
+            mixing = self.weight.new_tensor(_coefficients('layer q', ((1, 0, ((0, 1),)), (1, 0, ((1, 1),))), n, torch.finfo(self.weight.dtype).max)).reshape(1, 2)  # diagrams x entries, at this n
             weight = torch.einsum('dj,joi->doi', mixing, self.weight)
     """
-    rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in mixing)
-    return [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
+    values = writer.coefficients(what, [c for row in mixing for c in row], "self.weight")
+    shape = f"{len(mixing)}, {len(mixing[0]) if mixing else 0}"
+    return [f"        mixing = self.weight.new_tensor({values}).reshape({shape})  # diagrams x entries, at this n",
             "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
 
 
@@ -621,10 +684,10 @@ class InMemoryModule:
             known = ", ".join(definitions) or "none"
             raise AttributeError(f"the program has no definition {name!r} (definitions: {known})")
         if name not in self._cache:
-            self._cache[name] = self._build(definitions[name])
+            self._cache[name] = self._build(name, definitions[name])
         return self._cache[name]
 
-    def _build(self, value: Any) -> Any:
+    def _build(self, name: str, value: Any) -> Any:
         from functools import partial
         from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
         if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
@@ -638,7 +701,7 @@ class InMemoryModule:
             layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
             return partial(EquivariantNetwork, value, layers, backend=self._backend)
         from catnn.nn import MorphismFunction
-        return MorphismFunction(self._program.group, value, backend=self._backend)
+        return MorphismFunction(self._program.group, value, backend=self._backend, name=name)
 
     def __dir__(self) -> list[str]:
         return sorted(self._program.definitions)

@@ -289,7 +289,9 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "        weight = self.weight",
     ]
     if structure.mixing is not None:
-        lines += mixing_lines(structure.mixing)
+        if a or b:   # the mixing is evaluated at the inputs' n
+            lines += [f"        n = {'x' if a else 'y'}.shape[-1]"]
+        lines += mixing_lines(writer, f"layer {name}", structure.mixing)
     bias = "None"
     if nbias:
         lines += [f"        bias = (self.bias if self.bias is not None else self.weight.new_zeros({nbias}, "
