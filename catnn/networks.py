@@ -47,7 +47,7 @@ from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind,
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
-from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
+from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -126,7 +126,8 @@ def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Grou
 
 
 def _sizes(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
-    return None if mask is None else mask.to(like.dtype).sum(1)
+    """Each graph's node count, for means; at least 1, so an empty graph's means are 0 (its sums are), not NaN."""
+    return None if mask is None else mask.to(like.dtype).sum(1).clamp(min=1)
 
 
 # -- layers -------------------------------------------------------------------------------------------
@@ -227,6 +228,8 @@ class MixedLinear(_PlanModule):
         """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
         feats = _features(x, what)
+        for t in feats.values():
+            check_input(t, next(iter(self.weight.values())), what)
         _check_space(feats, self.in_space, what)
         if mask is not None:
             _mask_plan_ok(what, self.group, self.plan.constants)
@@ -309,6 +312,8 @@ class Bilinear(_PlanModule):
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
+        for t in (x, y):
+            check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
             if t.dim() != order + 2 or t.shape[1] != c:
                 raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({order: c}),

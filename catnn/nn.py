@@ -44,13 +44,18 @@ from .errors import CatnnError, CompileError, GroupError
 from .groups import Group
 from .groups import group as _group
 
-__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS", "exact_values"]
+__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "InputError", "BACKENDS",
+           "check_input", "exact_values"]
 
 BACKENDS = ("torch", "einsum")
 
 
 class ShapeError(CatnnError, ValueError):
     """An input whose shape does not fit the layer."""
+
+
+class InputError(CatnnError, TypeError):
+    """An input that is not a torch.Tensor of the layer's dtype on the layer's device."""
 
 
 @dataclass(frozen=True)
@@ -232,8 +237,9 @@ class EquivariantLinear(_PlanModule):
         return f"layer {definition}" if definition else f"EquivariantLinear({self.group} {self.k} -> {self.l})"
 
     def _check(self, x: torch.Tensor) -> int:
-        k, shape = self.k, tuple(x.shape)
         name = self.label
+        check_input(x, self.weight, name)
+        k, shape = self.k, tuple(x.shape)
         if x.dim() != k + 2:
             raise ShapeError(messages.BAD_INPUT_RANK.format(layer=name, channels=self.in_channels,
                                                             axes=", n" * k, k=k, shape=shape))
@@ -301,6 +307,33 @@ def exact_values(polys: Any, n: int, dtype: torch.dtype, what: str) -> list[floa
     """
     from .compiler.codegen import coefficient_values
     return coefficient_values(polys, n, torch.finfo(dtype).max, what)
+
+
+def check_input(x: Any, like: torch.Tensor, what: str) -> None:
+    """An :class:`InputError` naming the layer ``what`` unless ``x`` is a tensor of ``like``'s dtype and
+    device (a float64 input into a float32 layer is an error, as in ``torch.nn.Linear``), as the
+    generated modules check it (:data:`catnn.compiler.codegen.INPUT_HELPER`).
+
+    >>> check_input(torch.zeros(2, dtype=torch.float64), torch.zeros(1), "layer edge")
+    Traceback (most recent call last):
+    ...
+    catnn.nn.InputError: layer edge expects a torch.Tensor of dtype torch.float32 on cpu (its parameters'), \
+got dtype torch.float64 on cpu: convert the input (x.to(...), torch.as_tensor(...)) or the layer (layer.to(...))
+    """
+    try:
+        _CHECK_INPUT(what, x, like)
+    except TypeError as err:
+        raise InputError(str(err)) from None
+
+
+def _input_checker() -> Any:
+    from .compiler.codegen import INPUT_HELPER
+    namespace: dict[str, Any] = {"torch": torch}
+    exec(INPUT_HELPER, namespace)  # noqa: S102 - our own helper
+    return namespace["_check_input"]
+
+
+_CHECK_INPUT = _input_checker()
 
 
 def _resolve_group(group: str | Group, n: int | None) -> Group:

@@ -37,7 +37,8 @@ from catnn.errors import CompileError, DiagramError, RangeError
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, View, WriteStep, letters
 
 __all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "coefficient_table", "coefficient_values",
-           "table_source", "broadcast", "with_constants", "RESERVED", "COEFFICIENTS_HELPER"]
+           "table_source", "flat_size", "broadcast", "with_constants", "RESERVED", "COEFFICIENTS_HELPER",
+           "INPUT_HELPER"]
 
 #: names a generated module defines or imports itself (builtins are refused too)
 RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
@@ -111,6 +112,17 @@ COEFFICIENTS_HELPER = '''def _coefficients(what, table, n, limit):
                                 f"value of the dtype ({limit:.4g})")
         values.append(value)
     return values
+'''
+
+
+#: pasted into generated modules with layers, and run by the in-memory layers: the input's type, dtype, device
+INPUT_HELPER = '''def _check_input(what, x, like):
+    """A TypeError naming the layer unless x is a torch.Tensor of like's dtype on like's device."""
+    if isinstance(x, torch.Tensor) and x.dtype == like.dtype and x.device == like.device:
+        return
+    got = f"dtype {x.dtype} on {x.device}" if isinstance(x, torch.Tensor) else f"a {type(x).__module__}.{type(x).__name__}"
+    raise TypeError(f"{what} expects a torch.Tensor of dtype {like.dtype} on {like.device} (its parameters'), got "
+                    f"{got}: convert the input (x.to(...), torch.as_tensor(...)) or the layer (layer.to(...))")
 '''
 
 
@@ -330,6 +342,16 @@ class SourceEmitter:
         return self.helpers + constant_sources(self.plan.constants)
 
 
+def flat_size(dims: int) -> str:
+    """The size of ``dims`` trailing axes of size n, spelled for a reshape (never -1: a batch of 0 has
+    no size to infer).
+
+    >>> flat_size(0), flat_size(1), flat_size(3)
+    ('1', 'n', 'n ** 3')
+    """
+    return "1" if dims == 0 else ("n" if dims == 1 else f"n ** {dims}")
+
+
 def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],
               permute: Callable[[str, list[int]], str], lead: int = 2) -> str:
     """``expr`` (``lead`` leading axes, then axes ``labels``) permuted into the order of ``target`` and
@@ -479,6 +501,12 @@ class _ModuleWriter:
         finfo = "torch.finfo" if self.backend == "torch" else f"_xp({like}).finfo"
         return f"_coefficients({what!r}, {table_source(polys)}, n, {finfo}({like}.dtype).max)"
 
+    def check_input(self, what: str, x: str, like: str) -> str:
+        """The line checking input ``x`` against parameter ``like``; the helper is pasted in once."""
+        if INPUT_HELPER not in self.helpers:
+            self.helpers.append(INPUT_HELPER)
+        return f"        _check_input({what!r}, {x}, {like})"
+
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
         if not hasattr(spec, "diagrams") or getattr(spec, "factors", None):   # mixed-order or bilinear
@@ -535,6 +563,7 @@ class _ModuleWriter:
 
     def layer_forward(self, name: str, helper: str, k: int, structure: Any) -> list[str]:
         lines = [f"    def forward(self, x{'' if k else ', n=None'}):",
+                 self.check_input(f"layer {name}", "x", "self.weight"),
                  "        n = x.shape[-1]" if k else "        n = self.n if n is None else n",
                  *self.layer_checks(name, k)]
         weight, bias = "self.weight", "None"

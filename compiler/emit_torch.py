@@ -16,11 +16,11 @@ def layer__forward(x, weight, bias=None, n=None, save=False):
     # channel mixing on the cores: one matmul per group of output patterns
     # g0: 1 output pattern x 1 feature (bpc,mpoc->bmo)
     w0 = w[0:1].transpose(0, 1).reshape(O, 1 * I)
-    f0 = c1.reshape(B, I, -1)
+    f0 = c1.reshape(B, I, 1)
     a0 = torch.matmul(w0, f0).view(B, O)
     # g1: 1 output pattern x 1 feature (bpci,mpoc->bmoi)
     w1 = w[1:2].transpose(0, 1).reshape(O, 1 * I)
-    f1 = c0.reshape(B, I, -1)
+    f1 = c0.reshape(B, I, n)
     a1 = torch.matmul(w1, f1).view(B, O, n)
     # low-dimensional accumulation: small accumulators into larger ones
     a1 += a0[:, :, None]  # bo->boi
@@ -49,7 +49,7 @@ import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .codegen import Emitted, SourceEmitter, docstring, with_constants
+from .codegen import Emitted, SourceEmitter, docstring, flat_size, with_constants
 from .plan import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
@@ -201,10 +201,10 @@ class TorchEmitter(SourceEmitter):
             i, P, M = g.name[1:], len(g.features), len(g.members)
             members = [f"g{m}" for m in g.members]
             if M == 1:
-                self.line(f"gg{i} = {members[0]}.reshape(B, O, -1)")
+                self.line(f"gg{i} = {members[0]}.reshape(B, O, {flat_size(g.dims)})")
                 rows = f"gw{i}.view(O, {P}, I).transpose(0, 1)"
             else:
-                self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, -1)")
+                self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, {flat_size(g.dims)})")
                 rows = f"gw{i}.view({M}, O, {P}, I).permute(0, 2, 1, 3).reshape({M * P}, O, I)"
             self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
             pieces.append(rows)
@@ -335,9 +335,9 @@ class TorchEmitter(SourceEmitter):
         P, M, d = len(g.features), len(g.members), g.dims
         feats = [self.permute(core, perm) if list(perm) != sorted(perm) else core for core, perm in g.features]
         if P == 1:
-            stacked = f"{feats[0]}.reshape(B, I, -1)"
+            stacked = f"{feats[0]}.reshape(B, I, {flat_size(d)})"
         else:
-            stacked = f"torch.stack(({', '.join(feats)}), 1).reshape(B, {P} * I, -1)"
+            stacked = f"torch.stack(({', '.join(feats)}), 1).reshape(B, {P} * I, {flat_size(d)})"
         weights = self.group_weights(g)
         acc = letters(range(d))
         self.line(f"# {g.name}: {M} output pattern{'s' if M > 1 else ''} x {P} feature{'s' if P > 1 else ''}"

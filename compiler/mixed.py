@@ -39,7 +39,7 @@ from typing import Any
 from catnn import messages
 from catnn.errors import CompileError
 
-from .codegen import Emitted, broadcast, docstring, with_constants
+from .codegen import Emitted, broadcast, docstring, flat_size, with_constants
 from .kernels import constant_sources
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, OutputSteps, View, WriteStep, _halves, _schedule_accumulators, \
     _schedule_cores, letters
@@ -359,9 +359,9 @@ class _Writer:
         for i, members in runs:
             parts = [_permute(core, perm) for core, perm in members]
             if len(parts) == 1:
-                feats.append(f"{parts[0]}.reshape(B, I{i}, -1)")
+                feats.append(f"{parts[0]}.reshape(B, I{i}, {flat_size(g.dims)})")
             else:
-                feats.append(f"torch.stack(({', '.join(parts)}), 1).reshape(B, {len(parts)} * I{i}, -1)")
+                feats.append(f"torch.stack(({', '.join(parts)}), 1).reshape(B, {len(parts)} * I{i}, {flat_size(g.dims)})")
         self.line(f"f = {feats[0] if len(feats) == 1 else 'torch.cat((' + ', '.join(feats) + '), 1)'}")
         rows = [self.member_weight(s.mix(m), runs) for m in g.members]
         self.line(f"wg = {rows[0] if len(rows) == 1 else 'torch.cat((' + ', '.join(rows) + '), 0)'}")

@@ -132,7 +132,7 @@ class _Pool(torch.nn.Module):
                 t = t * _node_mask(mask, k, t)
             total = t.sum(tuple(range(2, 2 + k))) if k else t
             if self.name == "mean" and k:
-                size = mask.to(t.dtype).sum(1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
+                size = mask.to(t.dtype).sum(1).clamp(min=1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
                 total = total / size ** k
             parts.append(total)
         return torch.cat(parts, 1)
@@ -230,6 +230,8 @@ def write_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "",
         "    def forward(self, x, n=None, sizes=None):",
         "        xs = tuple(x[k] for k in self.in_orders)",
+        "        for t in xs:",
+        "    " + writer.check_input(f"layer {name}", "t", "next(iter(self.weight.values()))"),
         "        weights = tuple(self.weight[key] for key in self.blocks)",
         "        biases = tuple((self.bias[str(l)] if str(l) in self.bias else xs[0].new_zeros(",
         "            self.bias_sizes[l], self.out_channels[l])) if l in self.bias_sizes else None",
@@ -285,6 +287,8 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "",
         "    def forward(self, x, y=None, n=None):",
         "        y = x if y is None else y",
+        writer.check_input(f"layer {name}", "x", "self.weight"),
+        writer.check_input(f"layer {name}", "y", "self.weight"),
         "        n = self.n if n is None else n  # used only when neither factor has axes",
         "        weight = self.weight",
     ]
