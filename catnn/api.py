@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .groups import Group
     from .morphism import Morphism
 
-__all__ = ["parse", "compile_program", "compile", "load", "diagram", "CallableModule"]
+__all__ = ["parse", "compile_program", "compile", "load", "read_source", "diagram", "CallableModule"]
 
 
 def parse(text: str, filename: str = "<string>") -> Module:
@@ -49,6 +49,8 @@ def compile_program(text: str, filename: str = "<string>") -> Program:
     from .compiler.check import check_program
     if isinstance(text, (str, os.PathLike)) and _looks_like_path(text):
         raise CatnnError(messages.COMPILE_PATH.format(path=os.fspath(text)))
+    if isinstance(text, str) and text.startswith("\ufeff"):   # a BOM, as load() accepts it
+        text = text[1:]
     return check_program(parse(text, filename))
 
 
@@ -67,17 +69,51 @@ def compile(text: str, filename: str = "<string>") -> Program:  # noqa: A001 - t
     return program
 
 
+#: the largest program file ``load`` reads (a guard against /dev/zero and runaway files)
+MAX_SOURCE_BYTES = 1 << 24
+
+
 def load(path: str | os.PathLike[str]) -> Program:
     """Read a ``.diag`` file and compile it; errors name the file."""
     name = os.fspath(path)
+    return compile(read_source(name), filename=name)
+
+
+def read_source(name: str) -> str:
+    """The text of a program file: a regular file of at most :data:`MAX_SOURCE_BYTES` bytes, UTF-8
+    (a BOM is dropped); a byte that is not UTF-8 is a ParseError at its line and column."""
+    import stat
     try:
-        with open(name, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason="it is not UTF-8 text")) from None
+        with open(name, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise CatnnError(messages.FILE_NOT_REGULAR.format(path=name, kind=_file_kind(mode)))
+            data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as err:
         raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason=err.strerror or err)) from None
-    return compile(text, filename=name)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise CatnnError(messages.FILE_TOO_LARGE.format(path=name, limit=MAX_SOURCE_BYTES))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise _not_utf8(data, err, name) from None
+
+
+def _not_utf8(data: bytes, err: UnicodeDecodeError, name: str) -> CatnnError:
+    """A ParseError at the line and column (in characters) of the first byte that is not UTF-8."""
+    from .errors import ParseError, Span
+    text = data.decode("utf-8-sig", errors="replace")
+    before = data[:err.start].decode("utf-8-sig", errors="replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    return ParseError(messages.NOT_UTF8.format(byte=data[err.start]), Span.at(text, line, column, file=name))
+
+
+def _file_kind(mode: int) -> str:
+    import stat
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((kind for test, kind in kinds if test(mode)), "not a plain file")
 
 
 def diagram(text: str, group: Group | str = "S") -> Diagram | Morphism:

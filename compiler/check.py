@@ -123,7 +123,9 @@ class _Checker:
             definitions[item.name] = stored
             self.current = None
         spans = {name: entry.span for name, entry in self.env.items()}
-        return Program(self.group, definitions, spans, module.source, module.filename)
+        program = Program(self.group, definitions, spans, module.source, module.filename)
+        program.group_assumed = self.group_span is None   # no `group` line: S, which `catnn check` says
+        return program
 
     def declare_group(self, item: ast.GroupDecl) -> None:
         if self.group_span is not None:
@@ -159,6 +161,11 @@ class _Checker:
             self.first_definition = item.span
         if name in self.env:
             raise CheckError(messages.DUPLICATE_DEFINITION.format(name=name, line=self.env[name].span.line), span)
+        from .codegen import check_name       # the rule `catnn compile` applies, so check agrees with it
+        try:
+            check_name(name, "definition name")
+        except CatnnError as err:
+            raise CheckError(err.message, span) from None
 
     def definition(self, item: ast.Definition) -> tuple[Morphism, Diagram | Morphism]:
         if item.arity is not None and isinstance(item.value, ast.Literal):

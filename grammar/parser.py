@@ -378,7 +378,7 @@ def _token_error(err: UnexpectedToken, text: str, filename: str, start: str) -> 
     stack = _value_stack(err)
     if at_end and not stack:  # nothing was read but comments and spaces
         which = messages.EMPTY_PROGRAM if start == "program" else messages.EMPTY_EXPRESSION
-        return ParseError(which, span)
+        return ParseError(which, span if text else Span.at("\n", 1, 1, file=filename))  # a caret on the empty line
     found = _describe_found(tok)
     if (at_end or tok in _DEFINITION_KEYWORDS) and expected & _CLOSERS:
         opener = _innermost_open(stack)
