@@ -211,5 +211,7 @@ FILE_TOO_LARGE = "cannot read {path}: it is larger than {limit} bytes, the limit
 NOT_UTF8 = "the file is not UTF-8 text: byte 0x{byte:02x} cannot start or continue a character here"
 OUTPUT_NOT_REGULAR = "refusing to write {path}: it is not a regular file ({kind})"
 CLI_OPTION = "must be {what}, got {value!r}"
+EINSUM_ALPHABET = ("this needs {count} distinct tensor axes in one contraction, over the {limit} that generated "
+                   "code can name; split the diagram into smaller pieces")
 EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradict it; leave --n out"
 # <<< exact numbers and hostile input (issue 15)

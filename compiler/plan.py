@@ -459,6 +459,11 @@ def letters(labels: Iterable[int]) -> str:
     'ijj'
     """
     alphabet = "ijklmnqrstuvwxyzadefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    labels = tuple(labels)
+    if any(lab >= len(alphabet) for lab in labels):   # a CompileError: callers place it at the definition
+        from catnn import messages
+        from catnn.errors import CompileError
+        raise CompileError(messages.EINSUM_ALPHABET.format(count=max(labels) + 1, limit=len(alphabet)))
     return "".join(alphabet[lab] for lab in labels)
 
 
