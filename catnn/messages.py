@@ -198,7 +198,6 @@ CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 # <<< classical groups in the compiler (issue 5)
 
 # >>> the command line and the demo (issue 7)
-CLI_BAD_NUMBER = "{option} must be {what}, got {value}"
 CLI_NEEDS_N = "basis depends on n: add --n N (e.g. --n {n}) or write the group with its size, {group}({n})"
 FILE_UNWRITABLE = "cannot write {path}: {reason}"
 COMPILE_SAME_FILE = "refusing to compile over the program itself ({path}): give another output with -o"
