@@ -32,7 +32,7 @@ from fractions import Fraction
 from typing import Any
 
 from catnn import messages
-from catnn.errors import CompileError, DiagramError, RangeError
+from catnn.errors import CatnnError, CompileError, DiagramError, RangeError
 
 from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, View, WriteStep, letters
 
@@ -443,7 +443,7 @@ class _ModuleWriter:
                 elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks") or hasattr(value, "edges"):
                     self.morphism(name, value)
                     names["morphisms"].append(name)
-            except CompileError as err:
+            except CatnnError as err:   # a limit or a kernel that refuses: placed at the definition
                 span = self.spans.get(name)
                 raise (err.with_span(span) if span is not None else err) from None
         return self.assemble(names)
@@ -753,7 +753,7 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
                 m = value if isinstance(value, Morphism) else Morphism.of(value, 1, group.loop)
                 plan = build_plan(group, m.k, m.l, m.diagrams)
                 sections.append((f"morphism {name}", plan.explain(n, batch, 1, 1)))
-        except CompileError as err:
+        except CatnnError as err:
             span = (getattr(program, "spans", {}) or {}).get(name)
             raise (err.with_span(span) if span is not None else err) from None
     return "\n\n".join(f"== {title} ==\n{text}" for title, text in sections)

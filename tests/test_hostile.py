@@ -44,3 +44,15 @@ def test_the_widest_allowed_still_compiles_and_runs():
 def test_large_but_allowed_numbers_compile(text):
     prog = catnn.compile(f"group S\nmorphism m = {text}\n")
     assert "def m(x):" in write_module(prog)
+
+
+@pytest.mark.parametrize("command", ["compile", "explain"])
+def test_aut_layer_too_large_to_plan_is_placed_at_its_definition(command, tmp_path, capsys):
+    """graph G = empty(30), a 3 -> 3 layer: the orbit computation is refused, with the layer's place."""
+    path = tmp_path / "aut.diag"
+    path.write_text("graph G = empty(30)\ngroup Aut(G)\nlayer q : 3 -> 3\n")
+    status = main([command, str(path)] + (["-o", str(tmp_path / "aut.py")] if command == "compile" else []))
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1
+    assert err[0].startswith(f"{path}:3:1: error: the tuple set [30]^6 has 729000000 elements")
+    assert err[1] == "  layer q : 3 -> 3" and err[2].startswith("  ^~~")
