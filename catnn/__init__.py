@@ -26,5 +26,16 @@ diagram = _sys.modules[__name__ + ".diagram"]
 
 __version__ = "0.1.0"
 
+#: submodules that import torch: loaded on first attribute access, so ``import catnn`` stays torch-free
+_LAZY = ("nn", "networks")
+
+
+def __getattr__(name: str) -> object:
+    """``catnn.nn`` and ``catnn.networks`` after a plain ``import catnn`` (imported on first use)."""
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = ["CatnnError", "Diagram", "Group", "MPoly", "Morphism", "Poly", "ProductDiagram", "ProductGroup",
            "ProductMorphism", "compile", "diagram", "group", "load", "parse", "__version__"]

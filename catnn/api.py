@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import messages
 from .errors import CatnnError
+from .files import file_kind
 from .kinds import HOOKS
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from .groups import Group
     from .morphism import Morphism
 
-__all__ = ["parse", "compile_program", "compile", "load", "diagram", "CallableModule", "InMemoryModule"]
+__all__ = ["parse", "compile_program", "compile", "load", "read_source", "diagram", "CallableModule",
+           "InMemoryModule"]
 
 
 def parse(text: str, filename: str = "<string>") -> Module:
@@ -50,6 +52,8 @@ def compile_program(text: str, filename: str = "<string>") -> Program:
     from .compiler.check import check_program
     if isinstance(text, (str, os.PathLike)) and _looks_like_path(text):
         raise CatnnError(messages.COMPILE_PATH.format(path=os.fspath(text)))
+    if isinstance(text, str) and text.startswith("\ufeff"):   # a BOM, as load() accepts it
+        text = text[1:]
     return check_program(parse(text, filename))
 
 
@@ -67,17 +71,44 @@ def compile(text: str, filename: str = "<string>") -> Program:  # noqa: A001 - t
     return program
 
 
+#: the largest program file ``load`` reads (a guard against /dev/zero and runaway files)
+MAX_SOURCE_BYTES = 1 << 24
+
+
 def load(path: str | os.PathLike[str]) -> Program:
     """Read a ``.diag`` file and compile it; errors name the file."""
     name = os.fspath(path)
+    return compile(read_source(name), filename=name)
+
+
+def read_source(name: str) -> str:
+    """The text of a program file: a regular file of at most :data:`MAX_SOURCE_BYTES` bytes, UTF-8
+    (a BOM is dropped); a byte that is not UTF-8 is a ParseError at its line and column."""
+    import stat
     try:
-        with open(name, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason="it is not UTF-8 text")) from None
+        with open(name, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise CatnnError(messages.FILE_NOT_REGULAR.format(path=name, kind=file_kind(mode)))
+            data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as err:
         raise CatnnError(messages.FILE_UNREADABLE.format(path=name, reason=err.strerror or err)) from None
-    return compile(text, filename=name)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise CatnnError(messages.FILE_TOO_LARGE.format(path=name, limit=MAX_SOURCE_BYTES))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise _not_utf8(data, err, name) from None
+
+
+def _not_utf8(data: bytes, err: UnicodeDecodeError, name: str) -> CatnnError:
+    """A ParseError at the line and column (in characters) of the first byte that is not UTF-8."""
+    from .errors import ParseError, Span
+    text = data.decode("utf-8-sig", errors="replace")
+    before = data[:err.start].decode("utf-8-sig", errors="replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    return ParseError(messages.NOT_UTF8.format(byte=data[err.start]), Span.at(text, line, column, file=name))
 
 
 def diagram(text: str, group: Group | str = "S") -> Diagram | Morphism:
@@ -137,10 +168,10 @@ class InMemoryModule:
             known = ", ".join(definitions) or "none"
             raise AttributeError(f"the program has no definition {name!r} (definitions: {known})")
         if name not in self._cache:
-            self._cache[name] = self._build(definitions[name])
+            self._cache[name] = self._build(name, definitions[name])
         return self._cache[name]
 
-    def _build(self, value: Any) -> Any:
+    def _build(self, name: str, value: Any) -> Any:
         from functools import partial
         from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
         if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
@@ -154,7 +185,7 @@ class InMemoryModule:
             layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
             return partial(EquivariantNetwork, value, layers, backend=self._backend)
         from catnn.nn import MorphismFunction
-        return MorphismFunction(self._program.group, value, backend=self._backend)
+        return MorphismFunction(self._program.group, value, backend=self._backend, name=name)
 
     def __dir__(self) -> list[str]:
         return sorted(self._program.definitions)

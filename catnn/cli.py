@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import CatnnError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "whole", "seconds"]
 
 #: subcommand name -> (help, add-arguments, run); ``run`` returns the exit status
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
@@ -38,24 +38,70 @@ def command(name: str, help_text: str, arguments: Callable[[argparse.ArgumentPar
 
 #: ``catnn basis`` checks equivariance densely only up to this many matrix entries
 CHECK_LIMIT = 1 << 16
+#: the largest value a numeric option takes (orders, sizes, batch and channel widths, samples, seconds)
+OPTION_LIMITS = {"order": 1000, "size": 10 ** 9, "width": 10 ** 9, "samples": 10 ** 4, "seconds": 10 ** 6,
+                 "seed": 2 ** 32 - 1}
+
+
+def whole(kind: str, low: int = 1) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``OPTION_LIMITS[kind]``; anything else is a
+    usage error (exit status 2, the usage line).
+
+    >>> whole("size")("5")
+    5
+    >>> whole("size")("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number from 1 to 1000000000, got '0'
+    """
+    from . import messages
+    high = OPTION_LIMITS[kind]
+
+    def parse(text: str) -> int:
+        what = f"a whole number from {low} to {high}"
+        if not (len(text) <= 20 and text.strip().lstrip("+-").isdigit()):
+            raise argparse.ArgumentTypeError(messages.CLI_OPTION.format(what=what, value=text))
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(messages.CLI_OPTION.format(what=what, value=text))
+        return value
+    parse.__name__ = kind   # argparse names the type in some messages
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type``: a finite number of seconds above 0 (not nan, not inf)."""
+    import math
+
+    from . import messages
+    high = OPTION_LIMITS["seconds"]
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= high):
+        raise argparse.ArgumentTypeError(messages.CLI_OPTION.format(what=f"a number of seconds above 0, at most "
+                                                                         f"{high}", value=text))
+    return value
 
 
 def _basis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("group", help="S, A, O, SO, Sp, ... (aliases such as O(3) accepted)")
-    p.add_argument("k", type=int, help="input order")
-    p.add_argument("l", type=int, help="output order")
-    p.add_argument("--n", type=int, default=None, help="the size n of the group (default: from the name)")
-    p.add_argument("--samples", type=int, default=3, help="random group elements to check (default 3)")
+    p.add_argument("k", type=whole("order", 0), help="input order")
+    p.add_argument("l", type=whole("order", 0), help="output order")
+    p.add_argument("--n", type=whole("size"), default=None, help="the size n of the group (default: from the name)")
+    p.add_argument("--samples", type=whole("samples"), default=3,
+                   help=f"random group elements to check (default 3, at most {OPTION_LIMITS['samples']})")
 
 
 @command("basis", "print a spanning set and basis of Hom_G(V^k, V^l) and check equivariance", _basis_args)
 def _basis(args: argparse.Namespace) -> int:
     from . import messages
     from .groups import group
-    _require_positive("--samples", args.samples)
     G = group(args.group, n=args.n)
     if G.n is None:
-        raise CatnnError(messages.CLI_NEEDS_N.format(group=G.name))
+        example = next(n for n in range(5, 64) if G.valid_size(n))   # Sp needs an even n
+        raise CatnnError(messages.CLI_NEEDS_N.format(group=G.name, n=example))
     n = G.require_n("basis")
     spanning, basis = G.spanning_set(args.k, args.l), G.basis(args.k, args.l)
     print(f"{G}: Hom(V^{args.k}, V^{args.l}) has dimension {G.dimension(args.k, args.l)}; "
@@ -155,7 +201,8 @@ def _check(args: argparse.Namespace) -> int:
             continue
         if not args.quiet:
             count = len(program)
-            print(f"{path}: {program.group}, {count} definition{'' if count == 1 else 's'}")
+            assumed = " (assumed: the program has no group line)" if getattr(program, "group_assumed", False) else ""
+            print(f"{path}: {program.group}{assumed}, {count} definition{'' if count == 1 else 's'}")
             for line in program.summary():
                 print(f"  {line}")
         print("ok" if len(args.files) == 1 else f"ok: {path}")
@@ -179,8 +226,9 @@ def _draw(args: argparse.Namespace) -> int:
     from .api import load
     output = args.output or os.path.splitext(args.file)[0] + ".svg"
     fmt = "svg" if output == "-" else draw.output_format(output)   # refuse a bad name before any work
-    if output != "-" and os.path.abspath(output) == os.path.abspath(args.file):
-        raise CatnnError(messages.DRAW_SAME_FILE.format(path=output))
+    if output != "-":
+        from .files import check_output
+        check_output(output, args.file, messages.DRAW_SAME_FILE)
     program = load(args.file)
     names = args.name or list(program.definitions)
     for name in names:
@@ -208,14 +256,12 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 
 @command("compile", "compile a .diag program to a standalone Python module (imports torch only)", _compile_args)
 def _compile(args: argparse.Namespace) -> int:
-    import os
-
     from . import messages
     from .api import load
-    from .compiler.codegen import write_atomic, write_module
+    from .compiler.codegen import write_module
+    from .files import check_output, write_atomic
     output = args.output or _default_output(args.file)
-    if os.path.abspath(output) == os.path.abspath(args.file):
-        raise CatnnError(messages.COMPILE_SAME_FILE.format(path=output))
+    check_output(output, args.file, messages.COMPILE_SAME_FILE)
     program = load(args.file)
     try:
         write_atomic(output, write_module(program, backend=args.backend))
@@ -233,44 +279,41 @@ def _default_output(path: str) -> str:
 
 def _explain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE.diag", help="the program whose plans to print")
-    p.add_argument("--n", type=int, default=None, help="the size n for the costs (default: the group's n, else 16)")
-    p.add_argument("--batch", type=int, default=1, help="batch size for the costs (default 1)")
-    p.add_argument("--channels", type=int, default=1,
+    p.add_argument("--n", type=whole("size"), default=None,
+                   help="the size n for the costs (default: the group's n, else 16; a program with a fixed n "
+                        "accepts only that n)")
+    p.add_argument("--batch", type=whole("width"), default=1, help="batch size for the costs (default 1)")
+    p.add_argument("--channels", type=whole("width"), default=1,
                    help="channel widths for layers used outside a network (default 1)")
 
 
 @command("explain", "print the plan of every morphism, layer and network stage of a .diag program", _explain_args)
 def _explain(args: argparse.Namespace) -> int:
+    from . import messages
     from .api import load
     from .compiler.codegen import explain_program
-    for option, value in (("--n", args.n), ("--batch", args.batch), ("--channels", args.channels)):
-        _require_positive(option, value)
-    print(explain_program(load(args.file), n=args.n, batch=args.batch, channels=args.channels))
+    program = load(args.file)
+    fixed = program.group.n
+    if args.n is not None and fixed is not None and args.n != fixed:
+        raise CatnnError(messages.EXPLAIN_FIXED_N.format(n=fixed, group=program.group, given=args.n))
+    print(explain_program(program, n=args.n, batch=args.batch, channels=args.channels))
     return 0
 # <<< catnn compiler/runtime (issue 4)
 
 
-def _require_positive(option: str, value: float | None) -> None:
-    """CatnnError unless ``value`` (an option's value, None when not given) is positive."""
-    from . import messages
-    if value is not None and not value > 0:
-        raise CatnnError(messages.CLI_BAD_NUMBER.format(option=option, what="positive", value=value))
-
-
 # >>> the demo (issue 7)
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seconds", type=float, default=40.0,
+    p.add_argument("--seconds", type=seconds, default=40.0,
                    help="training time of the S_n network in seconds (default 40; the baseline then takes "
                         "the same number of optimiser steps)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run of every step (small data, 40 training steps: too short to learn much)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the data and the initial weights (default 0)")
+    p.add_argument("--seed", type=whole("seed", 0), default=0, help="seed for the data and the initial weights (default 0)")
 
 
 @command("demo", "compile the bundled examples, print a plan, and train an S_n graph network to count "
                  "triangles against a message-passing baseline (about a minute on CPU)", _demo_args)
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
-    _require_positive("--seconds", args.seconds)
     return run_demo(seconds=args.seconds, quick=args.quick, seed=args.seed)
 # <<< the demo (issue 7)

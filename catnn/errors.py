@@ -26,6 +26,7 @@ __all__ = [
     "LimitError",
     "ShapeError",
     "ParseError",
+    "RangeError",
     "Span",
     "format_snippet",
 ]
@@ -108,6 +109,10 @@ class GroupError(CatnnError, ValueError):
 
 class LimitError(CatnnError):
     """A request too large to do in reasonable time or memory; the message gives the limit."""
+
+
+class RangeError(CatnnError, OverflowError):
+    """An exact value (a coefficient at some n) too large for the floating dtype it must be rounded to."""
 
 
 class ParseError(CatnnError, ValueError):

@@ -90,7 +90,8 @@ def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Grou
 
 
 def _sizes(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
-    return None if mask is None else mask.to(like.dtype).sum(1)
+    """Each graph's node count, for means; at least 1, so an empty graph's means are 0 (its sums are), not NaN."""
+    return None if mask is None else mask.to(like.dtype).sum(1).clamp(min=1)
 
 
 # -- layers -------------------------------------------------------------------------------------------

@@ -195,8 +195,7 @@ CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 # <<< classical groups in the compiler (issue 5)
 
 # >>> the command line and the demo (issue 7)
-CLI_BAD_NUMBER = "{option} must be {what}, got {value}"
-CLI_NEEDS_N = "basis depends on n: add --n N (e.g. --n 5) or write the group with its size, {group}(5)"
+CLI_NEEDS_N = "basis depends on n: add --n N (e.g. --n {n}) or write the group with its size, {group}({n})"
 FILE_UNWRITABLE = "cannot write {path}: {reason}"
 COMPILE_SAME_FILE = "refusing to compile over the program itself ({path}): give another output with -o"
 TRAIN_STEPS_OR_SECONDS = "train() takes steps or seconds, not both"
@@ -246,3 +245,14 @@ JELLYFISH_NEEDS_N = ("{operation} of A_n jellyfish needs their n: take them from
                      "catnn.group('A', n=4).lift(d) or its spanning set, or write Jellyfish(partition, n)")
 JELLYFISH_N_MISMATCH = "{operation} of jellyfish of different A_n: n = {sizes}"
 # <<< jellyfish algebra (issue 16)
+
+# >>> exact numbers and hostile input (issue 15)
+FILE_NOT_REGULAR = "cannot read {path}: it is not a regular file ({kind})"
+FILE_TOO_LARGE = "cannot read {path}: it is larger than {limit} bytes, the limit for a program"
+NOT_UTF8 = "the file is not UTF-8 text: byte 0x{byte:02x} cannot start or continue a character here"
+OUTPUT_NOT_REGULAR = "refusing to write {path}: it is not a regular file ({kind})"
+CLI_OPTION = "must be {what}, got {value!r}"
+EINSUM_ALPHABET = ("this needs {count} distinct tensor axes in one contraction, over the {limit} that generated "
+                   "code can name; split the diagram into smaller pieces")
+EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradict it; leave --n out"
+# <<< exact numbers and hostile input (issue 15)

@@ -50,7 +50,7 @@ from .groups import Group
 from .stages import FUNCTIONS, gate, node_mask, norm_nonlinearity, pointwise, pool
 from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
-from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
+from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -127,6 +127,8 @@ class MixedLinear(_PlanModule):
         """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
         feats = _features(x, what)
+        for t in feats.values():
+            check_input(t, next(iter(self.weight.values())), what)
         _check_space(feats, self.in_space, what)
         if mask is not None:
             _mask_plan_ok(what, self.group, self.plan.constants)
@@ -201,12 +203,15 @@ class Bilinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """Per-diagram weights (learnable morphisms expanded at size n)."""
-        return diagram_weights(self.weight, self.structure.mixing, n)
+        return diagram_weights(self.weight, self.structure.mixing, n,
+                               what=f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})")
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
+        for t in (x, y):
+            check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
             if t.dim() != order + 2 or t.shape[1] != c:
                 raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({order: c}),

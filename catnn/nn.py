@@ -47,7 +47,12 @@ from .groups import group as _group
 from .groups.product import ProductGroup
 from .masks import masked_linear
 
-__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
+__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "InputError", "BACKENDS",
+           "check_input", "exact_values"]
+
+
+class InputError(CatnnError, TypeError):
+    """An input that is not a torch.Tensor of the layer's dtype on the layer's device."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,10 @@ class EquivariantLinear(_PlanModule):
     @classmethod
     def from_spec(cls, spec: Any, in_channels: int, out_channels: int, **options: Any) -> EquivariantLinear:
         """The layer a program's ``layer`` declaration (:class:`~catnn.spec.LayerSpec`) describes."""
-        return cls(_group(spec.group, n=spec.n), spec.k, spec.l, in_channels, out_channels,
-                   diagrams=spec.diagrams, **options)
+        layer = cls(_group(spec.group, n=spec.n), spec.k, spec.l, in_channels, out_channels,
+                    diagrams=spec.diagrams, **options)
+        layer.definition = spec.name
+        return layer
 
     def __init__(self, group: str | Group, k: int, l: int, in_channels: int, out_channels: int, *,
                  n: int | None = None, bias: bool = True, normalize: bool = False, backend: str = "torch",
@@ -204,7 +211,7 @@ class EquivariantLinear(_PlanModule):
 
     def effective_weight(self, n: int) -> torch.Tensor:
         """The per-diagram weights (learnable morphisms expanded at size n)."""
-        return diagram_weights(self.weight, self.structure.mixing, n, self._mixing_cache)
+        return diagram_weights(self.weight, self.structure.mixing, n, self._mixing_cache, self.label)
 
     # -- running ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -216,11 +223,18 @@ class EquivariantLinear(_PlanModule):
         weight = self.effective_weight(n)
         return self._function.plan_function((x,), (weight,), (self.bias,), (self.out_channels,), n)[0]
 
+    @property
+    def label(self) -> str:
+        """How errors name this layer: its program definition (``from_spec``), else its kind and orders."""
+        definition = getattr(self, "definition", None)
+        return f"layer {definition}" if definition else f"EquivariantLinear({self.group} {self.k} -> {self.l})"
+
     def _check(self, x: torch.Tensor) -> int | tuple[int, ...]:
+        name = self.label
+        check_input(x, self.weight, name)
         if isinstance(self.group, ProductGroup):
             return self._check_typed(x)
         k, shape = self.k, tuple(x.shape)
-        name = f"EquivariantLinear({self.group} {k} -> {self.l})"
         if x.dim() != k + 2:
             raise ShapeError(messages.BAD_INPUT_RANK.format(layer=name, channels=self.in_channels,
                                                             axes=", n" * k, k=k, shape=shape))
@@ -277,10 +291,11 @@ class EquivariantLinear(_PlanModule):
 
 # -- helpers ----------------------------------------------------------------------------------------
 def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
-                    cache: dict[tuple, torch.Tensor] | None = None) -> torch.Tensor:
+                    cache: dict[tuple, torch.Tensor] | None = None, what: str = "layer") -> torch.Tensor:
     """Per-diagram weights (d, out, in) from per-entry ``weight`` (j, out, in) and the exact mixing
-    matrix (diagrams x entries, None: the identity) evaluated at n; ``cache`` keeps it per n, dtype
-    and device.
+    matrix (diagrams x entries, None: the identity) evaluated exactly at n and rounded once (a value
+    beyond the dtype is a :class:`~catnn.errors.RangeError` naming ``what``); ``cache`` keeps it per
+    n, dtype and device.
 
     >>> from catnn.coeff import Poly
     >>> diagram_weights(torch.ones(1, 1, 1), [[Poly.n()], [Poly.const(2)]], 5).flatten().tolist()
@@ -291,11 +306,50 @@ def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
     key = (n, weight.dtype, weight.device)
     matrix = None if cache is None else cache.get(key)
     if matrix is None:
-        values = [[float(c.evaluate(n)) for c in row] for row in mixing]
-        matrix = torch.tensor(values, dtype=weight.dtype, device=weight.device)
+        values = exact_values([c for row in mixing for c in row], n, weight.dtype, what)
+        matrix = torch.tensor(values, dtype=weight.dtype, device=weight.device).reshape(len(mixing), -1)
         if cache is not None:
             cache[key] = matrix
     return torch.einsum("dj,joi->doi", matrix, weight)
+
+
+def exact_values(polys: Any, n: int, dtype: torch.dtype, what: str) -> list[float]:
+    """Exact polynomials in n evaluated at ``n`` and rounded once to floats that fit ``dtype``, as the
+    generated modules do it (:func:`catnn.compiler.pysource.coefficient_values`).
+
+    >>> from catnn.coeff import Poly
+    >>> exact_values([(Poly.n() - 1000) ** 5 / 7], 1001, torch.float32, "m")
+    [0.14285714285714285]
+    """
+    from .compiler.pysource import coefficient_values
+    return coefficient_values(polys, n, torch.finfo(dtype).max, what)
+
+
+def check_input(x: Any, like: torch.Tensor, what: str) -> None:
+    """An :class:`InputError` naming the layer ``what`` unless ``x`` is a tensor of ``like``'s dtype and
+    device (a float64 input into a float32 layer is an error, as in ``torch.nn.Linear``), as the
+    generated modules check it (:data:`catnn.compiler.pysource.INPUT_HELPER`).
+
+    >>> check_input(torch.zeros(2, dtype=torch.float64), torch.zeros(1), "layer edge")
+    Traceback (most recent call last):
+    ...
+    catnn.nn.InputError: layer edge expects a torch.Tensor of dtype torch.float32 on cpu (its parameters'), \
+got dtype torch.float64 on cpu: convert the input (x.to(...), torch.as_tensor(...)) or the layer (layer.to(...))
+    """
+    try:
+        _CHECK_INPUT(what, x, like)
+    except TypeError as err:
+        raise InputError(str(err)) from None
+
+
+def _input_checker() -> Any:
+    from .compiler.pysource import INPUT_HELPER
+    namespace: dict[str, Any] = {"torch": torch}
+    exec(INPUT_HELPER, namespace)  # noqa: S102 - our own helper
+    return namespace["_rt__check_input"]
+
+
+_CHECK_INPUT = _input_checker()
 
 
 def _resolve_group(group: str | Group | ProductGroup, n: Any) -> Group | ProductGroup:
@@ -324,12 +378,14 @@ class MorphismFunction:
             [1.5000, 3.0000]])
     """
 
-    def __init__(self, group: str | Group, morphism: Any, backend: str = "torch") -> None:
+    def __init__(self, group: str | Group, morphism: Any, backend: str = "torch", name: str | None = None) -> None:
         from .compiler.plan import build_plan
         from .morphism import as_morphism
         self.group = _resolve_group(group, None)
         self.morphism = as_morphism(morphism, self.group.loop)
         m = self.morphism
+        #: how errors name this function: the program's definition, else the morphism's arity
+        self.name = f"morphism {name}" if name else f"MorphismFunction({self.group} {m.k} -> {m.l})"
         self.k, self.l = m.k, m.l
         self.plan = build_plan(self.group, m.k, m.l, m.diagrams)
         self._function = emit(self.plan, "morphism", backend)
@@ -338,7 +394,8 @@ class MorphismFunction:
         k, l = self.k, self.l
         n = x.shape[-1] if k else (n if n is not None else self.group.require_n("a 0 -> l morphism"))
         lead = tuple(x.shape[:x.dim() - k])
-        weight = x.new_tensor([float(c.evaluate(n)) for _, c in self.morphism.terms]).reshape(-1, 1, 1)
+        values = exact_values([c for _, c in self.morphism.terms], n, x.dtype, self.name)
+        weight = x.new_tensor(values).reshape(-1, 1, 1)
         flat = x.reshape((-1, 1) + (n,) * k)
         y = self._function.function(flat, weight) if k else self._function.function(flat, weight, n=n)
         return y.reshape(lead + (n,) * l)

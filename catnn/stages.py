@@ -81,14 +81,14 @@ def gate(f, weight, bias, channels):
 
 def pool(name, f, mask):
     """sum or mean of every entry of each order, as order-0 channels (orders ascending); ``mean``
-    divides order k by n^k (with a mask, each sample's own n)."""
+    divides order k by n^k (with a mask, each sample's own n, at least 1: an empty sample's means are 0)."""
     parts = []
     for k, t in sorted(f.items()):
         if mask is not None and k:
             t = t * node_mask(mask, k, t)
         total = t.sum(tuple(range(2, 2 + k))) if k else t
         if name == "mean" and k:
-            size = mask.to(t.dtype).sum(1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
+            size = mask.to(t.dtype).sum(1).clamp(min=1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
             total = total / size ** k
         parts.append(total)
     return torch.cat(parts, 1)

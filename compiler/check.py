@@ -39,7 +39,8 @@ from .network import STAGE_FUNCTIONS, check_layer_signature, check_network, span
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
-__all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS"]
+__all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS",
+           "MAX_DIGITS"]
 
 #: the stage names a network may use besides layers: nonlinearities and poolings (rules: .network)
 NONLINEARITIES = STAGE_FUNCTIONS
@@ -47,6 +48,18 @@ NONLINEARITIES = STAGE_FUNCTIONS
 MAX_ARITY = 1000
 #: the largest exponent accepted in ``x^e`` and ``f ** e``
 MAX_POWER = 1000
+#: the most decimal digits of a number in a program (a literal or a computed coefficient)
+MAX_DIGITS = 4000
+_BITS_PER_DIGIT = 3.33
+
+
+def _bits(c: Any) -> int:
+    """The size of a rational: the longer of its numerator and denominator, in bits."""
+    return max(abs(c.numerator).bit_length(), c.denominator.bit_length())
+
+
+def _digits_message() -> str:
+    return messages.LIMIT_EXCEEDED.format(what="a number in this program", limit=f"{MAX_DIGITS} digits")
 #: the most terms a morphism or polynomial may have, and the most term pairs one product may form
 MAX_TERMS = 50_000
 
@@ -124,7 +137,9 @@ class _Checker:
             definitions[item.name] = stored
             self.current = None
         spans = {name: entry.span for name, entry in self.env.items()}
-        return Program(self.group, definitions, spans, module.source, module.filename)
+        program = Program(self.group, definitions, spans, module.source, module.filename)
+        program.group_assumed = self.group_span is None   # no `group` line: S, which `catnn check` says
+        return program
 
     def declare_group(self, item: ast.GroupDecl) -> None:
         if self.group_span is not None:
@@ -160,6 +175,11 @@ class _Checker:
             self.first_definition = item.span
         if name in self.env:
             raise CheckError(messages.DUPLICATE_DEFINITION.format(name=name, line=self.env[name].span.line), span)
+        from .pysource import check_name      # the rule `catnn compile` applies, so check agrees with it
+        try:
+            check_name(name, "definition name")
+        except CatnnError as err:
+            raise CheckError(err.message, span) from None
 
     def definition(self, item: ast.Definition) -> tuple[Morphism, Diagram | Morphism]:
         if item.arity is not None and isinstance(item.value, ast.Literal):
@@ -181,6 +201,10 @@ class _Checker:
 
     def layer(self, item: ast.LayerDef) -> LayerSpec:
         if isinstance(item.arity, ast.Signature):     # bilinear a @ b -> l, or mixed V0 + V2 -> V1
+            for term in (*item.arity.input.terms, *item.arity.output.terms):   # before any counting
+                if term.order > MAX_ARITY:
+                    raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"an order of {term.order}",
+                                                                   limit=MAX_ARITY), term.span)
             return check_layer_signature(self, item)
         k, l = self.check_arity(item.arity)
         G = self.group
@@ -394,6 +418,11 @@ class _Checker:
         return value
 
     def binary(self, node: ast.BinOp, left: Value, right: Value) -> Value:
+        result = self._binary(node, left, right)
+        self.limit_digits(result, node.span)
+        return result
+
+    def _binary(self, node: ast.BinOp, left: Value, right: Value) -> Value:
         op = node.op
         if op in ("+", "-"):
             return self.add(node, left, right)
@@ -453,7 +482,10 @@ class _Checker:
         e, exponents = abs(node.exponent), base.terms.keys()
         spread = max(exponents, default=0) - min(exponents, default=0)
         self.limit_poly(e * (e * spread + 1) * len(base.terms), node.span)  # the work of e products
+        if e * max((_bits(c) for c in base.terms.values()), default=0) > MAX_DIGITS * _BITS_PER_DIGIT + 64:
+            raise CheckError(_digits_message(), node.span)     # refused before the power is computed
         result = base ** e
+        self.limit_digits(result, node.span)
         return result if node.exponent >= 0 else Poly.const(1) / result
 
     def tensor_power(self, node: ast.TensorPower, base: Value) -> Morphism:
@@ -479,6 +511,14 @@ class _Checker:
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"this product of morphisms ({len(a.terms)} x {len(b.terms)} terms)", limit=f"{MAX_TERMS} term pairs"),
                 span)
+
+    @staticmethod
+    def limit_digits(value: Value, span: Span) -> None:
+        """A CheckError if a coefficient of ``value`` has more than :data:`MAX_DIGITS` digits (Python
+        cannot even print such integers by default)."""
+        polys = [value] if isinstance(value, Poly) else [c for _, c in getattr(value, "terms", ())]
+        if any(_bits(c) > MAX_DIGITS * _BITS_PER_DIGIT for p in polys for c in p.terms.values()):
+            raise CheckError(_digits_message(), span)
 
     @staticmethod
     def limit_poly(pairs: int, span: Span) -> None:

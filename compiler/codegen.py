@@ -1,4 +1,4 @@
-"""Module writing: safe literals and the standalone module of a whole program (``catnn compile``).
+"""Module writing: the standalone module of a whole program (``catnn compile``).
 
 >>> import catnn
 >>> text = write_module(catnn.compile("group S\\nmorphism sym = 1/2 * (id(2) + swap)"))
@@ -8,11 +8,9 @@
 ['import torch']
 
 The emitters (:mod:`.emit`, :mod:`.backends`) write each plan as functions; this module joins them
-into one module with the layer and network classes. Nothing from the user's program is ever pasted
-into code: names must pass
-:func:`check_name` (ASCII identifiers, no keywords, no leading underscore, nothing the module uses
-itself), numbers are rendered from exact integers, and text appears only inside docstrings made by
-:func:`docstring`, which escapes it (checked by parsing it back).
+into one module with the morphism functions and the layer classes (networks, mixed-order and
+bilinear layers: :mod:`.netgen`). Nothing from the user's program is ever pasted into code: names,
+numbers and text go through :mod:`.pysource`.
 
 :func:`write_module` (the ``catnn compile`` back end) assembles a whole program into one module that
 imports only torch (and opt_einsum for ``backend="einsum"``): one function per morphism, one
@@ -21,76 +19,17 @@ imports only torch (and opt_einsum for ``backend="einsum"``): one function per m
 
 from __future__ import annotations
 
-import builtins
-import keyword
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
-from catnn import messages
-from catnn.errors import CompileError
+from catnn.errors import CatnnError
 
 from .backends import emitter
-from .emit import docstring
 from .ir import Plan
 from .plan import build_plan
+from .pysource import COEFFICIENTS_HELPER, INPUT_HELPER, check_name, docstring, table_source, tuple_source
 
-__all__ = ["check_name", "docstring", "poly_source", "write_module", "write_atomic", "explain_program", "RESERVED"]
-
-#: names a generated module defines or imports itself (builtins are refused too)
-RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
-                      "weight", "bias", "n", "B", "I", "O", "w", "out", "super", "object", "print",
-                      "len", "range", "tuple", "list", "dict", "type", "isinstance", "float", "int"})
-
-
-def check_name(name: Any, what: str = "name") -> str:
-    """``name`` if it is safe as a Python identifier in generated code, else CompileError.
-
-    Safe: ASCII, an identifier, not a keyword or builtin, not a name the module uses, no leading
-    underscore and no ``__`` (generated helpers are ``_NAME`` and ``_NAME__suffix``, so they never
-    collide with a program name or with each other).
-
-    >>> check_name("edge")
-    'edge'
-    >>> check_name("x; import os")
-    Traceback (most recent call last):
-    ...
-    catnn.errors.CompileError: cannot use 'x; import os' as a Python name in generated code
-    """
-    ok = (isinstance(name, str) and name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
-          and not name.startswith("_") and "__" not in name and name not in RESERVED
-          and not hasattr(builtins, name))
-    if not ok:
-        raise CompileError(messages.BAD_NAME.format(name=str(name), what=what))
-    return name
-
-
-def poly_source(poly: Any) -> str:
-    """Python source (integers, ``n`` and operators only) evaluating an exact Laurent polynomial in n.
-
-    >>> from catnn.coeff import Poly
-    >>> poly_source(Poly.n() - Fraction(1, 2) * Poly.n(-1))
-    '(n - 1 / 2 * n ** -1)'
-    """
-    terms = sorted(poly.terms.items(), key=lambda t: -t[0])
-    if not terms:
-        return "0"
-    parts = []
-    for i, (exp, coeff) in enumerate(terms):
-        coeff = Fraction(coeff)
-        sign = "-" if coeff < 0 else "+"
-        mag = abs(coeff)
-        num = str(int(mag.numerator)) if mag.denominator == 1 else f"{int(mag.numerator)} / {int(mag.denominator)}"
-        power = "" if exp == 0 else ("n" if exp == 1 else f"n ** {int(exp)}")
-        if power and mag == 1:
-            body = power
-        elif power:
-            body = f"{num} * {power}"
-        else:
-            body = num
-        parts.append((f"-{body}" if sign == "-" else body) if i == 0 else f" {sign} {body}")
-    text = "".join(parts)
-    return f"({text})" if len(terms) > 1 or text.startswith("-") else text
+__all__ = ["write_module", "explain_program"]
 
 
 # -- the module writer --------------------------------------------------------------------------------
@@ -131,7 +70,7 @@ class _ModuleWriter:
                 elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks") or hasattr(value, "edges"):
                     self.morphism(name, value)
                     names["morphisms"].append(name)
-            except CompileError as err:
+            except CatnnError as err:   # a limit or a kernel that refuses: placed at the definition
                 span = self.spans.get(name)
                 raise (err.with_span(span) if span is not None else err) from None
         return self.assemble(names)
@@ -160,11 +99,11 @@ class _ModuleWriter:
         plan = build_plan(self.group, k, l, m.diagrams)
         helper = f"_{name}"
         self.blocks.append(self.plan_function(plan, helper, f"The plan of {name}; see {name}()."))
-        coeffs = ", ".join(poly_source(c) for _, c in m.terms)
+        values = self.coefficients(f"morphism {name}", [c for _, c in m.terms], "x")
         doc = _doc(f"morphism {name} : {k} -> {l} over {self.group}: {m}", self.where(name),
                    f"x: (..., {', '.join(['n'] * k) or 'no axes'}) -> (..., {', '.join(['n'] * l) or 'no axes'}),"
                    " a floating tensor; leading axes are batch axes.")
-        weights = (f"x.new_tensor([{coeffs}])" if self.backend == "torch" else f"_like([{coeffs}], x)") + \
+        weights = (f"x.new_tensor({values})" if self.backend == "torch" else f"_rt__like({values}, x)") + \
             ".reshape(-1, 1, 1)"
         fixed = "None" if self.group.n is None else str(int(self.group.n))
         lines = [f"def {name}(x{'' if k else ', n=' + fixed}):", "    " + docstring(doc, "    ")]
@@ -179,6 +118,20 @@ class _ModuleWriter:
             f"    return y.reshape(lead + (n,) * {l})",
         ]
         self.blocks.append("\n".join(lines) + "\n")
+
+    def coefficients(self, what: str, polys: Sequence[Any], like: str) -> str:
+        """The call evaluating ``polys`` exactly at ``n`` and rounding once to the float type of ``like``
+        (a list of floats); the helper is pasted into the module once."""
+        if COEFFICIENTS_HELPER not in self.helpers:
+            self.helpers.append(COEFFICIENTS_HELPER)
+        finfo = "torch.finfo" if self.backend == "torch" else f"_rt__xp({like}).finfo"
+        return f"_rt__coefficients({what!r}, {table_source(polys)}, n, {finfo}({like}.dtype).max)"
+
+    def check_input(self, what: str, x: str, like: str) -> str:
+        """The line checking input ``x`` against parameter ``like``; the helper is pasted in once."""
+        if INPUT_HELPER not in self.helpers:
+            self.helpers.append(INPUT_HELPER)
+        return f"        _rt__check_input({what!r}, {x}, {like})"
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
@@ -236,11 +189,12 @@ class _ModuleWriter:
 
     def layer_forward(self, name: str, helper: str, k: int, structure: Any) -> list[str]:
         lines = [f"    def forward(self, x{'' if k else ', n=None'}):",
+                 self.check_input(f"layer {name}", "x", "self.weight"),
                  "        n = x.shape[-1]" if k else "        n = self.n if n is None else n",
                  *self.layer_checks(name, k)]
         weight, bias = "self.weight", "None"
         if structure.mixing is not None:
-            lines += mixing_lines(structure.mixing)
+            lines += self.mixing_lines(f"layer {name}", structure.mixing)
             weight = "weight"
         nbias = len(structure.plan.bias_diagrams)
         if nbias:
@@ -257,6 +211,22 @@ class _ModuleWriter:
             lines += ["        if n != self.n:",
                       f"            raise ValueError(f'{name} is built for n={{self.n}}, got n={{n}}')"]
         return lines
+
+    def mixing_lines(self, what: str, mixing: Sequence[Sequence[Any]]) -> list[str]:
+        """``forward`` lines setting ``weight`` (per diagram) from ``self.weight`` (per learnable entry):
+        the exact mixing matrix, diagrams x entries, evaluated exactly at this n and rounded once.
+
+        >>> import types
+        >>> from catnn.coeff import Poly
+        >>> writer = _ModuleWriter(types.SimpleNamespace(group=None), "torch")
+        >>> print("\\n".join(writer.mixing_lines("layer q", [[Poly.const(1), Poly.n()]])))
+                mixing = self.weight.new_tensor(_rt__coefficients('layer q', ((1, 0, ((0, 1),)), (1, 0, ((1, 1),))), n, torch.finfo(self.weight.dtype).max)).reshape(1, 2)  # diagrams x entries, at this n
+                weight = torch.einsum('dj,joi->doi', mixing, self.weight)
+        """
+        values = self.coefficients(what, [c for row in mixing for c in row], "self.weight")
+        shape = f"{len(mixing)}, {len(mixing[0]) if mixing else 0}"
+        return [f"        mixing = self.weight.new_tensor({values}).reshape({shape})  # diagrams x entries, at this n",
+                "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
 
     def network(self, name: str, spec: Any) -> None:
         from .netgen import write_network
@@ -276,26 +246,6 @@ class _ModuleWriter:
         return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
 
-def mixing_lines(mixing: Sequence[Sequence[Any]]) -> list[str]:
-    """``forward`` lines setting ``weight`` (per diagram) from ``self.weight`` (per learnable entry):
-    the exact mixing matrix, diagrams x entries, evaluated at this n.
-
-    >>> from catnn.coeff import Poly
-    >>> print("\\n".join(mixing_lines([[Poly.const(1), Poly.n()]])))
-            mixing = self.weight.new_tensor([[1, n]])  # diagrams x entries, at this n
-            weight = torch.einsum('dj,joi->doi', mixing, self.weight)
-    """
-    rows = ", ".join("[" + ", ".join(poly_source(c) for c in row) + "]" for row in mixing)
-    return [f"        mixing = self.weight.new_tensor([{rows}])  # diagrams x entries, at this n",
-            "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
-
-
-def tuple_source(texts: Sequence[str]) -> str:
-    """A tuple of plain string literals (``repr`` escapes everything)."""
-    items = [repr(str(t)) for t in texts]
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-
-
 def _doc(*paragraphs: str) -> str:
     """Paragraphs (empty ones dropped) separated by blank lines."""
     return "\n\n".join(p for p in paragraphs if p)
@@ -304,24 +254,6 @@ def _doc(*paragraphs: str) -> str:
 def _basename(path: str) -> str:
     import os
     return os.path.basename(str(path)) or str(path)
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``: all or nothing."""
-    import os
-    import tempfile
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".catnn-", suffix=".py.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def explain_program(program: Any, n: int | None = None, batch: int = 1, channels: int = 1) -> str:
@@ -353,7 +285,7 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
                 m = value if isinstance(value, Morphism) else Morphism.of(value, 1, group.loop)
                 plan = build_plan(group, m.k, m.l, m.diagrams)
                 sections.append((f"morphism {name}", plan.explain(n, batch, 1, 1)))
-        except CompileError as err:
+        except CatnnError as err:
             span = (getattr(program, "spans", {}) or {}).get(name)
             raise (err.with_span(span) if span is not None else err) from None
     return "\n\n".join(f"== {title} ==\n{text}" for title, text in sections)

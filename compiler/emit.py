@@ -21,24 +21,22 @@ cores, then per output its mix groups, biases, folds and writes — and a backen
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catnn.errors import CompileError
-
 from .ir import CoreStep, FoldStep, MixGroup, MixStep, Plan, Section, View, WriteStep, letters
+from .pysource import docstring
 
 __all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "constant_helpers",
            "PER_GRAPH_HELPER", "HELPER_PREFIX"]
 
-#: the prefix of every helper pasted into generated code (``_catnn__diagonal``, ``_catnn__const_J``, …):
+#: the prefix of every helper pasted into generated code ("runtime": ``_rt__diagonal``, ``_rt__const_J``, …):
 #: program names never start with ``_`` and never hold ``__``, and a definition NAME's own functions
 #: are ``_NAME`` and ``_NAME__plan``/``__forward``/``__backward``/``__Function``, so no name collides
-HELPER_PREFIX = "_catnn__"
+HELPER_PREFIX = "_rt__"
 
-PER_GRAPH_HELPER = '''def _catnn__per_graph(n, sizes, dims):
+PER_GRAPH_HELPER = '''def _rt__per_graph(n, sizes, dims):
     """n, or the real size of each sample of a padded batch shaped (B, 1, ...) to divide a core."""
     if sizes is None:
         return n
@@ -180,7 +178,7 @@ class SourceEmitter:
 
     def constants(self, like: str) -> None:
         for kind in self.plan.constants:
-            self.line(f"{kind} = _catnn__constant({kind!r}, n, {like})")
+            self.line(f"{kind} = _rt__constant({kind!r}, n, {like})")
 
     def section(self, j: int, sec: Section) -> None:
         self.line(f"# output {j} (order {sec.order}): channel mixing on the cores, one matmul per group")
@@ -209,6 +207,12 @@ class SourceEmitter:
         """The name of a sort's size in generated code: ``n`` (sort 0), ``n1``, ``n2``, …"""
         return "n" if sort == 0 else f"n{sort}"
 
+    def flat(self, sorts: Sequence[int]) -> str:
+        """The number of entries of axes of these sorts, spelled for a reshape (never -1: a batch of 0
+        has no size to infer): ``1``, ``n``, ``n ** 2``, ``n ** 2 * n1``."""
+        counts = {s: list(sorts).count(s) for s in dict.fromkeys(sorts)}
+        return " * ".join(self.size(s) + (f" ** {c}" if c > 1 else "") for s, c in counts.items()) or "1"
+
     def shape_expr(self, b: str, c: str, sorts: Sequence[int]) -> str:
         """``B, C, n, …``: a shape with one size per axis (each axis's sort)."""
         return ", ".join([b, c] + [self.size(s) for s in sorts])
@@ -217,7 +221,7 @@ class SourceEmitter:
         if not self.plan.normalize or not c.scale:
             return ""
         power = "" if c.scale == 1 else f" ** {c.scale}"
-        return f" / _catnn__per_graph(n, sizes, {len(c.labels)}){power}"
+        return f" / _rt__per_graph(n, sizes, {len(c.labels)}){power}"
 
     def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
@@ -242,14 +246,14 @@ class SourceEmitter:
         return expr + self.scale_suffix(c)
 
     def features(self, g: MixGroup) -> list[str]:
-        """Per run of ``g``, its stacked features (B, P_r·I_i, -1)."""
-        out, start = [], 0
+        """Per run of ``g``, its stacked features (B, P_r·I_i, entries)."""
+        out, start, flat = [], 0, self.flat(self.plan.group_sorts(g))
         for run in g.runs:
             parts = [self.permute(core, perm) if list(perm) != sorted(perm) else core
                      for core, perm in g.features[start:start + run.count]]
             start += run.count
-            out.append(f"{parts[0]}.reshape(B, I{run.input}, -1)" if len(parts) == 1 else
-                       f"{self.stack(parts)}.reshape(B, {len(parts)} * I{run.input}, -1)")
+            out.append(f"{parts[0]}.reshape(B, I{run.input}, {flat})" if len(parts) == 1 else
+                       f"{self.stack(parts)}.reshape(B, {len(parts)} * I{run.input}, {flat})")
         return out
 
     def bias(self, m: MixStep) -> None:
@@ -306,30 +310,6 @@ class SourceEmitter:
         return cores or any(not p.view(w.view).is_whole for w in p.writes)
 
 
-def docstring(text: str, indent: str) -> str:
-    """A triple-quoted literal whose value is ``text`` (continuation lines indented), escaped.
-
-    Quotes, backslashes and non-printable characters are escaped, so no text can end the literal;
-    the result is parsed back and compared before it is used.
-    """
-    escaped = "".join(_escape(ch) for ch in text)
-    body = "\n".join((indent + line if i and line else line) for i, line in enumerate(escaped.split("\n")))
-    tail = "\n" + indent if "\n" in text else ""
-    literal = f'"""{body}{tail}"""'
-    expected = "\n".join((indent + line if i and line else line) for i, line in enumerate(text.split("\n")))
-    if ast.literal_eval(literal) != expected + tail:
-        raise CompileError("internal error: docstring escaping failed")
-    return literal
-
-
-def _escape(ch: str) -> str:
-    if ch in "\\\"":
-        return "\\" + ch
-    if ch == "\n" or ch.isprintable():
-        return ch
-    return ch.encode("unicode_escape").decode("ascii")
-
-
 def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],
               permute: Callable[[str, list[int]], str], lead: int = 2) -> str:
     """``expr`` (``lead`` leading axes, then axes ``labels``) permuted into the order of ``target`` and
@@ -367,7 +347,7 @@ def with_constants(view: View, value: str, labels: Sequence[int],
 
 
 def constant_helpers(plan: Plan) -> tuple[str, ...]:
-    """The builders of the plan's constants as pasted into generated code (``_catnn__const_<kind>``)."""
+    """The builders of the plan's constants as pasted into generated code (``_rt__const_<kind>``)."""
     return tuple(source.replace("def _const_", f"def {HELPER_PREFIX}const_", 1) for source in plan.constant_sources)
 
 

@@ -23,7 +23,7 @@ differentiates the plain steps instead, so higher derivatives work) and ``NAME__
 takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit` for
 its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
-Native ops only: diagonals of the input are strided views (``_catnn__diagonal``, ``as_strided``), sums are
+Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
 single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
@@ -44,7 +44,7 @@ __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT
 
 def diagonal_view(t, blocks):
     """The view of t with one trailing axis per block of its trailing axes; a block of several
-    axes is their common diagonal: _catnn__diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
+    axes is their common diagonal: _rt__diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
     lead = t.dim() - sum(len(block) for block in blocks)
     owner = {lead + a: i for i, block in enumerate(blocks) for a in block}
     dims = [-1 - j for j in range(lead)] + [owner[lead + a] for a in range(t.dim() - lead)]
@@ -58,17 +58,17 @@ def diagonal_view(t, blocks):
 
 
 #: ``diagonal_view`` as generated code spells it (the same source, pasted into every module)
-DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _catnn__diagonal(", 1)
+DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _rt__diagonal(", 1)
 
-CONSTANT_HELPER = '''_catnn__CONSTANTS = {}
+CONSTANT_HELPER = '''_rt__CONSTANTS = {}
 
 
-def _catnn__constant(kind, n, like):
+def _rt__constant(kind, n, like):
     """The constant tensor `kind` at size n, with like's dtype and device (built once, cached)."""
     key = (kind, n, like.dtype, like.device)
-    if key not in _catnn__CONSTANTS:
-        _catnn__CONSTANTS[key] = torch.tensor(globals()["_catnn__const_" + kind](n), dtype=like.dtype, device=like.device)
-    return _catnn__CONSTANTS[key]
+    if key not in _rt__CONSTANTS:
+        _rt__CONSTANTS[key] = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
+    return _rt__CONSTANTS[key]
 '''
 
 
@@ -183,7 +183,7 @@ class TorchEmitter(SourceEmitter):
         view = self.plan.view(w.view)
         if w.first:
             return "grad"
-        expr = "grad" if view.is_whole else f"_catnn__diagonal(grad, {view.blocks()})"
+        expr = "grad" if view.is_whole else f"_rt__diagonal(grad, {view.blocks()})"
         const_labels = {lab for _, labs in view.constants for lab in labs}
         keep = [lab for lab in view.labels if lab in w.labels or lab in const_labels]
         expr = self.reduce(expr, view.labels, keep)
@@ -210,9 +210,10 @@ class TorchEmitter(SourceEmitter):
         i, M = g.name[1:], len(g.members)
         members = [f"g{m}" for m in g.members]
         if M == 1:
-            self.line(f"gg{i} = {members[0]}.reshape(B, O, -1)")
+            self.line(f"gg{i} = {members[0]}.reshape(B, O, {self.flat(self.plan.group_sorts(g))})")
         else:
-            self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, -1)")
+            self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, "
+                      f"{self.flat(self.plan.group_sorts(g))})")
         self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
         self.line(f"w{i} = {self.group_weights(g)}")
         self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
@@ -351,7 +352,7 @@ class TorchEmitter(SourceEmitter):
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
             value = self.broadcast(value, have, labels)
             blocks = diagonal_blocks(c.source_labels)
-            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_catnn__diagonal(gx{i}, {blocks})"
+            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_rt__diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
@@ -400,7 +401,7 @@ class TorchEmitter(SourceEmitter):
         labels = list(dict.fromkeys(c.source_labels))
         expr = c.source
         if len(labels) < len(c.source_labels):
-            expr = f"_catnn__diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
+            expr = f"_rt__diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
         return self.reduce(expr, labels, c.labels)
 
     def group(self, g: MixGroup) -> None:
@@ -441,7 +442,7 @@ class TorchEmitter(SourceEmitter):
             return
         value, labels = with_constants(view, w.acc, w.labels, self.contract)
         value = self.broadcast(value, labels, view.labels)
-        target = "out" if view.is_whole else f"_catnn__diagonal(out, {view.blocks()})"
+        target = "out" if view.is_whole else f"_rt__diagonal(out, {view.blocks()})"
         self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
 
     def zeros(self, shape: str) -> str:

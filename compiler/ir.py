@@ -51,6 +51,9 @@ from functools import cached_property
 from math import prod
 from typing import Any
 
+from catnn import messages
+from catnn.errors import CompileError
+
 from .kernels import ConstantRef, Labels
 
 __all__ = [
@@ -478,6 +481,9 @@ def letters(labels: Iterable[int]) -> str:
     >>> letters((0, 1, 1))
     'ijj'
     """
+    labels = tuple(labels)
+    if any(lab >= len(ALPHABET) for lab in labels):   # a CompileError: callers place it at the definition
+        raise CompileError(messages.EINSUM_ALPHABET.format(count=max(labels) + 1, limit=len(ALPHABET)))
     return "".join(ALPHABET[lab] for lab in labels)
 
 

@@ -54,7 +54,7 @@ cores only when the constants agree, so new kernels are correct without further 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from catnn import messages
@@ -83,7 +83,7 @@ class BottomHalf:
     #: how many blocks are summed out (``normalize=True`` divides the core by n**summed)
     summed: int = 0
     #: (label, sort) for the labels of a sort other than 0 (products of groups: one sort per factor)
-    sorts: tuple[tuple[int, int], ...] = ()
+    sorts: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class TopHalf:
     output: Labels
     constants: tuple[ConstantRef, ...] = ()
     #: (label, sort) for the labels of a sort other than 0
-    sorts: tuple[tuple[int, int], ...] = ()
+    sorts: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,7 @@ def kernels_for(group_name: str, d: Any) -> Kernels:
 def constant_sources(kinds: Iterable[str]) -> tuple[str, ...]:
     """The registered builders of these constants, as helper sources pasted into generated code.
 
+    >>> from catnn.compiler import kernels_classical     # registers Sp's J (and the other groups' constants)
     >>> constant_sources(["J"])[0].splitlines()[0]
     'def _const_J(n):'
     """

@@ -52,7 +52,7 @@ from catnn import messages
 from catnn.errors import LimitError
 from catnn.unionfind import UnionFind
 
-from .ir import CoreStep
+from .ir import CoreStep, Sort
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
 
 __all__ = ["GraphPlanner", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
@@ -345,6 +345,7 @@ class GraphPlanner:
     def __init__(self, group: Any) -> None:
         self.name, self.n = "Aut", group.require_n("a layer")
         self.kind = adjacency_kind(group)
+        self.sorts = (Sort("Aut", "n", self.n),)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GraphPlanner) and (self.kind, self.n) == (other.kind, other.n)

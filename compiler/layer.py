@@ -67,8 +67,8 @@ class LayerStructure:
             return float(n) ** (-b if self.normalize else b)
 
         def parts(e: Any) -> list[tuple[Any, float]]:
-            if isinstance(e, Morphism):
-                return [(d, float(c.evaluate(n))) for d, c in e.terms]
+            if isinstance(e, Morphism):   # a coefficient past the float range: scale 0 (the run refuses it)
+                return [(d, _float(c.evaluate(n))) for d, c in e.terms]
             return [(e, 1.0)]
 
         v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in self.entries]
@@ -96,6 +96,14 @@ def _distinct_top(d: Any) -> bool:
     if kind_of(d) == "graph":
         return len(set(d.outputs)) == d.l
     return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
+
+
+def _float(value: Any) -> float:
+    """``float(value)``, or ±inf past the float range (where ``float`` of a Fraction raises)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return -math.inf if value < 0 else math.inf
 
 
 def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: bool = True,

@@ -23,7 +23,7 @@ from typing import Any
 
 from catnn.features import FeatureSpace
 
-from .codegen import check_name, docstring, mixing_lines, tuple_source
+from .pysource import check_name, docstring, tuple_source
 from .backends import emit
 from .plan import Input, build_mixed_plan
 from .network import check_stage, stage_kind, stage_output
@@ -207,6 +207,8 @@ def write_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "",
         "    def forward(self, x, n=None, sizes=None):",
         "        xs = tuple(x[k] for k in self.in_orders)",
+        "        for t in xs:",
+        "    " + writer.check_input(f"layer {name}", "t", "next(iter(self.weight.values()))"),
         "        weights = tuple(self.weight[key] for key in self.blocks)",
         "        biases = tuple((self.bias[str(l)] if str(l) in self.bias else xs[0].new_zeros(",
         "            self.bias_sizes[l], self.out_channels[l])) if l in self.bias_sizes else None",
@@ -262,11 +264,15 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "",
         "    def forward(self, x, y=None, n=None):",
         "        y = x if y is None else y",
+        writer.check_input(f"layer {name}", "x", "self.weight"),
+        writer.check_input(f"layer {name}", "y", "self.weight"),
         "        n = self.n if n is None else n  # used only when neither factor has axes",
         "        weight = self.weight",
     ]
     if structure.mixing is not None:
-        lines += mixing_lines(structure.mixing)
+        if a or b:   # the mixing is evaluated at the inputs' n
+            lines += [f"        n = {'x' if a else 'y'}.shape[-1]"]
+        lines += writer.mixing_lines(f"layer {name}", structure.mixing)
     bias = "(None,)"
     if nbias:
         lines += [f"        bias = (self.bias if self.bias is not None else self.weight.new_zeros({nbias}, "

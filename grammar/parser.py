@@ -44,6 +44,8 @@ _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 #: a tensor power in a feature space: V, V2 (the order may also follow as V**2)
 _POWER_NAME = re.compile(r"V([0-9]*)")
 _INTEGER = re.compile(r"[0-9]+")
+#: the most digits of a number literal (Python refuses to read integers over 4300 digits)
+MAX_LITERAL_DIGITS = 4000
 
 
 class _MalformedNumber(Exception):
@@ -295,7 +297,11 @@ class _ToAst(Transformer_NonRecursive):
 
     # atoms
     def number(self, meta: Any, c: list) -> ast.Number:
-        return ast.Number(Fraction(str(c[0])), str(c[0]), self._span(meta))
+        text = str(c[0])
+        if sum(ch.isdigit() for ch in text) > MAX_LITERAL_DIGITS:   # Python refuses to read such integers
+            raise ParseError(messages.LIMIT_EXCEEDED.format(what=f"a {len(text)}-digit number",
+                                                             limit=f"{MAX_LITERAL_DIGITS} digits"), self._span(meta))
+        return ast.Number(Fraction(text), text, self._span(meta))
 
     def dim(self, meta: Any, c: list) -> ast.Dim:
         return ast.Dim(self._span(meta))
@@ -378,7 +384,7 @@ def _token_error(err: UnexpectedToken, text: str, filename: str, start: str) -> 
     stack = _value_stack(err)
     if at_end and not stack:  # nothing was read but comments and spaces
         which = messages.EMPTY_PROGRAM if start == "program" else messages.EMPTY_EXPRESSION
-        return ParseError(which, span)
+        return ParseError(which, span if text else Span.at("\n", 1, 1, file=filename))  # a caret on the empty line
     found = _describe_found(tok)
     if (at_end or tok in _DEFINITION_KEYWORDS) and expected & _CLOSERS:
         opener = _innermost_open(stack)

@@ -104,7 +104,7 @@ def test_square_default_and_errors():
     with pytest.raises(CatnnError, match="unknown channel mode 'cross'"):
         Bilinear("S", 1, 1, 1, 2, 2, channels="cross")
     with pytest.raises(CatnnError, match="expects features 3\\*V1, got shape \\(2, 3, 4, 4\\)"):
-        layer(torch.randn(2, 3, 4, 4))
+        layer(torch.randn(2, 3, 4, 4, dtype=torch.float64))
 
 
 def test_gradcheck_bilinear():

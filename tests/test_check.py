@@ -121,8 +121,8 @@ def test_group_declaration():
     prog = catnn.compile("group O(3)\nmorphism loop = cup >> cap")
     assert prog.group == catnn.group("O", n=3)
     assert prog.loop == n * identity(0)  # n stays symbolic; the group's n evaluates it
-    assert catnn.compile("group S(n)\ndiagram x = id").group.n is None
-    assert catnn.compile("group S_n\ndiagram x = id").group == catnn.group("S")
+    assert catnn.compile("group S(n)\ndiagram d = id").group.n is None
+    assert catnn.compile("group S_n\ndiagram d = id").group == catnn.group("S")
 
 
 def test_definitions_shadow_generators():
@@ -173,9 +173,9 @@ def test_layers():
     assert prog.mix.diagrams[:2] == (identity(2), swap())
     assert isinstance(prog.mix.diagrams[2], Morphism)
     check_error("group O\nlayer odd : 1 -> 2", "no equivariant maps 1 -> 2")
-    check_error("layer x : 2 -> 2 = learn(swap, id)", "layer 'x' is 2 -> 2 but this is a 1 -> 1 morphism")
-    check_error("layer x : 2 -> 2 = learn(swap, swap >> swap >> swap)", "already listed")
-    check_error("layer x : 2 -> 2 = learn(swap - swap)", "zero morphism")
+    check_error("layer q : 2 -> 2 = learn(swap, id)", "layer 'q' is 2 -> 2 but this is a 1 -> 1 morphism")
+    check_error("layer q : 2 -> 2 = learn(swap, swap >> swap >> swap)", "already listed")
+    check_error("layer q : 2 -> 2 = learn(swap - swap)", "zero morphism")
 
 
 def test_networks():

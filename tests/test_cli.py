@@ -197,17 +197,31 @@ def test_basis_without_n_says_how_to_give_it(capsys):
     ["basis", "S", "2", "2", "--n", "0"],
     ["basis", "S", "-1", "2", "--n", "3"],
     ["basis", "S", "1", "1", "--n", "3", "--samples", "0"],
-    ["basis", "S", "30", "30", "--n", "40"],                      # refused for size, not hung
+    ["basis", "S", "1", "1", "--n", "3", "--samples", "10**30"],
+    ["basis", "S", "1", "1", "--n", "3", "--samples", "1" + "0" * 30],
     ["explain", "{good}", "--n", "0"],
+    ["explain", "{good}", "--n", "-4"],
     ["explain", "{good}", "--batch", "-2"],
+    ["explain", "{good}", "--batch", "1" + "0" * 29],
     ["explain", "{good}", "--channels", "0"],
     ["demo", "--seconds", "0"],
     ["demo", "--seconds", "nan"],
+    ["demo", "--seconds", "inf"],
+    ["demo", "--seed", "-1"],
 ])
-def test_bad_numbers(argv, tmp_path, capsys):
+def test_bad_numbers_are_usage_errors(argv, tmp_path, capsys):
+    """A bad option value exits 2 with the usage line and what the option takes, before any work."""
     program = tmp_path / "good.diag"
     program.write_text(GOOD)
-    status, out, err = run([a.format(good=program) for a in argv], capsys)
+    with pytest.raises(SystemExit) as exit_:
+        main([a.format(good=program) for a in argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: catnn {argv[0]}") and "must be" in err and "Traceback" not in err
+
+
+def test_orders_too_large_for_the_group_are_refused_not_hung(capsys):
+    status, out, err = run(["basis", "S", "30", "30", "--n", "40"], capsys)
     assert status == 1
     assert err.startswith("catnn: error: ") and len(err.strip().splitlines()) == 1
 

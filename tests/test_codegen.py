@@ -15,7 +15,8 @@ import torch
 
 import catnn
 from catnn.cli import main
-from catnn.compiler.codegen import check_name, docstring, explain_program, write_module
+from catnn.compiler.codegen import explain_program, write_module
+from catnn.compiler.pysource import check_name, docstring
 from catnn.diagram import Diagram, identity, swap
 from catnn.errors import CompileError, Span
 from catnn.networks import EquivariantNetwork

@@ -104,7 +104,7 @@ def test_cli_unknown_group_subprocess(tmp_path):
 
 @pytest.mark.parametrize("args, fragment", [
     (["basis", "Q", "2", "2", "--n", "3"], "unknown group 'Q'"),
-    (["basis", "S", "2", "2", "--n", "0"], "S needs an integer n >= 1, got n=0"),
+    (["basis", "Sp", "2", "2", "--n", "3"], "Sp needs an even integer n >= 2, got n=3"),   # --n 0: a usage error
     (["basis", "S", "2", "2"], "basis depends on n"),
     (["basis", "S", "6", "6", "--n", "3"], "over the limit"),
 ])
