@@ -64,6 +64,20 @@ class Diagram(DiagramOps):
         return cls(blocks, k, l)
 
     @classmethod
+    def from_canonical(cls, blocks: tuple[tuple[int, ...], ...], k: int, l: int) -> Diagram:
+        """A diagram from blocks already in canonical form (sorted tuples of sorted 1-based labels
+        covering 1..k+l once, ``k`` and ``l`` ints), taken as they are: the fast path for
+        enumerators such as :func:`set_partitions`, which produce canonical blocks by construction.
+
+        >>> Diagram.from_canonical(((1, 3), (2,)), 1, 2) == Diagram.from_blocks([[2], [3, 1]], k=1, l=2)
+        True
+        """
+        d = object.__new__(cls)
+        for name, value in (("k", k), ("l", l), ("blocks", blocks), ("_hash", hash((k, l, blocks)))):
+            object.__setattr__(d, name, value)
+        return d
+
+    @classmethod
     def identity(cls, k: int) -> Diagram:
         """The identity on k strands: output i joined to input i."""
         return cls(([i, k + i] for i in range(1, k + 1)), k, k)

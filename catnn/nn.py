@@ -147,7 +147,8 @@ class EquivariantLinear(_PlanModule):
         """Plan and emitted function from ``self.config`` (also after unpickling)."""
         from .compiler.layer import layer_structure
         c = self.config
-        self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize)
+        self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize,
+                                         lifted=True)
         self.plan = self.structure.plan
         self._function = _emitter(c.backend)(self.plan, "layer")
         self._mixing_cache: dict[tuple, torch.Tensor] = {}

@@ -26,10 +26,10 @@ from typing import Any
 
 from catnn import messages
 from catnn.coeff import Poly
+from catnn.diagram import Diagram
 from catnn.errors import CatnnError
 from catnn.morphism import Morphism
 
-from .factorize import factorize
 from .plan import Plan, build_plan
 
 __all__ = ["LayerStructure", "layer_structure", "DEFAULT_INIT_N"]
@@ -58,7 +58,7 @@ class LayerStructure:
             if hasattr(d, "edges"):  # a bilabelled graph of Aut(G): ||X_H||^2 / n^l
                 from .kernels_graph import graph_variance
                 return graph_variance(self.group, d, self.normalize)
-            b = len(factorize(d).bottom)
+            b = len(d.bottom_blocks())
             return float(n) ** (-b if self.normalize else b)
 
         def parts(e: Any) -> list[tuple[Any, float]]:
@@ -69,6 +69,8 @@ class LayerStructure:
         def distinct_top(d: Any) -> bool:
             if hasattr(d, "edges"):
                 return len(set(d.outputs)) == d.l
+            if type(d) is Diagram:  # canonical blocks are sorted: a second vertex is the only candidate
+                return all(len(block) < 2 or block[1] > d.l for block in d.blocks)
             return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
 
         v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in self.entries]
@@ -77,9 +79,16 @@ class LayerStructure:
 
 
 def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: bool = True,
-                    normalize: bool = False) -> LayerStructure:
-    """The structure of a layer of ``group`` from k to l (``diagrams`` None: the spanning set)."""
-    entries = tuple(group.spanning_set(k, l)) if diagrams is None else _entries(group, k, l, diagrams)
+                    normalize: bool = False, lifted: bool = False) -> LayerStructure:
+    """The structure of a layer of ``group`` from k to l (``diagrams`` None: the spanning set).
+
+    ``lifted``: ``diagrams`` are the ``entries`` of an earlier structure (a layer rebuilding its
+    plan, e.g. after unpickling), used as they are instead of lifted and checked one by one again.
+    """
+    if diagrams is None:
+        entries = tuple(group.spanning_set(k, l))
+    else:
+        entries = tuple(diagrams) if lifted else _entries(group, k, l, diagrams)
     return _structure(group, k, l, entries, bool(bias), bool(normalize))
 
 
