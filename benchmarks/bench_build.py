@@ -5,7 +5,8 @@
     python benchmarks/bench_build.py --profile s55    # cProfile of one build (top 30 by cumulative time)
 
 "Built" is ``EquivariantLinear(group, k, l, C, D)`` from a fresh process with nothing cached (catnn
-and torch already imported) to a layer ready for its first forward. Each case runs twice, each time
+and torch already imported) to a layer ready for its first forward. The CPU column (the process's CPU time during the build) is steadier than the wall time on a
+shared machine. Each case runs twice, each time
 in its own subprocess: once plain, for the total time and the peak memory, and once with the stages
 wrapped in timers, for the breakdown:
 
@@ -17,8 +18,9 @@ wrapped in timers, for the breakdown:
 - init: the initialisation scales and the weights (``reset_parameters``);
 - other: the rest of the constructor (entries, the structure cache, hashing, ...).
 
-The imports (torch, catnn and the compiler modules) are timed apart, before the build. Peak memory is the growth of the peak resident set (VmHWM) during the build over the resident set
-after the imports, and the process's whole peak (torch included) in parentheses.
+The imports (torch, catnn and the compiler modules) are timed apart, before the build. Peak memory
+is the growth of the peak resident set (VmHWM) during the build over the resident set after the
+imports, and the process's whole peak (torch included) in parentheses.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ def child(case: str, stages: bool) -> dict[str, Any]:
     """One cold build in this process: total seconds, peak memory and (``stages``) the breakdown."""
     started = time.perf_counter()
     _imports()
+    import torch
     imports = time.perf_counter() - started
     times: dict[str, float] = defaultdict(float)
     if stages:
@@ -123,14 +126,14 @@ def child(case: str, stages: bool) -> dict[str, Any]:
     except OSError:
         pass
     base = _status("VmRSS")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     layer = _build(case)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     times["source"] -= times["load"]              # _emit() = source + load
     times["other"] = total - sum(times[s] for s in STAGES if s != "other")
-    return {"total": total, "imports": imports, "peak_mb": (_status("VmHWM") - base) / 1024, "process_mb": _status("VmHWM") / 1024,
-            "diagrams": len(layer.plan.diagrams) if hasattr(layer.plan, "diagrams") else sum(
-                len(w) for w in layer.weight.values()), "source_kb": len(layer.source) / 1024, "stages": dict(times)}
+    diagrams = len(layer.weight) if isinstance(layer.weight, torch.Tensor) else sum(map(len, layer.weight.values()))
+    return {"total": total, "cpu": cpu, "imports": imports, "peak_mb": (_status("VmHWM") - base) / 1024,
+            "process_mb": _status("VmHWM") / 1024, "diagrams": diagrams, "source_kb": len(layer.source) / 1024, "stages": dict(times)}
 
 
 def run(case: str, stages: bool) -> dict[str, Any]:
@@ -150,12 +153,12 @@ def profile(case: str, lines: int = 30) -> None:
 
 
 def table(results: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> str:
-    head = ["case", "diagrams", "imports s", "total s", "peak MB (process)", "source KB", *(f"{s} s" for s in STAGES)]
+    head = ["case", "diagrams", "imports s", "total s", "CPU s", "peak MB (process)", "source KB", *(f"{s} s" for s in STAGES)]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for case, (plain, staged) in results.items():
         name, k, l, _ = CASES[case]
-        cells = [f"{name} {k} -> {l}" if isinstance(k, int) else f"{name} mixed {k} -> {l}", str(plain["diagrams"]), f"{plain['imports']:.2f}",
-                 f"{plain['total']:.2f}",
+        title = f"{name} {k} -> {l}" if isinstance(k, int) else f"{name} mixed {k} -> {l}"
+        cells = [title, str(plain["diagrams"]), f"{plain['imports']:.2f}", f"{plain['total']:.2f}", f"{plain['cpu']:.2f}",
                  f"{plain['peak_mb']:.0f} ({plain['process_mb']:.0f})", f"{plain['source_kb']:.0f}",
                  *(f"{staged['stages'].get(s, 0.0):.2f}" for s in STAGES)]
         rows.append("| " + " | ".join(cells) + " |")

@@ -19,6 +19,7 @@ units, ``@`` is associative with ``identity(0)`` as unit, and ``(f >> g).T == g.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from numbers import Integral
 from typing import TYPE_CHECKING
 
@@ -207,7 +208,8 @@ class Diagram(DiagramOps):
         """DSL text that parses back to this diagram; the empty 0 -> 0 diagram is ``id(0)``."""
         if not self.blocks:
             return "id(0)"
-        return " ".join("{" + ", ".join(self.label_name(v) for v in b) + "}" for b in self.blocks)
+        names = _label_names(self.k, self.l)
+        return " ".join("{" + ", ".join([names[v] for v in b]) + "}" for b in self.blocks)
 
     def __repr__(self) -> str:
         blocks = [list(b) for b in self.blocks]
@@ -217,6 +219,12 @@ class Diagram(DiagramOps):
         """The drawing Jupyter shows inline (see :mod:`catnn.draw`)."""
         from .draw import to_svg
         return to_svg(self)
+
+
+@lru_cache(maxsize=64)
+def _label_names(k: int, l: int) -> tuple[str, ...]:
+    """DSL names of the labels 0..k+l (0 unused): outputs ``3``, inputs ``2'``."""
+    return ("", *(str(v) for v in range(1, l + 1)), *(f"{v}'" for v in range(1, k + 1)))
 
 
 def _canonical(blocks: Iterable[Iterable[int]], k: int, l: int) -> tuple[tuple[int, ...], ...]:

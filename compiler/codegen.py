@@ -72,7 +72,8 @@ def docstring(text: str, indent: str) -> str:
     Quotes, backslashes and non-printable characters are escaped, so no text can end the literal;
     the result is parsed back and compared before it is used.
     """
-    escaped = "".join(_escape(ch) for ch in text)
+    plain = "\\" not in text and '"' not in text and text.replace("\n", "").isprintable()
+    escaped = text if plain else "".join(_escape(ch) for ch in text)
     body = "\n".join((indent + line if i and line else line) for i, line in enumerate(escaped.split("\n")))
     tail = "\n" + indent if "\n" in text else ""
     literal = f'"""{body}{tail}"""'
@@ -154,12 +155,15 @@ class SourceEmitter:
     helpers: tuple[str, ...] = ()
     #: the array method that reshapes a bias-only accumulator (numpy has no shape-changing ``view``)
     reshape = "reshape"
+    #: index lists up to this long are written as literals; longer ones become module constants
+    INLINE_INDICES = 1024
 
     def __init__(self, plan: Plan, name: str = "layer", doc: str | None = None) -> None:
         self.plan = plan
         self.name = name
         self.doc = doc if doc is not None else default_doc(plan)
         self.lines: list[str] = []
+        self.index_constants: dict[str, str] = {}
 
     # -- the walk -----------------------------------------------------------------------------
     def source(self) -> str:
@@ -230,11 +234,32 @@ class SourceEmitter:
     def weights(self) -> None:
         """``w``: the weight rows in group order, each times its term's sign (-1 for Sp crossings)."""
         order = list(self.plan.order)
-        gathered = "weight" if order == list(range(len(self.plan.diagrams))) else f"weight[{order}]"
+        identity = order == list(range(len(self.plan.diagrams)))
+        gathered = "weight" if identity else f"weight[{self.indices(order, 'order')}]"
         signs = list(self.plan.signs)
         if any(s != 1 for s in signs):
             gathered = f"{gathered} * {self.sign_vector(signs)}"
         self.line(f"w = {gathered}  # the Λ's of each mix group together")
+
+    def indices(self, values: list[int], what: str) -> str:
+        """An index list as code: a literal, or (over ``INLINE_INDICES`` entries) the module constant
+        ``_NAME__what``, parsed once from one string: a literal of 10^5 numbers is slow to compile.
+
+        >>> import catnn
+        >>> from catnn.compiler.plan import build_plan
+        >>> e = SourceEmitter(build_plan("S", 1, 1, catnn.group("S").spanning_set(1, 1)), "f")
+        >>> e.indices([1, 0], "order"), e.indices(list(range(2000)), "order"), e.index_constants["_f__order"][:28]
+        ('[1, 0]', '_f__order', '[int(i) for i in "0 1 2 3 4 ')
+        """
+        if len(values) <= self.INLINE_INDICES:
+            return str(values)
+        name = f"_{self.name}__{what}"
+        self.index_constants[name] = self.index_array(f'[int(i) for i in "{" ".join(map(str, values))}".split()]')
+        return name
+
+    def index_array(self, values: str) -> str:
+        """An index list (the source of a Python list) as this backend's index for ``weight[...]``."""
+        return values
 
     # -- what a backend spells ----------------------------------------------------------------
     def sign_vector(self, signs: list[int]) -> str:
@@ -275,7 +300,8 @@ class SourceEmitter:
 
     def helper_sources(self) -> tuple[str, ...]:
         from .kernels import constant_sources
-        return self.helpers + constant_sources(self.plan.constants)
+        indices = tuple(f"{name} = {value}\n" for name, value in self.index_constants.items())
+        return self.helpers + constant_sources(self.plan.constants) + indices
 
 
 def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],

@@ -220,7 +220,7 @@ class TorchEmitter(SourceEmitter):
                 inverse = [0] * len(order)
                 for row, index in enumerate(order):
                     inverse[index] = row
-                gathered = f"({gathered})[{inverse}]"
+                gathered = f"({gathered})[{self.indices(inverse, 'inverse')}]"
             self.line(f"gweight = {gathered}")
         biased = sorted(((j, m) for m in p.mixes for j in m.bias))
         if biased:
@@ -316,6 +316,9 @@ class TorchEmitter(SourceEmitter):
 
     def sign_vector(self, signs: list[int]) -> str:
         return f"weight.new_tensor({signs}).view(-1, 1, 1)"
+
+    def index_array(self, values: str) -> str:
+        return f"torch.tensor({values})"
 
     def core(self, c: CoreStep) -> None:
         src = c.source

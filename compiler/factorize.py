@@ -120,14 +120,8 @@ def inverse(perm: Axes) -> Axes:
 def factorize(d: Any) -> Factorization:
     """The planar factorisation of ``d`` (cached; diagrams are immutable and hashable)."""
     l = d.l
-
-    def outs(block: Axes) -> Axes:
-        return tuple(v - 1 for v in block if v <= l)
-
-    def ins(block: Axes) -> Axes:
-        return tuple(v - l - 1 for v in block if v > l)
-
-    top = sorted((outs(b) for b in d.top_blocks()), key=min)
-    bottom = sorted((ins(b) for b in d.bottom_blocks()), key=min)
-    prop = sorted(((outs(b), ins(b)) for b in d.propagating_blocks()), key=lambda tb: min(tb[1]))
+    top = sorted((tuple(v - 1 for v in b) for b in d.top_blocks()), key=min)          # outputs only
+    bottom = sorted((tuple(v - l - 1 for v in b) for b in d.bottom_blocks()), key=min)  # inputs only
+    prop = sorted(((tuple(v - 1 for v in b if v <= l), tuple(v - l - 1 for v in b if v > l))
+                   for b in d.propagating_blocks()), key=lambda tb: min(tb[1]))
     return Factorization(d, tuple(top), tuple(prop), tuple(bottom))
