@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Diagram", "identity", "permutation", "swap", "merge", "split", "unit", "counit", "cup", "cap",
-    "set_partitions", "perfect_matchings",
+    "set_partitions", "canonical_partitions", "perfect_matchings",
 ]
 
 
@@ -304,25 +304,39 @@ def set_partitions(m: int, max_blocks: int | None = None) -> Iterator[list[list[
     >>> sum(1 for _ in set_partitions(4)), sum(1 for _ in set_partitions(4, max_blocks=2))
     (15, 8)
     """
+    return ([list(b) for b in blocks] for blocks in canonical_partitions(m, max_blocks))
+
+
+def canonical_partitions(m: int, max_blocks: int | None = None) -> Iterator[tuple[tuple[int, ...], ...]]:
+    """:func:`set_partitions` as canonical blocks (sorted tuples, in order of their smallest label),
+    ready for :meth:`Diagram.from_canonical`.
+
+    >>> list(canonical_partitions(2))
+    [((1, 2),), ((1,), (2,))]
+    """
     limit = m if max_blocks is None else max_blocks
     if m == 0:
-        yield []
+        yield ()
         return
     if limit < 1:       # m >= 1 vertices need at least one block
         return
+    blocks: list[list[int]] = []
 
-    def grow(prefix: list[int], used: int) -> Iterator[list[int]]:
-        if len(prefix) == m:
-            yield prefix
+    def place(v: int) -> Iterator[tuple[tuple[int, ...], ...]]:
+        """Vertex v into each open block in turn, then into a new one (restricted growth order)."""
+        if v > m:
+            yield tuple(map(tuple, blocks))
             return
-        for b in range(min(used + 1, limit)):
-            yield from grow(prefix + [b], max(used, b + 1))
+        for block in blocks:
+            block.append(v)
+            yield from place(v + 1)
+            block.pop()
+        if len(blocks) < limit:
+            blocks.append([v])
+            yield from place(v + 1)
+            blocks.pop()
 
-    for rgs in grow([0], 1):
-        blocks: list[list[int]] = [[] for _ in range(max(rgs) + 1)]
-        for v, b in enumerate(rgs, 1):
-            blocks[b].append(v)
-        yield blocks
+    yield from place(1)
 
 
 def perfect_matchings(m: int) -> Iterator[list[list[int]]]:

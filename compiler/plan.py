@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .factorize import factorize
@@ -177,10 +177,18 @@ class OutputSteps:
     writes: tuple[WriteStep, ...]
 
     def view(self, name: str) -> View:
-        return next(v for v in self.views if v.name == name)
+        return self._views_by_name[name]
 
     def mix(self, name: str) -> MixStep:
-        return next(m for m in self.mixes if m.name == name)
+        return self._mixes_by_name[name]
+
+    @cached_property
+    def _views_by_name(self) -> dict[str, View]:
+        return {v.name: v for v in self.views}
+
+    @cached_property
+    def _mixes_by_name(self) -> dict[str, MixStep]:
+        return {m.name: m for m in self.mixes}
 
     @property
     def first_write(self) -> WriteStep | None:
@@ -208,7 +216,11 @@ class Plan(OutputSteps):
 
     # -- lookups ------------------------------------------------------------------------------
     def core(self, name: str) -> CoreStep:
-        return next(c for c in self.cores if c.name == name)
+        return self._cores_by_name[name]
+
+    @cached_property
+    def _cores_by_name(self) -> dict[str, CoreStep]:
+        return {c.name: c for c in self.cores}
 
     @property
     def order(self) -> tuple[int, ...]:
