@@ -341,13 +341,20 @@ def with_constants(view: View, value: str, labels: Sequence[int],
     return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
 
 
+#: layers with more diagrams than this do not list them in their docstring (it would take megabytes)
+DOC_DIAGRAMS = 10_000
+
+
 def default_doc(plan: Plan) -> str:
     """The docstring of an emitted layer function: what it computes and which diagram is which."""
     head = (f"{plan.group} {plan.k} -> {plan.l}: x (B, C_in{', n' * plan.k}) -> (B, C_out{', n' * plan.l}).\n\n"
             f"out = sum_i weight[i] (x) D_i{' + sum_j bias[j] (x) E_j' if plan.bias_diagrams else ''}"
             f"{'; each summed-out block divided by n' if plan.normalize else ''}.")
     lines = [head, ""]
-    lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
+    if len(plan.diagrams) <= DOC_DIAGRAMS:
+        lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
+    else:
+        lines.append(f"D_0 .. D_{len(plan.diagrams) - 1}: the layer's diagrams, in order (too many to list here)")
     lines += [f"E_{j}: {d}" for j, d in enumerate(plan.bias_diagrams)]
     return "\n".join(lines)
 
