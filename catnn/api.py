@@ -173,8 +173,8 @@ class InMemoryModule:
 
     def _build(self, name: str, value: Any) -> Any:
         from functools import partial
-        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
-        if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
+        from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
+        if isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):
             from catnn.networks import layer_factory
             return layer_factory(self._program.group, value, self._backend)
         if isinstance(value, LayerSpec):

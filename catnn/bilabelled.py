@@ -115,6 +115,7 @@ class BilabelledGraph(DiagramOps):
 
     __slots__ = ("k", "l", "vertices", "edges", "outputs", "inputs", "_hash")
     kind = "graph"
+    meets_other_kinds = True
 
     #: the sort order of diagram kinds inside a :class:`~catnn.morphism.Morphism` (partition diagrams: 0)
     kind_rank = 4

@@ -335,7 +335,7 @@ class MPoly:
         return as_mpoly(other) - self
 
     def __mul__(self, other: object) -> MPoly:
-        if _defers(other) or hasattr(other, "with_loops") or hasattr(other, "parts"):
+        if _defers(other):   # diagrams, morphisms, product diagrams and morphisms: their own operator
             return NotImplemented
         other = as_mpoly(other)
         terms: dict[Monomial, Fraction] = {}

@@ -19,6 +19,7 @@ units, ``@`` is associative with ``identity(0)`` as unit, and ``(f >> g).T == g.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from numbers import Integral
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Diagram", "identity", "permutation", "swap", "merge", "split", "unit", "counit", "cup", "cap",
-    "set_partitions", "perfect_matchings",
+    "set_partitions", "canonical_partitions", "perfect_matchings",
 ]
 
 
@@ -63,6 +64,20 @@ class Diagram(DiagramOps):
     def from_blocks(cls, blocks: Iterable[Iterable[int]], *, k: int, l: int) -> Diagram:
         """A diagram from blocks of 1-based labels (outputs 1..l, then inputs l+1..l+k)."""
         return cls(blocks, k, l)
+
+    @classmethod
+    def from_canonical(cls, blocks: tuple[tuple[int, ...], ...], k: int, l: int) -> Diagram:
+        """A diagram from blocks already in canonical form (sorted tuples of sorted 1-based labels
+        covering 1..k+l once, ``k`` and ``l`` ints), taken as they are: the fast path for
+        enumerators such as :func:`set_partitions`, which produce canonical blocks by construction.
+
+        >>> Diagram.from_canonical(((1, 3), (2,)), 1, 2) == Diagram.from_blocks([[2], [3, 1]], k=1, l=2)
+        True
+        """
+        d = object.__new__(cls)
+        for name, value in (("k", k), ("l", l), ("blocks", blocks), ("_hash", hash((k, l, blocks)))):
+            object.__setattr__(d, name, value)
+        return d
 
     @classmethod
     def identity(cls, k: int) -> Diagram:
@@ -194,11 +209,18 @@ class Diagram(DiagramOps):
         """DSL text that parses back to this diagram; the empty 0 -> 0 diagram is ``id(0)``."""
         if not self.blocks:
             return "id(0)"
-        return " ".join("{" + ", ".join(self.label_name(v) for v in b) + "}" for b in self.blocks)
+        names = _label_names(self.k, self.l)
+        return " ".join("{" + ", ".join([names[v] for v in b]) + "}" for b in self.blocks)
 
     def __repr__(self) -> str:
         blocks = [list(b) for b in self.blocks]
         return f"Diagram.from_blocks({blocks}, k={self.k}, l={self.l})"
+
+
+@lru_cache(maxsize=64)
+def _label_names(k: int, l: int) -> tuple[str, ...]:
+    """DSL names of the labels 0..k+l (0 unused): outputs ``3``, inputs ``2'``."""
+    return ("", *(str(v) for v in range(1, l + 1)), *(f"{v}'" for v in range(1, k + 1)))
 
 
 def _canonical(blocks: Iterable[Iterable[int]], k: int, l: int) -> tuple[tuple[int, ...], ...]:
@@ -278,25 +300,39 @@ def set_partitions(m: int, max_blocks: int | None = None) -> Iterator[list[list[
     >>> sum(1 for _ in set_partitions(4)), sum(1 for _ in set_partitions(4, max_blocks=2))
     (15, 8)
     """
+    return ([list(b) for b in blocks] for blocks in canonical_partitions(m, max_blocks))
+
+
+def canonical_partitions(m: int, max_blocks: int | None = None) -> Iterator[tuple[tuple[int, ...], ...]]:
+    """:func:`set_partitions` as canonical blocks (sorted tuples, in order of their smallest label),
+    ready for :meth:`Diagram.from_canonical`.
+
+    >>> list(canonical_partitions(2))
+    [((1, 2),), ((1,), (2,))]
+    """
     limit = m if max_blocks is None else max_blocks
     if m == 0:
-        yield []
+        yield ()
         return
     if limit < 1:       # m >= 1 vertices need at least one block
         return
+    blocks: list[list[int]] = []
 
-    def grow(prefix: list[int], used: int) -> Iterator[list[int]]:
-        if len(prefix) == m:
-            yield prefix
+    def place(v: int) -> Iterator[tuple[tuple[int, ...], ...]]:
+        """Vertex v into each open block in turn, then into a new one (restricted growth order)."""
+        if v > m:
+            yield tuple(map(tuple, blocks))
             return
-        for b in range(min(used + 1, limit)):
-            yield from grow(prefix + [b], max(used, b + 1))
+        for block in blocks:
+            block.append(v)
+            yield from place(v + 1)
+            block.pop()
+        if len(blocks) < limit:
+            blocks.append([v])
+            yield from place(v + 1)
+            blocks.pop()
 
-    for rgs in grow([0], 1):
-        blocks: list[list[int]] = [[] for _ in range(max(rgs) + 1)]
-        for v, b in enumerate(rgs, 1):
-            blocks[b].append(v)
-        yield blocks
+    yield from place(1)
 
 
 def perfect_matchings(m: int) -> Iterator[list[list[int]]]:

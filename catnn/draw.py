@@ -36,7 +36,9 @@ from typing import Any
 
 from . import messages
 from .errors import CatnnError
-from .kinds import HOOKS, Frozen, kind_of
+from .kinds import HOOKS, Frozen
+from .kinds import kind_of as diagram_kind
+from .spec import BilinearLayerSpec
 
 __all__ = [
     "Curve", "Dot", "Box", "Text", "Figure", "DiagramDrawing", "BlockGeometry",
@@ -296,7 +298,7 @@ def needed_gap(k: int, l: int, blocks: Sequence[Sequence[int]] = ()) -> float:
 def diagram_gap(d: Any) -> float:
     """``needed_gap`` of a diagram of any kind this module draws (0 for other kinds)."""
     try:
-        kind = kind_of(d)
+        kind = diagram_kind(d)
         if kind == "epsilon":
             return needed_gap(d.k, d.l, [tuple(d.free), *d.pairs])
         if kind in ("partition", "jellyfish"):
@@ -472,7 +474,7 @@ def _eps_box(centre: Point, colour: str, label: str = "ε", dash: tuple[float, .
 
 
 def _label_namer(d: Any) -> Any:
-    if kind_of(d) not in (None, "graph"):
+    if diagram_kind(d) not in (None, "graph"):
         return d.label_name
     l = d.l
     return lambda v: str(v) if v <= l else f"{v - l}'"
@@ -485,15 +487,12 @@ def layout_diagram(d: Any, title: str = "", gap: float | None = None) -> Diagram
 
     ``gap`` asks for at least this distance between the rows (terms of one morphism and cells of
     one grid share it, so their rows line up)."""
-    if hasattr(d, "blocks") and hasattr(d, "partition"):          # A_n jellyfish
-        return _layout_jellyfish(d, title, gap)
-    if hasattr(d, "free") and hasattr(d, "pairs"):                 # SO(n) ε-diagram
-        return _layout_epsilon(d, title, gap)
-    if hasattr(d, "edges") and hasattr(d, "outputs") and hasattr(d, "inputs"):   # Aut(G) graph
-        return _layout_graph(d, title, gap)
-    if hasattr(d, "blocks") and hasattr(d, "k") and hasattr(d, "l"):           # partition diagram
-        return _layout_partition(d, title, gap)
-    raise TypeError(f"cannot draw a {type(d).__name__}")
+    layouts = {"jellyfish": _layout_jellyfish, "epsilon": _layout_epsilon, "graph": _layout_graph,
+               "partition": _layout_partition}
+    kind = diagram_kind(d)
+    if kind not in layouts:
+        raise TypeError(f"cannot draw a {type(d).__name__}")
+    return layouts[kind](d, title, gap)
 
 
 def _layout_partition(d: Any, title: str, gap: float | None = None) -> DiagramDrawing:
@@ -829,8 +828,8 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
     for name in chosen:
         value = program.definitions[name]
         body = layout(value, group=program.group)
-        factors = getattr(value, "factors", None)    # a bilinear layer a @ b -> l
-        sides = arrow(f"{factors[0]} @ {factors[1]}", value.l) if factors else arrow(value.k, value.l)
+        bilinear = isinstance(value, BilinearLayerSpec)
+        sides = arrow(f"{value.factors[0]} @ {value.factors[1]}", value.l) if bilinear else arrow(value.k, value.l)
         head = f"{kind_of(value)} {clean_text(name)} : {sides}"
         section = Figure(max(body.width, text_width(head, TITLE_SIZE, bold=True)) + 8,
                          body.height + TITLE_SIZE * 1.9)
@@ -856,7 +855,8 @@ def layout(obj: Any, group: Any = None, title: str = "", gap: float | None = Non
         return layout_layer(obj, group, title)
     if isinstance(obj, NetworkSpec):
         return layout_network(obj, title)
-    if hasattr(obj, "definitions") and hasattr(obj, "group"):
+    from .compiler.program import Program
+    if isinstance(obj, Program):
         return layout_program(obj, title=title)
     from .diagram import Diagram
     if isinstance(obj, Diagram):

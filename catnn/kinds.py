@@ -78,6 +78,11 @@ class DiagramOps(Frozen):
     l: int
     #: the kind's name in :data:`KINDS` (each concrete kind sets it)
     kind: ClassVar[str] = ""
+    #: the kind composes and tensors with a diagram of another kind standing left of it
+    #: (``_rcompose_terms(first, loop)``, ``_rtensor_terms(left)``)
+    meets_other_kinds: ClassVar[bool] = False
+    #: the kind's flip carries a sign (``_transpose_terms()``)
+    signed_flip: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

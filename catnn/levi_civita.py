@@ -66,6 +66,7 @@ class EpsilonDiagram(DiagramOps):
 
     __slots__ = ("k", "l", "free", "pairs", "_hash")
     kind = "epsilon"
+    meets_other_kinds = signed_flip = True
 
     #: sorts after partition diagrams (kind_rank 0) inside a Morphism
     kind_rank = 1

@@ -22,7 +22,7 @@ from typing import Any
 from . import messages
 from .coeff import Poly, as_poly
 from .errors import DiagramError
-from .kinds import HOOKS, Frozen, svg
+from .kinds import HOOKS, DiagramOps, Frozen, svg
 
 __all__ = ["Morphism", "as_morphism"]
 
@@ -176,7 +176,7 @@ class Morphism(Frozen):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Morphism):
             return (self.k, self.l, self.loop, self._terms) == (other.k, other.l, other.loop, other._terms)
-        if hasattr(other, "_compose_terms"):
+        if isinstance(other, DiagramOps):
             return self._is_bare() and self._terms[0][0] == other
         return NotImplemented
 
@@ -209,23 +209,24 @@ class Morphism(Frozen):
         return svg(self)
 
 
-# Diagram kinds meet through these hooks: a kind whose flip carries a sign (ε-diagrams, jellyfish)
-# provides ``_transpose_terms()``; a kind that can follow or sit right of a partition diagram provides
-# ``_rcompose_terms(first, loop)`` / ``_rtensor_terms(left)`` (tried when the two kinds differ).
+# Diagram kinds meet through these hooks, declared by each kind (catnn.kinds.DiagramOps): a kind whose
+# flip carries a sign (ε-diagrams, jellyfish) has ``signed_flip`` and ``_transpose_terms()``; a kind that
+# can follow or sit right of a partition diagram has ``meets_other_kinds`` and ``_rcompose_terms(first,
+# loop)`` / ``_rtensor_terms(left)`` (tried when the two kinds differ).
 def _compose_pair(d1: Any, d2: Any, loop: Poly) -> list[tuple[Poly, Any]]:
-    if type(d1) is not type(d2) and hasattr(d2, "_rcompose_terms"):
+    if type(d1) is not type(d2) and d2.meets_other_kinds:
         return d2._rcompose_terms(d1, loop)
     return d1._compose_terms(d2, loop)
 
 
 def _tensor_pair(d1: Any, d2: Any) -> list[tuple[Poly, Any]]:
-    if type(d1) is not type(d2) and hasattr(d2, "_rtensor_terms"):
+    if type(d1) is not type(d2) and d2.meets_other_kinds:
         return d2._rtensor_terms(d1)
     return d1._tensor_terms(d2)
 
 
 def _transpose_terms(d: Any) -> list[tuple[Poly, Any]]:
-    if hasattr(d, "_transpose_terms"):
+    if d.signed_flip:
         return d._transpose_terms()
     return [(Poly.const(1), d.T)]
 
@@ -252,7 +253,7 @@ def as_morphism(value: object, loop: Poly | None = None) -> Morphism:
     """``value`` (a diagram or morphism) as a morphism with the given loop value."""
     if isinstance(value, Morphism):
         return value
-    if hasattr(value, "_compose_terms"):
+    if isinstance(value, DiagramOps):
         return Morphism.of(value, 1, loop)
     raise DiagramError(messages.NOT_DIAGRAM.format(kind=type(value).__name__))
 

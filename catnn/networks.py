@@ -491,12 +491,11 @@ def _first_space(G: Group, spec: Any, layers: dict[str, Any], options: dict[str,
 
 
 def _layer_module(G: Group, layer: Any, st: Any, options: dict[str, Any]) -> nn.Module:
-    from .spec import MixedLayerSpec
+    from .spec import BilinearLayerSpec, MixedLayerSpec
     if isinstance(layer, MixedLayerSpec):
         return MixedLinear(G, st.in_space, st.out_space, **options)
-    factors = getattr(layer, "factors", None)
-    if factors:
-        return Bilinear(G, factors[0], factors[1], layer.l, st.in_channels, st.out_channels,
+    if isinstance(layer, BilinearLayerSpec):
+        return Bilinear(G, layer.factors[0], layer.factors[1], layer.l, st.in_channels, st.out_channels,
                         diagrams=layer.diagrams, **options)
     return EquivariantLinear(G, layer.k, layer.l, st.in_channels, st.out_channels, diagrams=layer.diagrams,
                              **options)
@@ -511,10 +510,10 @@ def layer_factory(group: Group, spec: Any, backend: str = "torch") -> Any:
     """
     from functools import partial
 
-    from .spec import MixedLayerSpec
+    from .spec import BilinearLayerSpec, MixedLayerSpec
     if isinstance(spec, MixedLayerSpec):
         return partial(MixedLinear, group, backend=backend)
-    if spec.factors:
+    if isinstance(spec, BilinearLayerSpec):
         a, b = spec.factors
         return partial(Bilinear, group, a, b, spec.l, diagrams=spec.diagrams, backend=backend)
     return partial(EquivariantLinear, group, spec.k, spec.l, diagrams=spec.diagrams, backend=backend)

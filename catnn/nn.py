@@ -135,24 +135,27 @@ class EquivariantLinear(_PlanModule):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CatnnError(messages.BAD_CHANNELS.format(what=what, value=value))
         emitter(backend)  # unknown backends are a CompileError naming the known ones
-        from .compiler.layer import layer_structure
-        entries = layer_structure(G, k, l, diagrams, bias=bias, normalize=normalize).entries
-        self.config = LayerConfig(G, k, l, in_channels, out_channels, entries, bool(bias), bool(normalize),
-                                  backend, int(init_n))
-        self._build()
-        self.weight = nn.Parameter(torch.empty(len(entries), out_channels, in_channels))
-        nbias = len(self.plan.bias_diagrams)
-        self.bias = nn.Parameter(torch.zeros(nbias, out_channels)) if nbias else None
-        self.reset_parameters()
+        from .compiler.layer import gc_paused, layer_structure
+        with gc_paused():  # a big layer's set-up makes millions of small objects, none of them garbage
+            entries = layer_structure(G, k, l, diagrams, bias=bias, normalize=normalize).entries
+            self.config = LayerConfig(G, k, l, in_channels, out_channels, entries, bool(bias), bool(normalize),
+                                      backend, int(init_n))
+            self._build()
+            self.weight = nn.Parameter(torch.empty(len(entries), out_channels, in_channels))
+            nbias = len(self.plan.bias_diagrams)
+            self.bias = nn.Parameter(torch.zeros(nbias, out_channels)) if nbias else None
+            self.reset_parameters()
 
     # -- structure ----------------------------------------------------------------------------
     def _build(self) -> None:
         """Plan and emitted function from ``self.config`` (also after unpickling)."""
-        from .compiler.layer import layer_structure
+        from .compiler.layer import gc_paused, layer_structure
         c = self.config
-        self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize)
-        self.plan = self.structure.plan
-        self._function = emit(self.plan, "layer", c.backend)
+        with gc_paused():
+            self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize,
+                                             lifted=True)
+            self.plan = self.structure.plan
+            self._function = emit(self.plan, "layer", c.backend)
         self._mixing_cache: dict[tuple, torch.Tensor] = {}
 
     @property
@@ -204,8 +207,8 @@ class EquivariantLinear(_PlanModule):
         """Weights N(0, s_π²) with s_π² = 1 / (C_in · |T| · v_π) (module docstring); bias zero."""
         scales = self.structure.init_scale(self.config.init_n)
         with torch.no_grad():
-            for i, scale in enumerate(scales):
-                self.weight[i].normal_(0.0, scale / math.sqrt(self.in_channels))
+            for row, scale in zip(self.weight.unbind(0), scales):
+                row.normal_(0.0, scale / math.sqrt(self.in_channels))
             if self.bias is not None:
                 self.bias.zero_()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import Span
 
-__all__ = ["LayerSpec", "MixedLayerSpec", "Stage", "NetworkSpec"]
+__all__ = ["LayerSpec", "BilinearLayerSpec", "MixedLayerSpec", "Stage", "NetworkSpec"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,19 @@ class LayerSpec:
     def uses_full_spanning_set(self) -> bool:
         """True when the layer learns one weight per diagram of the whole spanning set."""
         return self.diagrams is None
+
+
+@dataclass(frozen=True)
+class BilinearLayerSpec(LayerSpec):
+    """A bilinear layer ``a @ b -> l``: x ⊗ y (orders a and b, ``factors``), then a learnable (a+b) -> l layer.
+
+    >>> BilinearLayerSpec("q", "S", None, 2, 1, factors=(1, 1)).factors
+    (1, 1)
+    """
+
+    def __post_init__(self) -> None:
+        if self.factors is None or len(self.factors) != 2 or sum(self.factors) != self.k:
+            raise ValueError(f"a bilinear layer needs factors (a, b) with a + b = k, got {self.factors}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from catnn.errors import CatnnError
+from catnn.kinds import kind_of
+from catnn.morphism import Morphism
+from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
 
 from .backends import emitter
 from .ir import Plan
@@ -54,9 +57,6 @@ class _ModuleWriter:
         self.blocks: list[str] = []
 
     def write(self) -> str:
-        from catnn.diagram import Diagram
-        from catnn.morphism import Morphism
-        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
         names = {"morphisms": [], "layers": [], "networks": []}
         for name, value in self.program.definitions.items():
             try:
@@ -67,7 +67,7 @@ class _ModuleWriter:
                 elif isinstance(value, NetworkSpec):
                     self.network(name, value)
                     names["networks"].append(name)
-                elif isinstance(value, (Diagram, Morphism)) or hasattr(value, "blocks") or hasattr(value, "edges"):
+                elif isinstance(value, Morphism) or kind_of(value) is not None:
                     self.morphism(name, value)
                     names["morphisms"].append(name)
             except CatnnError as err:   # a limit or a kernel that refuses: placed at the definition
@@ -93,7 +93,6 @@ class _ModuleWriter:
         return f"Defined at {place}: {line}" if line else f"Defined at {place}."
 
     def morphism(self, name: str, value: Any) -> None:
-        from catnn.morphism import Morphism
         m = value if isinstance(value, Morphism) else Morphism.of(value, 1, self.group.loop)
         k, l = m.k, m.l
         plan = build_plan(self.group, k, l, m.diagrams)
@@ -135,7 +134,7 @@ class _ModuleWriter:
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
-        if not hasattr(spec, "diagrams") or getattr(spec, "factors", None):   # mixed-order or bilinear
+        if isinstance(spec, (MixedLayerSpec, BilinearLayerSpec)):
             from .netgen import write_layer
             write_layer(self, name, spec)
             return
@@ -258,15 +257,13 @@ def _basename(path: str) -> str:
 
 def explain_program(program: Any, n: int | None = None, batch: int = 1, channels: int = 1) -> str:
     """The plan of every morphism and layer of a program, and of every layer stage of its networks."""
-    from catnn.morphism import Morphism
-    from catnn.spec import LayerSpec, NetworkSpec
     from .layer import layer_structure
     group = program.group
     sections = []
     from .netgen import explain_layer
     for name, value in program.definitions.items():
         try:
-            if not hasattr(value, "diagrams") and hasattr(value, "in_orders") or getattr(value, "factors", None):
+            if isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):
                 sections.append((f"layer {name}", explain_layer(group, value)))   # mixed-order or bilinear
             elif isinstance(value, LayerSpec):
                 plan = layer_structure(group, value.k, value.l, value.diagrams).plan
@@ -274,14 +271,14 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
             elif isinstance(value, NetworkSpec):
                 for i, stage in enumerate(value.stages):
                     spec = program.definitions.get(stage.name)
-                    if stage.kind == "layer" and (getattr(spec, "factors", None) or not hasattr(spec, "diagrams")):
+                    if stage.kind == "layer" and isinstance(spec, (MixedLayerSpec, BilinearLayerSpec)):
                         sections.append((f"network {name}, stage {i}: {stage.name}", explain_layer(group, spec)))
                     elif stage.kind == "layer":
                         plan = layer_structure(group, spec.k, spec.l, spec.diagrams).plan
                         sections.append((f"network {name}, stage {i}: {stage.name}"
                                          f"[{stage.in_channels} -> {stage.out_channels}]",
                                          plan.explain(n, batch, stage.in_channels, stage.out_channels)))
-            elif hasattr(value, "k") and hasattr(value, "l"):
+            elif isinstance(value, Morphism) or kind_of(value) is not None:
                 m = value if isinstance(value, Morphism) else Morphism.of(value, 1, group.loop)
                 plan = build_plan(group, m.k, m.l, m.diagrams)
                 sections.append((f"morphism {name}", plan.explain(n, batch, 1, 1)))

@@ -81,6 +81,8 @@ class SourceEmitter:
     imports: tuple[str, ...] = ()
     #: the array method that reshapes a bias-only accumulator (numpy has no shape-changing ``view``)
     reshape = "reshape"
+    #: index lists up to this long are written as literals; longer ones become module constants
+    INLINE_INDICES = 1024
 
     def __init__(self, plan: Plan, name: str = "layer", doc: str | None = None) -> None:
         self.plan = plan
@@ -88,6 +90,7 @@ class SourceEmitter:
         self.doc = doc if doc is not None else default_doc(plan)
         self.lines: list[str] = []
         self.indent = 0
+        self.index_constants: dict[str, str] = {}
 
     # -- the functions --------------------------------------------------------------------------
     def source(self) -> str:
@@ -170,11 +173,35 @@ class SourceEmitter:
         for b, rows in enumerate(self.plan.gather):
             expr = f"{source}[{b}]"
             if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
-                expr = f"{expr}[{list(rows)}]"
+                expr = f"{expr}[{self.indices(list(rows), f'order{b}')}]"
             signs = list(self.plan.signs(b))
             if any(s != 1 for s in signs):
                 expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
             self.line(f"wb{b} = {expr}")
+
+    def indices(self, values: list[int], what: str) -> str:
+        """An index list as code: a literal, or (over ``INLINE_INDICES`` entries) the module constant
+        ``_NAME__what``, parsed once from one string: a literal of 10^5 numbers is slow to compile.
+
+        >>> import catnn
+        >>> from catnn.compiler.plan import build_plan
+        >>> e = SourceEmitter(build_plan("S", 1, 1, catnn.group("S").spanning_set(1, 1)), "f")
+        >>> e.indices([1, 0], "order0"), e.indices(list(range(2000)), "order0"), e.index_constants["_f__order0"][:28]
+        ('[1, 0]', '_f__order0', '[int(i) for i in "0 1 2 3 4 ')
+        """
+        if len(values) <= self.INLINE_INDICES:
+            return str(values)
+        name = f"_{self.name}__{what}"
+        self.index_constants[name] = self.index_array(f'[int(i) for i in "{" ".join(map(str, values))}".split()]')
+        return name
+
+    def index_array(self, values: str) -> str:
+        """An index list (the source of a Python list) as this backend's index for ``weight[...]``."""
+        return values
+
+    def index_sources(self) -> tuple[str, ...]:
+        """The module constants :meth:`indices` made (after the functions were written)."""
+        return tuple(f"{name} = {value}\n" for name, value in self.index_constants.items())
 
     def constants(self, like: str) -> None:
         for kind in self.plan.constants:
@@ -351,6 +378,10 @@ def constant_helpers(plan: Plan) -> tuple[str, ...]:
     return tuple(source.replace("def _const_", f"def {HELPER_PREFIX}const_", 1) for source in plan.constant_sources)
 
 
+#: layers with more diagrams than this do not list them in their docstring (it would take megabytes)
+DOC_DIAGRAMS = 10_000
+
+
 def default_doc(plan: Plan) -> str:
     """The docstring of an emitted plan function: what it computes and which diagram is which."""
     norm = "; each summed-out block divided by n" if plan.normalize else ""
@@ -358,15 +389,19 @@ def default_doc(plan: Plan) -> str:
         head = (f"{plan.group} {plan.k} -> {plan.l}: x (B, C_in{', n' * plan.k}) -> (B, C_out{', n' * plan.l}).\n\n"
                 f"out = sum_i weight[i] (x) D_i{' + sum_j bias[j] (x) E_j' if plan.bias_diagrams else ''}{norm}.")
         lines = [head, ""]
-        lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
+        if len(plan.diagrams) <= DOC_DIAGRAMS:
+            lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
+        else:
+            lines.append(f"D_0 .. D_{len(plan.diagrams) - 1}: the layer's diagrams, in order (too many to list here)")
         lines += [f"E_{j}: {d}" for j, d in enumerate(plan.bias_diagrams)]
         return "\n".join(lines)
     ins = " + ".join(f"V{x.order}" if not x.factors else "V" + "(x)V".join(map(str, x.factors)) for x in plan.inputs)
     outs = " + ".join(f"V{l}" for l in plan.outputs)
     lines = [f"{plan.group}: {ins} -> {outs}; one weight (D_j, C_i) per diagram of each block{norm}.", ""]
     for b, block in enumerate(plan.blocks):
-        lines.append(f"block {b} (input {block.input} -> output {block.output}): "
-                     + ", ".join(str(d) for d in block.diagrams))
+        listed = ", ".join(str(d) for d in block.diagrams) if len(block.diagrams) <= DOC_DIAGRAMS else \
+            f"{len(block.diagrams)} diagrams (too many to list here)"
+        lines.append(f"block {b} (input {block.input} -> output {block.output}): {listed}")
     for j, sec in enumerate(plan.sections):
         if sec.bias_diagrams:
             lines.append(f"bias of output {j}: " + ", ".join(str(d) for d in sec.bias_diagrams))

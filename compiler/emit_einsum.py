@@ -98,7 +98,7 @@ class EinsumEmitter(SourceEmitter):
         helpers = (HELPERS,) + ((PER_GRAPH_HELPER,) if self.plan.normalize else ())
         if self.plan.constants:
             helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
-        return helpers
+        return helpers + self.index_sources()
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"_rt__like({signs}, {like})[:, None, None]"

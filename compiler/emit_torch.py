@@ -237,7 +237,7 @@ class TorchEmitter(SourceEmitter):
                 inverse = [0] * len(order)
                 for row, index in enumerate(order):
                     inverse[index] = row
-                gathered = f"({gathered})[{inverse}]"
+                gathered = f"({gathered})[{self.indices(inverse, f'inverse{b}')}]"
             self.line(f"gweight{b} = {gathered}")
 
     def run_gradients(self, g: MixGroup, O: str, pieces: dict[int, list[tuple[int, str]]]) -> None:
@@ -383,13 +383,16 @@ class TorchEmitter(SourceEmitter):
         helpers += (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
         if self.plan.constants:
             helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
-        return helpers
+        return helpers + self.index_sources()
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
 
     def contract(self, equation: str, operands: str) -> str:
         return f"torch.einsum({equation!r}, {operands})"
+
+    def index_array(self, values: str) -> str:
+        return f"torch.tensor({values})"
 
     def stack(self, parts: list[str]) -> str:
         return f"torch.stack(({', '.join(parts)}), 1)"

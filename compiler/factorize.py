@@ -116,18 +116,30 @@ def inverse(perm: Axes) -> Axes:
     return tuple(out)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def factorize(d: Any) -> Factorization:
     """The planar factorisation of ``d`` (cached; diagrams are immutable and hashable)."""
     l = d.l
+    if type(d) is Diagram:
+        return _factorize_canonical(d)
+    top = sorted((tuple(v - 1 for v in b) for b in d.top_blocks()), key=min)          # outputs only
+    bottom = sorted((tuple(v - l - 1 for v in b) for b in d.bottom_blocks()), key=min)  # inputs only
+    prop = sorted(((tuple(v - 1 for v in b if v <= l), tuple(v - l - 1 for v in b if v > l))
+                   for b in d.propagating_blocks()), key=lambda tb: min(tb[1]))
+    return Factorization(d, tuple(top), tuple(prop), tuple(bottom))
 
-    def outs(block: Axes) -> Axes:
-        return tuple(v - 1 for v in block if v <= l)
 
-    def ins(block: Axes) -> Axes:
-        return tuple(v - l - 1 for v in block if v > l)
-
-    top = sorted((outs(b) for b in d.top_blocks()), key=min)
-    bottom = sorted((ins(b) for b in d.bottom_blocks()), key=min)
-    prop = sorted(((outs(b), ins(b)) for b in d.propagating_blocks()), key=lambda tb: min(tb[1]))
+def _factorize_canonical(d: Diagram) -> Factorization:
+    """:func:`factorize` of a partition diagram in one pass: its canonical blocks are sorted tuples in
+    order of their smallest label, so the top-only and bottom-only blocks already come in planar order."""
+    l = d.l
+    top, prop, bottom = [], [], []
+    for b in d.blocks:
+        if b[-1] <= l:
+            top.append(tuple(v - 1 for v in b))
+        elif b[0] > l:
+            bottom.append(tuple(v - l - 1 for v in b))
+        else:
+            prop.append((tuple(v - 1 for v in b if v <= l), tuple(v - l - 1 for v in b if v > l)))
+    prop.sort(key=lambda tb: tb[1][0])
     return Factorization(d, tuple(top), tuple(prop), tuple(bottom))

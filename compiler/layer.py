@@ -19,7 +19,10 @@ Initialisation rule (derived in :mod:`catnn.nn`): entry j gets standard deviatio
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,10 +34,9 @@ from catnn.groups.product import ProductGroup
 from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 
-from .factorize import factorize
 from .plan import Plan, build_plan
 
-__all__ = ["LayerStructure", "layer_structure", "DEFAULT_INIT_N"]
+__all__ = ["LayerStructure", "layer_structure", "gc_paused", "DEFAULT_INIT_N"]
 
 #: the n the initialisation assumes for layers whose n is left free
 DEFAULT_INIT_N = 16
@@ -60,10 +62,10 @@ class LayerStructure:
         n = self.group.n if self.group.n is not None else (init_n or DEFAULT_INIT_N)
 
         def variance(d: Any) -> float:
-            if hasattr(d, "edges"):  # a bilabelled graph of Aut(G): ||X_H||^2 / n^l
+            if kind_of(d) == "graph":  # a bilabelled graph of Aut(G): ||X_H||^2 / n^l
                 from .kernels_graph import graph_variance
                 return graph_variance(self.group, d, self.normalize)
-            b = len(factorize(d).bottom)
+            b = len(d.bottom_blocks())
             return float(n) ** (-b if self.normalize else b)
 
         def parts(e: Any) -> list[tuple[Any, float]]:
@@ -95,6 +97,8 @@ def _distinct_top(d: Any) -> bool:
     """True if a diagram's top row has one vertex per block (it reaches positions with distinct indices)."""
     if kind_of(d) == "graph":
         return len(set(d.outputs)) == d.l
+    if kind_of(d) == "partition":  # canonical blocks are sorted: a second vertex is the only candidate
+        return all(len(block) < 2 or block[1] > d.l for block in d.blocks)
     return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
 
 
@@ -107,17 +111,46 @@ def _float(value: Any) -> float:
 
 
 def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: bool = True,
-                    normalize: bool = False) -> LayerStructure:
-    """The structure of a layer of ``group`` from k to l (``diagrams`` None: the spanning set)."""
-    entries = tuple(group.spanning_set(k, l)) if diagrams is None else _entries(group, k, l, diagrams)
+                    normalize: bool = False, lifted: bool = False) -> LayerStructure:
+    """The structure of a layer of ``group`` from k to l (``diagrams`` None: the spanning set).
+
+    ``lifted``: ``diagrams`` are the ``entries`` of an earlier structure (a layer rebuilding its
+    plan, e.g. after unpickling), used as they are instead of lifted and checked one by one again.
+    """
+    if diagrams is None:
+        entries = tuple(group.spanning_set(k, l))
+    else:
+        entries = tuple(diagrams) if lifted else _entries(group, k, l, diagrams)
     return _structure(group, k, l, entries, bool(bias), bool(normalize))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector switched off for the block, then back to its state before.
+
+    Building a big layer makes millions of small tuples, none of them cyclic garbage; with the
+    collector on, its repeated passes over that growing heap cost as much as the work itself.
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=256)
 def _structure(group: Any, k: int, l: int, entries: tuple[Any, ...], bias: bool, normalize: bool) -> LayerStructure:
     diagrams, mixing = _expand(entries)
     bias_diagrams = group.spanning_set(tuple(0 for _ in l) if isinstance(l, tuple) else 0, l) if bias else ()
-    plan = build_plan(group, k, l, diagrams, bias_diagrams=bias_diagrams, normalize=normalize)
+    with gc_paused():
+        plan = build_plan(group, k, l, diagrams, bias_diagrams=bias_diagrams, normalize=normalize)
     return LayerStructure(group, k, l, entries, mixing, plan, normalize)
 
 

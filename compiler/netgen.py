@@ -340,7 +340,7 @@ def _stage_text(st: Any) -> str:
 
 def _stage_code(writer: Any, st: Any, before: FeatureSpace, after: FeatureSpace, i: int) -> tuple[str, str]:
     """(the module's constructor call, the forward line) of stage i."""
-    from catnn.spec import MixedLayerSpec
+    from catnn.spec import BilinearLayerSpec, MixedLayerSpec
     s = f"self.stages[{i}]"
     if st.kind == "layer":
         layer = check_name(st.name, "layer name")
@@ -348,7 +348,7 @@ def _stage_code(writer: Any, st: Any, before: FeatureSpace, after: FeatureSpace,
         if isinstance(spec, MixedLayerSpec):
             return (f"{layer}({dict(before.items())!r}, {dict(after.items())!r})",
                     f"_stages__masked({s}(f, n=n), mask)")
-        if getattr(spec, "factors", None):
+        if isinstance(spec, BilinearLayerSpec):
             a, b = spec.factors
             return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
                     f"_stages__masked({{{spec.l}: {s}(f[{a}], f[{b}], n=n)}}, mask)")

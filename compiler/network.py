@@ -143,10 +143,11 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
 
     ``checker`` is the program checker of :mod:`.check` (its ``layer`` handles plain k -> l).
     """
-    from dataclasses import replace
 
     from catnn.grammar import ast
-    from catnn.spec import MixedLayerSpec
+    from dataclasses import fields
+
+    from catnn.spec import BilinearLayerSpec, MixedLayerSpec
     sig, G = item.arity, checker.group
     if sig.output.kind == "product":
         raise CheckError(messages.PRODUCT_ONLY_INPUT, sig.output.span)
@@ -162,7 +163,8 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
             raise CheckError(messages.BILINEAR_OUTPUT, sig.output.span)
         a, b = (t.order for t in sig.input.terms)
         plain = ast.LayerDef(item.name, ast.Arity(a + b, outs[0], sig.span), item.learn, item.name_span, item.span)
-        return replace(checker.layer(plain), factors=(a, b))
+        spec = checker.layer(plain)
+        return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b)})
     ins = _orders(sig.input)
     if len(ins) == len(outs) == 1:
         plain = ast.LayerDef(item.name, ast.Arity(ins[0], outs[0], sig.span), item.learn, item.name_span, item.span)

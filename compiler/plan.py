@@ -314,10 +314,13 @@ def _schedule_cores(bottoms: list[BottomHalf]) -> tuple[list[CoreStep], list[str
     """One core per distinct bottom half; each from the cheapest available source."""
     keyed: dict[tuple, tuple[tuple, Labels, int]] = {}
     per_diagram = []
+    seen: dict[BottomHalf, tuple] = {}    # equal halves have equal structures: relabel each once
     for h in bottoms:
-        struct, kept = _bottom_struct(h)
-        key = (struct, kept)
-        keyed.setdefault(key, (struct, kept, h.summed))
+        key = seen.get(h)
+        if key is None:
+            struct, kept = _bottom_struct(h)
+            key = seen[h] = (struct, kept)
+            keyed.setdefault(key, (struct, kept, h.summed))
         per_diagram.append(key)
     steps: list[CoreStep] = []
     names: dict[tuple, str] = {}
@@ -361,8 +364,14 @@ def _accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: l
     """One accumulator per distinct top half, in a fixed order, each with its terms and biases."""
     views: dict[tuple, View] = {}
     accs: dict[tuple, dict] = {}
+    seen: dict[TopHalf, dict] = {}      # equal halves have equal accumulators: relabel each once
 
     def acc_for(top: TopHalf) -> dict:
+        if top not in seen:
+            seen[top] = relabelled(top)
+        return seen[top]
+
+    def relabelled(top: TopHalf) -> dict:
         m = _relabel([top.output, *(labs for _, labs in top.constants)])
         vkey = (tuple(m[lab] for lab in top.output), _constants(top.constants, m), _sorts(top.sorts, m))
         if vkey not in views:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from catnn.diagram import Diagram
 from catnn.errors import Span
 from catnn.groups import Group
 from catnn.morphism import Morphism
-from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
+from catnn.kinds import kind_of as diagram_kind
+from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
 
 __all__ = ["Program", "kind_of"]
 
@@ -93,9 +93,8 @@ class Program:
 
 
 def _arity(value: Any) -> str:
-    factors = getattr(value, "factors", None)
-    if factors:
-        return f"{factors[0]} @ {factors[1]} -> {value.l}"
+    if isinstance(value, BilinearLayerSpec):
+        return f"{value.factors[0]} @ {value.factors[1]} -> {value.l}"
     return f"{value.k} -> {value.l}"
 
 
@@ -108,7 +107,7 @@ def _detail(value: Any) -> str:
         return _plural(len(value.stages), "stage")
     if isinstance(value, Morphism):
         return _plural(len(value.terms), "term")
-    if isinstance(value, Diagram) or hasattr(value, "edges"):   # a partition diagram or a bilabelled graph
+    if diagram_kind(value) in ("partition", "graph"):
         text = str(value)
         return text if len(text) <= 40 else text[:37] + "..."
     return type(value).__name__

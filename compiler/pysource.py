@@ -162,7 +162,8 @@ def docstring(text: str, indent: str) -> str:
     Quotes, backslashes and non-printable characters are escaped, so no text can end the literal;
     the result is parsed back and compared before it is used.
     """
-    escaped = "".join(_escape(ch) for ch in text)
+    plain = "\\" not in text and '"' not in text and text.replace("\n", "").isprintable()
+    escaped = text if plain else "".join(_escape(ch) for ch in text)
     body = "\n".join((indent + line if i and line else line) for i, line in enumerate(escaped.split("\n")))
     tail = "\n" + indent if "\n" in text else ""
     literal = f'"""{body}{tail}"""'

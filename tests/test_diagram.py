@@ -17,8 +17,8 @@ import pytest
 import catnn
 from catnn import messages
 from catnn.coeff import Poly
-from catnn.diagram import (Diagram, cap, counit, cup, identity, merge, perfect_matchings, permutation,
-                           set_partitions, split, swap, unit)
+from catnn.diagram import (Diagram, canonical_partitions, cap, counit, cup, identity, merge, perfect_matchings,
+                           permutation, set_partitions, split, swap, unit)
 from catnn.errors import CatnnError, DiagramError
 from catnn.morphism import Morphism
 from oracles import bell_triangle, brute_partition_matrix, random_blocks, random_diagram
@@ -290,6 +290,24 @@ def test_set_partitions(m):
         limited = list(set_partitions(m, max_blocks=t))
         assert all(len(p) <= t for p in limited)
         assert len(limited) == sum(1 for p in parts if len(p) <= t)
+
+
+@pytest.mark.parametrize("m", range(0, 8))
+def test_canonical_partitions_in_restricted_growth_order(m):
+    """Against restricted growth strings from itertools (a[0] = 0, a[i] <= 1 + max(a[:i])), in
+    lexicographic order; the blocks are canonical: the checked constructor keeps them as they are."""
+    strings = [a for a in itertools.product(range(m), repeat=m)
+               if all(a[i] <= 1 + max(a[:i], default=-1) for i in range(m))]
+    expected = [tuple(tuple(v + 1 for v in range(m) if a[v] == b) for b in range(max(a, default=-1) + 1))
+                for a in strings]
+    assert list(canonical_partitions(m)) == expected
+    assert [[list(b) for b in p] for p in expected] == list(set_partitions(m))
+    for t in range(m + 1):
+        assert list(canonical_partitions(m, max_blocks=t)) == [p for p in expected if len(p) <= t]
+    for k in range(m + 1):
+        for blocks in expected:
+            fast, checked = Diagram.from_canonical(blocks, k, m - k), Diagram(blocks, k, m - k)
+            assert fast == checked and hash(fast) == hash(checked) and fast.blocks == checked.blocks
 
 
 @pytest.mark.parametrize("m", range(0, 11))

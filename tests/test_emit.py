@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import catnn
+from catnn.compiler import emit as emit_module
 from catnn.compiler import emit_einsum, emit_torch, kernels
 from catnn.compiler.factorize import factorize
 from catnn.compiler.plan import build_plan
@@ -202,3 +203,32 @@ def test_double_backward_differentiates_the_plain_steps():
     b = torch.randn(1, 2, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(fn, (x, w, b))
     assert torch.autograd.gradgradcheck(fn, (x, w, b))
+
+
+@pytest.mark.parametrize("emitter", [emit_torch.TorchEmitter, emit_einsum.EinsumEmitter])
+def test_long_index_lists_as_module_constants_equal_the_dense_oracle(emitter, monkeypatch, rng):
+    """Index lists over INLINE_INDICES become module constants (what huge layers get); forced here on
+    S_n 2 -> 3 (52 diagrams, permuted weight rows): forward against the dense oracle, and for torch
+    the generated backward's weight gradient (the inverse permutation) against autograd's."""
+    monkeypatch.setattr(emitter, "INLINE_INDICES", 4)
+    monkeypatch.setattr(emit_module, "DOC_DIAGRAMS", 8)
+    G = catnn.group("S", n=3)
+    diagrams, bias = G.spanning_set(2, 3), G.spanning_set(0, 3)
+    plan = build_plan(G, 2, 3, diagrams, bias_diagrams=bias)
+    assert list(plan.gather[0]) != list(range(len(diagrams)))
+    fn = emitter(plan, "layer").emit()
+    assert "weights[0][_layer__order0]" in fn.source and "_layer__order0 = " in fn.full_source
+    assert "D_0 .. D_51: the layer's diagrams" in fn.source and "D_1:" not in fn.source
+    x, w, b = random_inputs(rng, 2, len(diagrams), len(bias), 3)
+    expected = dense_layer(G, 2, 3, diagrams, w, x, bias, b)
+    xt, wt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    out = fn(xt, wt, bt)
+    np.testing.assert_allclose(out.detach().numpy(), expected, atol=1e-10)
+    if emitter is emit_torch.TorchEmitter:
+        assert "_layer__inverse0" in fn.source
+        grad = torch.from_numpy(rng.standard_normal(out.shape))
+        got = torch.autograd.grad(out, (xt, wt, bt), grad)
+        plain = fn.function.__globals__["layer__forward"]((xt,), (wt,), (bt,), (3,), None, None, False)[0][0]
+        want = torch.autograd.grad(plain, (xt, wt, bt), grad)
+        for g, e in zip(got, want):
+            torch.testing.assert_close(g, e)

@@ -237,3 +237,36 @@ def test_torch_compile():
     x = torch.randn(2, 2, 5, 5, requires_grad=True)
     compiled(x).sum().backward()
     assert x.grad is not None and layer.weight.grad is not None
+
+
+def test_gc_paused_restores_the_collector_state():
+    import gc
+    from catnn.compiler.layer import gc_paused
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), gc_paused():
+        assert not gc.isenabled()
+        1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()               # a collector the caller switched off stays off
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name,k,l", [("S", 2, 2), ("O", 2, 2), ("Sp", 2, 2)])
+def test_lifted_entries_rebuild_the_same_structure(name, k, l):
+    """A layer rebuilds its plan from its stored entries without lifting them again (lifted=True):
+    the structure equals the one from lifting those entries, and a pickled layer computes the same."""
+    from catnn.compiler.layer import layer_structure
+    G = catnn.group(name)
+    lifted = layer_structure(G, k, l)
+    again = layer_structure(G, k, l, list(lifted.entries))
+    assert layer_structure(G, k, l, lifted.entries, lifted=True).plan == again.plan == lifted.plan
+    layer = EquivariantLinear(G, k, l, 2, 3)
+    clone = pickle.loads(pickle.dumps(layer))
+    x = torch.randn(2, 2, *(4,) * k)
+    torch.testing.assert_close(clone(x), layer(x))
+    assert clone.plan == layer.plan and clone.source == layer.source

@@ -78,6 +78,7 @@ class Jellyfish(DiagramOps):
 
     __slots__ = ("partition", "k", "l", "n", "_hash")
     kind = "jellyfish"
+    meets_other_kinds = signed_flip = True
 
     #: sorts after partition diagrams (0) and ε-diagrams (1) inside a Morphism
     kind_rank = 2

@@ -43,7 +43,7 @@ from .. import messages
 from ..coeff import MPoly, Poly, as_mpoly
 from ..dense import combine
 from ..errors import DiagramError, GroupError, LimitError
-from ..kinds import HOOKS, Frozen
+from ..kinds import HOOKS, DiagramOps, Frozen
 from ..morphism import Morphism, _zero_witness
 from .base import MAX_DENSE, MAX_SPANNING, Group, _count_text, rng_of
 
@@ -70,7 +70,7 @@ class ProductDiagram(Frozen):
         if not parts:
             raise DiagramError(messages.PRODUCT_EMPTY)
         for part in parts:
-            if not hasattr(part, "_compose_terms"):
+            if not isinstance(part, DiagramOps):
                 raise DiagramError(messages.PRODUCT_PART.format(kind=type(part).__name__))
         self.parts = parts
         self.k: Orders = tuple(p.k for p in parts)

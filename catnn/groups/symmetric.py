@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..dense import orbit_matrix, partition_tensor
-from ..diagram import Diagram, set_partitions
+from ..diagram import Diagram, canonical_partitions
 from .base import Group, rng_of
 from .counting import bell, restricted_bell
 
@@ -33,7 +33,7 @@ class Symmetric(Group):
 
     def iter_spanning_set(self, k: int, l: int) -> Iterator[Diagram]:
         """All (k, l)-partition diagrams, in restricted-growth-string order of the labels 1..k+l."""
-        return (Diagram(blocks, k, l) for blocks in set_partitions(k + l))
+        return (Diagram.from_canonical(blocks, k, l) for blocks in canonical_partitions(k + l))
 
     def basis(self, k: int, l: int) -> tuple[Diagram, ...]:
         """The diagrams with at most n blocks (math.md §a.4: unitriangular against X_π)."""
