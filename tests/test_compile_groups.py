@@ -405,9 +405,9 @@ def test_programs_compile_to_modules_equal_to_memory(program, backend, tmp_path)
 def test_modules_paste_their_constants():
     """The standalone module defines the constant builders it uses and imports only torch."""
     text = write_module(catnn.compile(PROGRAMS["so3"]))
-    assert "def _const_eps3_3(n):" in text and "import catnn" not in text
-    assert "def _const_J(n):" in write_module(catnn.compile(PROGRAMS["sp4"]), backend="einsum")
-    assert "def _const_jelly4_4(n):" in write_module(catnn.compile(PROGRAMS["a5"]))
+    assert "def _rt__const_eps3_3(n):" in text and "import catnn" not in text
+    assert "def _rt__const_J(n):" in write_module(catnn.compile(PROGRAMS["sp4"]), backend="einsum")
+    assert "def _rt__const_jelly4_4(n):" in write_module(catnn.compile(PROGRAMS["a5"]))
 
 
 EXAMPLES = {"so3_vectors": "SO", "sp4_forms": "Sp"}

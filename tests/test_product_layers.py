@@ -122,3 +122,13 @@ def test_plans_never_hold_the_full_product_size():
     n = (256, 3)
     assert plan.largest_intermediate(n, batch=8, in_channels=32, out_channels=32) <= 8 * 32 * 256 * 3 * 2
     assert plan.cost(n).dense_weight == (256 * 3) ** 2
+
+
+def test_the_readme_product_example_runs():
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'catnn.group("S x O(3)")' in b)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["y"].shape == (32, 8, 100, 3) and scope["G"].dimension((1, 1), (1, 1)) == 2
