@@ -267,3 +267,153 @@ def test_wrong_size_and_partition_diagrams():
         group("SO(1,3)", n=5)
     with pytest.raises(GroupError, match="pair"):
         group("O(1,3)").matrix(Diagram.from_blocks([[1, 2, 3]], k=3, l=0))
+
+
+# -- layers, compiled programs, networks -----------------------------------------------------------
+LAYERS = [("O(1,3)", 2, 2), ("O(1,3)", 1, 3), ("O(1,3)", 2, 0), ("O(1,3)", 0, 2), ("SO(1,3)", 2, 2),
+          ("SO(1,3)", 1, 3), ("SO(1,3)", 3, 1), ("SO(1,3)", 0, 4), ("O(2,1)", 3, 1), ("SO(2,1)", 2, 1),
+          ("SO(1,2)", 1, 2), ("O(2,2)", 2, 2), ("SO(1,1)", 1, 1)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """One torch thread: the tiny float64 matmuls stall in a busy OpenMP pool."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _random_layer(name, k, l, backend, seed=0):
+    import torch
+    from catnn.nn import EquivariantLinear
+    torch.manual_seed(seed)
+    layer = EquivariantLinear(name, k, l, 2, 3, backend=backend).double()
+    with torch.no_grad():
+        layer.weight.normal_()
+        if layer.bias is not None:
+            layer.bias.normal_()
+    return layer
+
+
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+@pytest.mark.parametrize("name, k, l", LAYERS)
+def test_layers_equal_dense_matrices_and_are_equivariant(name, k, l, backend):
+    import torch
+    from oracle_layers import dense_layer, kron_apply
+    G = group(name)
+    n = G.n
+    layer = _random_layer(name, k, l, backend)
+    assert len(layer.diagrams) == len(G.spanning_set(k, l))
+    x = torch.randn((4, 2) + (n,) * k, dtype=torch.float64)
+    y = layer(x).detach().numpy()
+    bias = None if layer.bias is None else layer.bias.detach().numpy()
+    expected = dense_layer(G, k, l, layer.diagrams, layer.weight.detach().numpy(), x.numpy(),
+                           layer.plan.bias_diagrams, bias)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        g = G.sample(rng)
+        moved = layer(torch.from_numpy(kron_apply(g, x.numpy()))).detach().numpy()
+        target = kron_apply(g, y)
+        assert np.abs(moved - target).max() <= 1e-10 * np.abs(target).max()
+
+
+def test_so_layers_break_under_parity_and_o_layers_do_not():
+    import torch
+    from oracle_layers import kron_apply
+    P = np.diag([1.0, -1, -1, -1])
+    x = torch.randn((3, 2, 4, 4), dtype=torch.float64)
+    for name, broken in [("SO(1,3)", True), ("O(1,3)", False)]:
+        layer = _random_layer(name, 2, 2, "torch")
+        moved = layer(torch.from_numpy(kron_apply(P, x.numpy()))).detach().numpy()
+        error = np.abs(moved - kron_apply(P, layer(x).detach().numpy())).max()
+        assert (error > 1e-3) == broken
+
+
+def test_layers_never_build_dense_eta_arrays():
+    """The plan's constants are η's diagonal (n entries) and SO's ε; nothing is larger than SO(4)'s."""
+    from catnn.compiler.kernels import constant_value
+    from catnn.compiler.layer import layer_structure
+    plan = layer_structure(group("SO(1,3)"), 3, 3).plan
+    assert set(plan.constants) == {"eta1_3", "eps4"}
+    assert constant_value("eta1_3", 4) == [1, -1, -1, -1]
+    with pytest.raises(ValueError, match="needs n = 4"):
+        constant_value("eta1_3", 3)
+    euclidean = layer_structure(group("SO", n=4), 3, 3).plan
+    for args in [(4,), (4, 8, 16, 16)]:
+        assert plan.largest_intermediate(*args) == euclidean.largest_intermediate(*args)
+
+
+def test_gradcheck_small_layer():
+    import torch
+    layer = _random_layer("SO(1,2)", 2, 1, "torch")
+    x = torch.randn((2, 2, 3, 3), dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(layer, (x,), eps=1e-6, atol=1e-8)
+    weight = layer.weight.detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda w: torch.func.functional_call(layer, {"weight": w}, (x.detach(),)),
+                                    (weight,), eps=1e-6, atol=1e-8)
+
+
+PROGRAM = """group SO(1,3)
+morphism eta = cap
+layer edge : 2 -> 2
+layer vec : 1 -> 1
+"""
+
+
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_compiled_program_and_module(backend, tmp_path):
+    import importlib.util
+
+    import catnn
+    import torch
+    from catnn.compiler.codegen import write_module
+    from catnn.nn import EquivariantLinear
+    prog = catnn.compile(PROGRAM, "lorentz.diag")
+    assert prog.group == group("SO(1,3)")
+    path = tmp_path / f"lorentz_{backend}.py"
+    text = write_module(prog, backend=backend)
+    assert "def _const_eta1_3(n):" in text and "import catnn" not in text
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(f"lorentz_{backend}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    compiled = module.edge(2, 3).double()
+    memory = EquivariantLinear.from_spec(prog.definitions["edge"], 2, 3, backend=backend).double()
+    memory.load_state_dict(compiled.state_dict())
+    x = torch.randn((2, 2, 4, 4), dtype=torch.float64)
+    torch.testing.assert_close(compiled(x), memory(x), rtol=0, atol=0)
+    v = np.random.default_rng(0).standard_normal((3, 4, 4))
+    got = module.eta(torch.from_numpy(v)).numpy()
+    np.testing.assert_allclose(got, np.einsum("bij,ij->b", v, np.diag([1.0, -1, -1, -1])).reshape(got.shape))
+
+
+def test_network_with_gates_is_equivariant():
+    import catnn
+    import torch
+    from oracle_layers import kron_apply
+    prog = catnn.compile("group O(1,3)\nlayer up : V1 -> V0 + V1\nlayer down : V0 + V1 -> V1\n"
+                         "network net : 1 -> 1 = up[2 -> 3*V0 + 4*V1] >> gate >> down[3*V0 + 4*V1 -> 2*V1]\n")
+    net = prog.nn.net().double()
+    x = torch.randn((3, 2, 4), dtype=torch.float64)
+    y = net(x).detach().numpy()
+    g = group("O(1,3)").sample(5)
+    moved = net(torch.from_numpy(kron_apply(g, x.numpy()))).detach().numpy()
+    assert np.abs(moved - kron_apply(g, y)).max() <= 1e-10 * np.abs(y).max() * np.linalg.norm(g, 2) ** 2
+
+
+@pytest.mark.parametrize("stage, orders, needle", [
+    ("norm_relu", (0, 1), "O(1,3) preserves no positive norm (the η-norm"),
+    ("relu", (2,), "'relu' is not O(1,3)-equivariant on tensors of order 2: use gate (norm"),
+    ("gate", (2,), "or use a k -> 0 layer for invariants"),
+])
+def test_network_rules(stage, orders, needle):
+    from catnn.compiler.network import check_stage
+    from catnn.errors import CompileError
+    with pytest.raises(CompileError, match=re.escape(needle)):
+        check_stage(group("O(1,3)"), stage, orders)
+    for allowed, ok_orders in [("gate", (0, 2)), ("relu", (0,)), ("norm_relu", (0,))]:
+        check_stage(group("SO(1,3)"), allowed, ok_orders)
+    check_stage(group("O(3,0)"), "norm_relu", (1,))          # compact: norms are fine

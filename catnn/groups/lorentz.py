@@ -50,7 +50,7 @@ from .base import rng_of
 from .orthogonal import Orthogonal, random_orthogonal
 from .special_orthogonal import SpecialOrthogonal
 
-__all__ = ["IndefiniteOrthogonal", "IndefiniteSpecialOrthogonal", "metric", "eta_legs"]
+__all__ = ["IndefiniteOrthogonal", "IndefiniteSpecialOrthogonal", "metric", "eta_legs", "is_indefinite"]
 
 
 def metric(p: int, q: int) -> np.ndarray:
@@ -77,6 +77,16 @@ def eta_legs(d: Any) -> tuple[int, ...]:
     if isinstance(d, EpsilonDiagram):
         legs += list(d.free_inputs())
     return tuple(sorted(legs))
+
+
+def is_indefinite(G: Any) -> bool:
+    """True for O(p,q) and SO(p,q) with p, q >= 1: non-compact, with no invariant positive norm.
+
+    >>> from catnn.groups import group
+    >>> is_indefinite(group("O(1,3)")), is_indefinite(group("O(3,0)")), is_indefinite(group("O"))
+    (True, False, False)
+    """
+    return isinstance(G, _Signature) and G.p > 0 and G.q > 0
 
 
 class _Signature:
