@@ -1,4 +1,4 @@
-"""Block kernels of Sp(n), SO(n), A_n, H_n and B_n (registered with :mod:`.kernels` on import).
+"""Block kernels of Sp(n), SO(n), O(p,q), SO(p,q), A_n, H_n and B_n (registered with :mod:`.kernels` on import).
 
 >>> import catnn
 >>> from catnn.compiler.factorize import factorize
@@ -30,6 +30,10 @@ arises because every label sits on its original axis, so the planar order never 
   s_t <= s_b, else in the top half (the core keeps the strands and the s_b free inputs, a plain
   trace/view shared with Brauer diagrams, and the write contracts them with ε), so channel mixing
   runs on n^(d + min(s_t, s_b)) entries.
+- **O(p,q), SO(p,q)** (:mod:`catnn.groups.lorentz`): O(n)'s and SO(n)'s kernels plus the 1-d
+  constant ``eta<p>_<q>`` (η's diagonal, n entries) on the label of every cap and cup (a
+  sign-weighted trace or diagonal write) and of every free input of an ε; the group names carry
+  (p, q), so :func:`indefinite_kernels` resolves them (``register_family``).
 - **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
   (one label each: diagonals, sums, diagonal writes) plus one constant ``jelly<t>`` on the t block
   labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n, Σ_y ε(v_1, .., v_{t}, y)
@@ -281,11 +285,17 @@ class EpsilonKernels(Kernels):
     def halves(self, f: Factorization) -> Halves:
         d = f.diagram
         axes = _Axes(d.k, d.l)
-        _, through, traced = _split(axes, d.pairs)
+        top, through, traced = _split(axes, d.pairs)
         legs = [axes.block((v,)) for v in d.free]
         outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
         ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
-        return _with_head(axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, len(traced))
+        return _with_head(axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, len(traced),
+                          bottom=self.weights(traced + ins), top=self.weights(top))
+
+    def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
+        """Constants on the labels of the input pairs and free inputs (bottom half) or of the output
+        pairs (top half): none in SO(n); η's signs in SO(p,q)."""
+        return ()
 
 
 class JellyfishKernels(Kernels):
@@ -324,7 +334,18 @@ def eta_kind(p: int, q: int) -> str:
     return kind
 
 
-class IndefiniteKernels(Kernels):
+class _EtaWeights:
+    """η's diagonal as a 1-d constant on given labels (O(p,q), SO(p,q))."""
+
+    def __init__(self, p: int, q: int) -> None:
+        self.kind = eta_kind(p, q)
+
+    def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
+        """One η constant per label."""
+        return tuple((self.kind, (label,)) for label in labels)
+
+
+class IndefiniteKernels(_EtaWeights, Kernels):
     """O(p,q), SO(p,q) Brauer diagrams: O(n)'s kernels with η's signs on every cap and cup.
 
     A same-row pair keeps O(n)'s single label (a trace on the inputs, a diagonal write on the
@@ -338,9 +359,6 @@ class IndefiniteKernels(Kernels):
     ((1, 1), (('eta1_3', (1,)),), (0, 0), (('eta1_3', (0,)),))
     """
 
-    def __init__(self, p: int, q: int) -> None:
-        self.kind = eta_kind(p, q)
-
     def handles(self, d: Any) -> bool:
         return isinstance(d, Diagram) and d.is_brauer()
 
@@ -351,26 +369,9 @@ class IndefiniteKernels(Kernels):
         return _halves(axes.inputs, axes.outputs, through, len(bottom), bottom=self.weights(bottom),
                        top=self.weights(top))
 
-    def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
-        """One η constant per label."""
-        return tuple((self.kind, (label,)) for label in labels)
 
-
-class IndefiniteEpsilonKernels(IndefiniteKernels):
-    """SO(p,q) ε-diagrams: SO(n)'s ε-stage, η on the caps and cups and on every free input."""
-
-    def handles(self, d: Any) -> bool:
-        return isinstance(d, EpsilonDiagram)
-
-    def halves(self, f: Factorization) -> Halves:
-        d = f.diagram
-        axes = _Axes(d.k, d.l)
-        top, through, traced = _split(axes, d.pairs)
-        legs = [axes.block((v,)) for v in d.free]
-        outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
-        ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
-        return _with_head(axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, len(traced),
-                          bottom=self.weights(traced + ins), top=self.weights(top))
+class IndefiniteEpsilonKernels(_EtaWeights, EpsilonKernels):
+    """SO(p,q) ε-diagrams: SO(n)'s ε-stage, with η on the caps and cups and on every free input."""
 
 
 _SIGNATURE = re.compile(r"^(S?O)\((\d+),(\d+)\)$")

@@ -14,17 +14,26 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import re
 
 import numpy as np
 import pytest
+import torch
 
+import catnn
 import oracles
+from catnn.compiler.codegen import write_module
+from catnn.compiler.kernels import constant_value
+from catnn.compiler.layer import layer_structure
+from catnn.compiler.network import check_stage
 from catnn.diagram import Diagram, cap, cup, identity, swap
-from catnn.errors import GroupError
+from catnn.errors import CompileError, GroupError
 from catnn.groups import group
 from catnn.levi_civita import EpsilonDiagram
+from catnn.nn import EquivariantLinear
+from oracle_layers import dense_layer, kron_apply
 
 SIGNATURES = [(p, q) for n in range(2, 6) for p in range(1, n) for q in (n - p,)] + [(3, 0), (0, 2)]
 
@@ -278,7 +287,6 @@ LAYERS = [("O(1,3)", 2, 2), ("O(1,3)", 1, 3), ("O(1,3)", 2, 0), ("O(1,3)", 0, 2)
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread():
     """One torch thread: the tiny float64 matmuls stall in a busy OpenMP pool."""
-    import torch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -286,8 +294,6 @@ def _one_thread():
 
 
 def _random_layer(name, k, l, backend, seed=0):
-    import torch
-    from catnn.nn import EquivariantLinear
     torch.manual_seed(seed)
     layer = EquivariantLinear(name, k, l, 2, 3, backend=backend).double()
     with torch.no_grad():
@@ -300,8 +306,6 @@ def _random_layer(name, k, l, backend, seed=0):
 @pytest.mark.parametrize("backend", ["torch", "einsum"])
 @pytest.mark.parametrize("name, k, l", LAYERS)
 def test_layers_equal_dense_matrices_and_are_equivariant(name, k, l, backend):
-    import torch
-    from oracle_layers import dense_layer, kron_apply
     G = group(name)
     n = G.n
     layer = _random_layer(name, k, l, backend)
@@ -321,8 +325,6 @@ def test_layers_equal_dense_matrices_and_are_equivariant(name, k, l, backend):
 
 
 def test_so_layers_break_under_parity_and_o_layers_do_not():
-    import torch
-    from oracle_layers import kron_apply
     P = np.diag([1.0, -1, -1, -1])
     x = torch.randn((3, 2, 4, 4), dtype=torch.float64)
     for name, broken in [("SO(1,3)", True), ("O(1,3)", False)]:
@@ -334,8 +336,6 @@ def test_so_layers_break_under_parity_and_o_layers_do_not():
 
 def test_layers_never_build_dense_eta_arrays():
     """The plan's constants are η's diagonal (n entries) and SO's ε; nothing is larger than SO(4)'s."""
-    from catnn.compiler.kernels import constant_value
-    from catnn.compiler.layer import layer_structure
     plan = layer_structure(group("SO(1,3)"), 3, 3).plan
     assert set(plan.constants) == {"eta1_3", "eps4"}
     assert constant_value("eta1_3", 4) == [1, -1, -1, -1]
@@ -347,7 +347,6 @@ def test_layers_never_build_dense_eta_arrays():
 
 
 def test_gradcheck_small_layer():
-    import torch
     layer = _random_layer("SO(1,2)", 2, 1, "torch")
     x = torch.randn((2, 2, 3, 3), dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(layer, (x,), eps=1e-6, atol=1e-8)
@@ -365,12 +364,6 @@ layer vec : 1 -> 1
 
 @pytest.mark.parametrize("backend", ["torch", "einsum"])
 def test_compiled_program_and_module(backend, tmp_path):
-    import importlib.util
-
-    import catnn
-    import torch
-    from catnn.compiler.codegen import write_module
-    from catnn.nn import EquivariantLinear
     prog = catnn.compile(PROGRAM, "lorentz.diag")
     assert prog.group == group("SO(1,3)")
     path = tmp_path / f"lorentz_{backend}.py"
@@ -391,9 +384,6 @@ def test_compiled_program_and_module(backend, tmp_path):
 
 
 def test_network_with_gates_is_equivariant():
-    import catnn
-    import torch
-    from oracle_layers import kron_apply
     prog = catnn.compile("group O(1,3)\nlayer up : V1 -> V0 + V1\nlayer down : V0 + V1 -> V1\n"
                          "network net : 1 -> 1 = up[2 -> 3*V0 + 4*V1] >> gate >> down[3*V0 + 4*V1 -> 2*V1]\n")
     net = prog.nn.net().double()
@@ -410,8 +400,6 @@ def test_network_with_gates_is_equivariant():
     ("gate", (2,), "or use a k -> 0 layer for invariants"),
 ])
 def test_network_rules(stage, orders, needle):
-    from catnn.compiler.network import check_stage
-    from catnn.errors import CompileError
     with pytest.raises(CompileError, match=re.escape(needle)):
         check_stage(group("O(1,3)"), stage, orders)
     for allowed, ok_orders in [("gate", (0, 2)), ("relu", (0,)), ("norm_relu", (0,))]:
