@@ -102,10 +102,10 @@ class _Signature:
     _definite: tuple[tuple[int, int], ...] = ()
 
     def _set_signature(self, p: object, q: object, n: int | None) -> None:
-        if not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 0 for v in (p, q)) \
-                or int(p) + int(q) < 1:                                     # type: ignore[call-overload]
+        counts = [int(v) for v in (p, q) if isinstance(v, Integral) and not isinstance(v, bool) and v >= 0]
+        if len(counts) != 2 or sum(counts) < 1:
             raise GroupError(messages.BAD_SIGNATURE.format(group=self.stem, p=p, q=q))
-        self.p, self.q = int(p), int(q)                                     # type: ignore[call-overload]
+        self.p, self.q = counts
         if n is not None and n != self.p + self.q:
             raise GroupError(messages.BAD_SIZE.format(group=self.label, condition=f"n={self.p + self.q}", n=n))
         self.name = self.label
@@ -124,6 +124,10 @@ class _Signature:
     def signs(self) -> np.ndarray:
         """The diagonal of η, (+1 ×p, -1 ×q)."""
         return np.diagonal(self.form).copy()
+
+    def diagram_tensor(self, d: Any, n: int) -> np.ndarray:
+        """O(n)'s or SO(n)'s tensor of ``d``, weighted by η (``weigh``)."""
+        return self.weigh(super().diagram_tensor(d, n), d)  # type: ignore[misc]
 
     def weigh(self, tensor: np.ndarray, d: Any) -> np.ndarray:
         """Multiply the O(n)/SO(n) tensor of ``d`` by η(x_v) on every vertex of ``eta_legs(d)``."""
@@ -188,10 +192,6 @@ class IndefiniteOrthogonal(_Signature, Orthogonal):
     def __init__(self, p: int, q: int, n: int | None = None) -> None:
         self._set_signature(p, q, n)
         Orthogonal.__init__(self, self.p + self.q)
-        self.name = self.label
-
-    def diagram_tensor(self, d: Any, n: int) -> np.ndarray:
-        return self.weigh(Orthogonal.diagram_tensor(self, d, n), d)
 
 
 class IndefiniteSpecialOrthogonal(_Signature, SpecialOrthogonal):
@@ -210,10 +210,6 @@ class IndefiniteSpecialOrthogonal(_Signature, SpecialOrthogonal):
     def __init__(self, p: int, q: int, n: int | None = None) -> None:
         self._set_signature(p, q, n)
         SpecialOrthogonal.__init__(self, self.p + self.q)
-        self.name = self.label
-
-    def diagram_tensor(self, d: Any, n: int) -> np.ndarray:
-        return self.weigh(SpecialOrthogonal.diagram_tensor(self, d, n), d)
 
     def compose(self, f: Any, g: Any) -> Morphism:
         """``f`` then ``g`` in SO(p,q)'s category: as in SO(n), but ε·ε terms times det η = (-1)^q.
