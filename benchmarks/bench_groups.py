@@ -39,7 +39,8 @@ from timing import Timer, backward, no_grad
 from catnn.compiler import emit_einsum, emit_torch
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import constant_value, kernels_for
-from catnn.compiler.plan import build_plan, letters
+from catnn.compiler.ir import letters
+from catnn.compiler.plan import build_plan
 
 CASES = {
     "o3": dict(group="O", n=3, k=4, l=4, B=32, C=16),

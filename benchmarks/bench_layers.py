@@ -41,7 +41,8 @@ from catnn.compiler import emit_einsum, emit_torch
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import kernels_for
 from catnn.compiler.emit_torch import diagonal_view
-from catnn.compiler.plan import build_plan, diagonal_blocks, letters
+from catnn.compiler.ir import diagonal_blocks, letters
+from catnn.compiler.plan import build_plan
 
 CASES = {
     "s22": dict(group="S", k=2, n=64, B=8, C=32, dense_n=16),

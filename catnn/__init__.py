@@ -10,6 +10,7 @@ True
 
 import sys as _sys
 
+from . import draw as _draw  # noqa: F401 - registers the SVG drawing of diagrams and morphisms
 from .api import CallableModule as _CallableModule
 from .api import compile, load, parse
 from .coeff import Poly

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .groups import Group
     from .morphism import Morphism
 
-__all__ = ["parse", "compile_program", "compile", "load", "diagram", "CallableModule"]
+__all__ = ["parse", "compile_program", "compile", "load", "diagram", "CallableModule", "InMemoryModule"]
 
 
 def parse(text: str, filename: str = "<string>") -> Module:
@@ -59,9 +59,8 @@ def compile(text: str, filename: str = "<string>") -> Program:  # noqa: A001 - t
     declarations (:class:`~catnn.spec.LayerSpec`, :class:`~catnn.spec.NetworkSpec`).
     ``catnn.compile(src).nn`` holds the torch objects a compiled module would define, built in
     memory: ``.nn.f(x)`` applies a morphism, ``.nn.layer(in_channels, out_channels)`` and
-    ``.nn.network()`` build modules (:class:`~catnn.compiler.codegen.InMemoryModule`).
+    ``.nn.network()`` build modules (:class:`InMemoryModule`).
     """
-    from .compiler.codegen import InMemoryModule
     program = compile_program(text, filename)
     program.nn = InMemoryModule(program)
     return program
@@ -113,3 +112,51 @@ class CallableModule(types.ModuleType):
 
     def __call__(self, text: str, group: Group | str = "S") -> Diagram | Morphism:
         return diagram(text, group)
+
+
+class InMemoryModule:
+    """``catnn.compile(text).nn``: what ``catnn compile`` would write, built in memory.
+
+    ``prog.nn.f(x)`` applies morphism (or diagram) ``f`` (:class:`catnn.nn.MorphismFunction`);
+    ``prog.nn.edge(in_channels, out_channels, **options)`` builds layer ``edge`` as a
+    :class:`catnn.nn.EquivariantLinear`; ``prog.nn.net(**options)`` builds network ``net``
+    (:class:`catnn.networks.EquivariantNetwork`). torch is imported on first use only.
+    """
+
+    def __init__(self, program: Any, backend: str = "torch") -> None:
+        self._program = program
+        self._backend = backend
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        definitions = self._program.definitions
+        if name not in definitions:
+            known = ", ".join(definitions) or "none"
+            raise AttributeError(f"the program has no definition {name!r} (definitions: {known})")
+        if name not in self._cache:
+            self._cache[name] = self._build(definitions[name])
+        return self._cache[name]
+
+    def _build(self, value: Any) -> Any:
+        from functools import partial
+        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
+        if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
+            from catnn.networks import layer_factory
+            return layer_factory(self._program.group, value, self._backend)
+        if isinstance(value, LayerSpec):
+            from catnn.nn import EquivariantLinear
+            return partial(EquivariantLinear.from_spec, value, backend=self._backend)
+        if isinstance(value, NetworkSpec):
+            from catnn.networks import EquivariantNetwork
+            layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
+            return partial(EquivariantNetwork, value, layers, backend=self._backend)
+        from catnn.nn import MorphismFunction
+        return MorphismFunction(self._program.group, value, backend=self._backend)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._program.definitions)
+
+    def __repr__(self) -> str:
+        return f"<catnn in-memory module: {', '.join(self._program.definitions)}>"

@@ -199,11 +199,6 @@ class Diagram(DiagramOps):
         blocks = [list(b) for b in self.blocks]
         return f"Diagram.from_blocks({blocks}, k={self.k}, l={self.l})"
 
-    def _repr_svg_(self) -> str:
-        """The drawing Jupyter shows inline (see :mod:`catnn.draw`)."""
-        from .draw import to_svg
-        return to_svg(self)
-
 
 def _canonical(blocks: Iterable[Iterable[int]], k: int, l: int) -> tuple[tuple[int, ...], ...]:
     """Sorted blocks of sorted labels; every label 1..k+l exactly once."""

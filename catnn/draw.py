@@ -36,6 +36,7 @@ from typing import Any
 
 from . import messages
 from .errors import CatnnError
+from .kinds import HOOKS
 
 __all__ = [
     "Curve", "Dot", "Box", "Text", "Figure", "DiagramDrawing", "BlockGeometry",
@@ -1036,3 +1037,6 @@ def draw(obj: Any, path: str | os.PathLike[str]) -> str:
     target = os.fspath(path)
     write(render(obj, output_format(target)), target)
     return target
+
+
+HOOKS["svg"] = to_svg

@@ -12,16 +12,29 @@ Partition diagrams, ε-diagrams, jellyfish and bilabelled graphs are all :class:
 provides ``k``, ``l`` and the morphism-protocol hooks of :mod:`catnn.morphism`, and ``>>``, ``@``,
 ``+``, ``-``, scalar ``*`` and ``/`` then work by turning it into a one-term morphism.
 :class:`~catnn.morphism.Morphism` itself is :class:`Frozen` only.
+
+The algebra imports neither :mod:`catnn.morphism` from here nor the drawing: the Morphism class
+and the SVG renderer register themselves in :data:`HOOKS` when their modules load (both load with
+``import catnn``), so imports flow one way.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .morphism import Morphism
 
-__all__ = ["Frozen", "DiagramOps"]
+__all__ = ["Frozen", "DiagramOps", "HOOKS", "svg"]
+
+#: "morphism": the Morphism class (set by :mod:`catnn.morphism`); "svg": the renderer (:mod:`catnn.draw`)
+HOOKS: dict[str, Any] = {}
+
+
+def svg(obj: object) -> str | None:
+    """The SVG drawing of a diagram or morphism (None if :mod:`catnn.draw` is not loaded)."""
+    render = HOOKS.get("svg")
+    return render(obj) if render is not None else None
 
 
 class Frozen:
@@ -50,8 +63,7 @@ class DiagramOps(Frozen):
 
     def to_morphism(self) -> Morphism:
         """This diagram as a one-term morphism."""
-        from .morphism import Morphism
-        return Morphism.of(self)
+        return HOOKS["morphism"].of(self)
 
     def _operand(self, other: object) -> object:
         """The other side of ``>>``, ``@``, ``+`` or ``-``, as this kind meets it."""
@@ -61,9 +73,12 @@ class DiagramOps(Frozen):
     def T(self) -> Morphism:
         """The flip (rows exchanged) as a one-term morphism signed by the kind's ``_transpose_terms()``;
         its matrix is the transpose. Kinds whose flip is a diagram of their own kind override it."""
-        from .morphism import Morphism
         (c, d), = self._transpose_terms()   # type: ignore[attr-defined]
-        return Morphism.of(d, c)
+        return HOOKS["morphism"].of(d, c)
+
+    def _repr_svg_(self) -> str | None:
+        """The drawing Jupyter shows inline (see :mod:`catnn.draw`)."""
+        return svg(self)
 
     def is_top(self, label: int) -> bool:
         """True if the 1-based ``label`` is an output (top-row) vertex."""

@@ -22,7 +22,7 @@ from typing import Any
 from . import messages
 from .coeff import Poly, as_poly
 from .errors import DiagramError
-from .kinds import Frozen
+from .kinds import HOOKS, Frozen, svg
 
 __all__ = ["Morphism", "as_morphism"]
 
@@ -204,10 +204,9 @@ class Morphism(Frozen):
     def __repr__(self) -> str:
         return f"<Morphism {self.k} -> {self.l}: {self}>"
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """The drawing Jupyter shows inline (see :mod:`catnn.draw`)."""
-        from .draw import to_svg
-        return to_svg(self)
+        return svg(self)
 
 
 # Diagram kinds meet through these hooks: a kind whose flip carries a sign (ε-diagrams, jellyfish)
@@ -256,3 +255,6 @@ def as_morphism(value: object, loop: Poly | None = None) -> Morphism:
     if hasattr(value, "_compose_terms"):
         return Morphism.of(value, 1, loop)
     raise DiagramError(messages.NOT_DIAGRAM.format(kind=type(value).__name__))
+
+
+HOOKS["morphism"] = Morphism

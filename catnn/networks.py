@@ -41,13 +41,14 @@ import torch
 from torch import nn
 
 from . import messages
-from .compiler.mixed import Input, build_mixed_plan, emit_mixed
+from .compiler.backends import emit, emitter
+from .compiler.plan import Input, build_mixed_plan
 from .compiler.netgen import node_mask
 from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
-from .nn import BACKENDS, EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
+from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -152,7 +153,7 @@ def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor 
     else:
         plan = build_mixed_plan(layer.group, (layer.k,), (layer.l,), diagrams={(0, 0): layer.plan.diagrams},
                                 bias=bool(layer.plan.bias_diagrams), normalize=True)
-        function = emit_mixed(plan, "layer", layer.config.backend)
+        function = emit(plan, "layer", layer.config.backend).plan_function
         y = function((x,), (layer.effective_weight(n),), (layer.bias,), (layer.out_channels,), n=n,
                      sizes=_sizes(mask, x))[0]
     return y * node_mask(mask, layer.l, y) if layer.l and mask is not None else y
@@ -169,7 +170,7 @@ class MixedLinear(_PlanModule):
     ``weight["k_l"]`` (diagrams, D_l, C_k) holds the block from order k to order l (the group's
     spanning set; blocks without diagrams, e.g. O(n) between orders of different parity, are left
     out), ``bias["l"]`` (bias diagrams, D_l) the 0 -> l diagrams of output l. All blocks run as one
-    plan (:mod:`catnn.compiler.mixed`): cores of each input order shared by every output order,
+    plan (:mod:`catnn.compiler.plan`): cores of each input order shared by every output order,
     channel mixing of all input orders that write through one output pattern in one matmul.
     Initialisation: each block by the rule of :mod:`catnn.nn`, scaled by 1/sqrt(blocks into l).
     """
@@ -179,8 +180,7 @@ class MixedLinear(_PlanModule):
         super().__init__()
         self.group = _resolve_group(group, n)
         self.in_space, self.out_space = space(in_space), space(out_space)
-        if backend not in BACKENDS:
-            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        emitter(backend)  # unknown backends are a CompileError naming the known ones
         self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
         self._build()
         if not self.plan.blocks:
@@ -197,7 +197,7 @@ class MixedLinear(_PlanModule):
     def _build(self) -> None:
         self.plan = build_mixed_plan(self.group, self.in_space.orders, self.out_space.orders, bias=self.use_bias,
                                      normalize=self.normalize)
-        self._function = emit_mixed(self.plan, "mixed_layer", self.backend)
+        self._function = emit(self.plan, "mixed_layer", self.backend)
 
     def key(self, block: Any) -> str:
         """The name of a block's weight: ``"k_l"``."""
@@ -238,7 +238,7 @@ class MixedLinear(_PlanModule):
         xs = tuple(feats[k] for k in self.in_space.orders)
         weights = tuple(self.weight[self.key(b)] for b in self.plan.blocks)
         biases = tuple(self.bias[str(s.order)] if s.bias_diagrams else None for s in self.plan.sections)
-        ys = self._function(xs, weights, biases, tuple(c for _, c in self.out_space.items()), n=n,
+        ys = self._function.plan_function(xs, weights, biases, tuple(c for _, c in self.out_space.items()), n=n,
                             sizes=_sizes(mask, xs[0]))
         out = dict(zip(self.out_space.orders, ys))
         return _result(_masked(out, mask))
@@ -259,7 +259,7 @@ class Bilinear(_PlanModule):
     each); ``channels="outer"`` takes every pair (``in_channels=(C_x, C_y)``, C_x·C_y products,
     channel c·C_y + d). The (a+b) -> l layer is the group's spanning set (or ``diagrams``) with
     weights ``(diagrams, out_channels, products)``; it is planned like any layer with the product as
-    input, except that each core is one einsum over x and y (:mod:`catnn.compiler.mixed`): a diagram
+    input, except that each core is one einsum over x and y (:mod:`catnn.compiler.plan`): a diagram
     whose blocks join x's and y's axes contracts them pairwise, so x ⊗ y is never formed for it.
     """
 
@@ -277,8 +277,7 @@ class Bilinear(_PlanModule):
         products = pair[0] * pair[1] if channels == "outer" else pair[0]
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
-        if backend not in BACKENDS:
-            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        emitter(backend)  # unknown backends are a CompileError naming the known ones
         self.structure = layer_structure(self.group, a + b, l, diagrams, bias=bias, normalize=normalize)
         self._build()
         self.weight = nn.Parameter(torch.empty(len(self.structure.entries), out_channels, products))
@@ -294,7 +293,7 @@ class Bilinear(_PlanModule):
         source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
         self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
                                      bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
-        self._function = emit_mixed(self.plan, "bilinear", self.backend)
+        self._function = emit(self.plan, "bilinear", self.backend)
 
     @property
     def source(self) -> str:
@@ -319,9 +318,8 @@ class Bilinear(_PlanModule):
             _check_mask(mask, feats, what)
             x, y = (t * node_mask(mask, k, t) if k else t for t, k in ((x, self.a), (y, self.b)))
         n = _size(feats, mask, self.group, what) if n is None or self.a or self.b or mask is not None else n
-        bias = None if self.bias is None else (self.bias,)
-        out = self._function(((x, y),), (self.effective_weight(n),), bias, (self.out_channels,), n=n,
-                             sizes=_sizes(mask, x))[0]
+        out = self._function.plan_function(((x, y),), (self.effective_weight(n),), (self.bias,),
+                                           (self.out_channels,), n=n, sizes=_sizes(mask, x))[0]
         return out * node_mask(mask, self.l, out) if mask is not None and self.l else out
 
     def extra_repr(self) -> str:

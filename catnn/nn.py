@@ -40,13 +40,12 @@ import torch
 from torch import nn
 
 from . import messages
-from .errors import CatnnError, CompileError, GroupError
+from .compiler.backends import BACKENDS, emit, emitter
+from .errors import CatnnError, GroupError
 from .groups import Group
 from .groups import group as _group
 
 __all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
-
-BACKENDS = ("torch", "einsum")
 
 
 class ShapeError(CatnnError, ValueError):
@@ -130,8 +129,7 @@ class EquivariantLinear(_PlanModule):
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CatnnError(messages.BAD_CHANNELS.format(what=what, value=value))
-        if backend not in BACKENDS:
-            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(BACKENDS)))
+        emitter(backend)  # unknown backends are a CompileError naming the known ones
         from .compiler.layer import layer_structure
         entries = layer_structure(G, k, l, diagrams, bias=bias, normalize=normalize).entries
         self.config = LayerConfig(G, k, l, in_channels, out_channels, entries, bool(bias), bool(normalize),
@@ -149,7 +147,7 @@ class EquivariantLinear(_PlanModule):
         c = self.config
         self.structure = layer_structure(c.group, c.k, c.l, c.entries, bias=c.bias, normalize=c.normalize)
         self.plan = self.structure.plan
-        self._function = _emitter(c.backend)(self.plan, "layer")
+        self._function = emit(self.plan, "layer", c.backend)
         self._mixing_cache: dict[tuple, torch.Tensor] = {}
 
     @property
@@ -290,14 +288,6 @@ def _resolve_group(group: str | Group, n: int | None) -> Group:
     return _group(group, n=n)
 
 
-def _emitter(backend: str):
-    if backend == "torch":
-        from .compiler.emit_torch import emit
-    else:
-        from .compiler.emit_einsum import emit
-    return emit
-
-
 class MorphismFunction:
     """A fixed morphism applied to the last k axes of a tensor (leading axes are batch axes).
 
@@ -322,7 +312,7 @@ class MorphismFunction:
         m = self.morphism
         self.k, self.l = m.k, m.l
         self.plan = build_plan(self.group, m.k, m.l, m.diagrams)
-        self._function = _emitter(backend)(self.plan, "morphism")
+        self._function = emit(self.plan, "morphism", backend)
 
     def __call__(self, x: torch.Tensor, n: int | None = None) -> torch.Tensor:
         k, l = self.k, self.l

@@ -1,4 +1,4 @@
-"""Python source writing: the shared emitter walk, safe literals and the standalone module writer.
+"""Module writing: safe literals and the standalone module of a whole program (``catnn compile``).
 
 >>> import catnn
 >>> text = write_module(catnn.compile("group S\\nmorphism sym = 1/2 * (id(2) + swap)"))
@@ -7,10 +7,9 @@
 >>> [line for line in text.splitlines() if line.startswith("import")]
 ['import torch']
 
-Both emitters (:mod:`.emit_torch`, :mod:`.emit_einsum`) turn a :class:`~.plan.Plan` into the source
-of one function ``NAME(x, weight, bias=None)``; they differ only in how each step is spelled.
-:class:`SourceEmitter` walks the plan (cores, mixes, folds, writes) and asks its subclass for the
-spelling. Nothing from the user's program is ever pasted into code: names must pass
+The emitters (:mod:`.emit`, :mod:`.backends`) write each plan as functions; this module joins them
+into one module with the layer and network classes. Nothing from the user's program is ever pasted
+into code: names must pass
 :func:`check_name` (ASCII identifiers, no keywords, no leading underscore, nothing the module uses
 itself), numbers are rendered from exact integers, and text appears only inside docstrings made by
 :func:`docstring`, which escapes it (checked by parsing it back).
@@ -22,21 +21,21 @@ imports only torch (and opt_einsum for ``backend="einsum"``): one function per m
 
 from __future__ import annotations
 
-import ast
 import builtins
 import keyword
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 from catnn import messages
 from catnn.errors import CompileError
 
-from .plan import CoreStep, FoldStep, MixGroup, MixStep, Plan, View, WriteStep, letters
+from .backends import emitter
+from .emit import docstring
+from .ir import Plan
+from .plan import build_plan
 
-__all__ = ["SourceEmitter", "Emitted", "check_name", "docstring", "poly_source", "broadcast", "with_constants",
-           "RESERVED"]
+__all__ = ["check_name", "docstring", "poly_source", "write_module", "write_atomic", "explain_program", "RESERVED"]
 
 #: names a generated module defines or imports itself (builtins are refused too)
 RESERVED = frozenset({"torch", "opt_einsum", "sys", "math", "numpy", "np", "nn", "F", "self", "x",
@@ -64,30 +63,6 @@ def check_name(name: Any, what: str = "name") -> str:
     if not ok:
         raise CompileError(messages.BAD_NAME.format(name=str(name), what=what))
     return name
-
-
-def docstring(text: str, indent: str) -> str:
-    """A triple-quoted literal whose value is ``text`` (continuation lines indented), escaped.
-
-    Quotes, backslashes and non-printable characters are escaped, so no text can end the literal;
-    the result is parsed back and compared before it is used.
-    """
-    escaped = "".join(_escape(ch) for ch in text)
-    body = "\n".join((indent + line if i and line else line) for i, line in enumerate(escaped.split("\n")))
-    tail = "\n" + indent if "\n" in text else ""
-    literal = f'"""{body}{tail}"""'
-    expected = "\n".join((indent + line if i and line else line) for i, line in enumerate(text.split("\n")))
-    if ast.literal_eval(literal) != expected + tail:
-        raise CompileError("internal error: docstring escaping failed")
-    return literal
-
-
-def _escape(ch: str) -> str:
-    if ch in "\\\"":
-        return "\\" + ch
-    if ch == "\n" or ch.isprintable():
-        return ch
-    return ch.encode("unicode_escape").decode("ascii")
 
 
 def poly_source(poly: Any) -> str:
@@ -118,214 +93,6 @@ def poly_source(poly: Any) -> str:
     return f"({text})" if len(terms) > 1 or text.startswith("-") else text
 
 
-@dataclass
-class Emitted:
-    """An emitted function: its name, its source, the helper sources it needs, and the callable."""
-
-    name: str
-    source: str
-    helpers: tuple[str, ...]
-    imports: tuple[str, ...]
-    function: Any = field(default=None, repr=False)
-
-    @property
-    def full_source(self) -> str:
-        """A runnable module: imports, helpers, then the function."""
-        return "\n".join(self.imports) + "\n\n\n" + "\n\n\n".join((*self.helpers, self.source)) + "\n"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.function(*args, **kwargs)
-
-    @classmethod
-    def load(cls, name: str, source: str, helpers: tuple[str, ...], imports: tuple[str, ...]) -> Emitted:
-        """The emitted function with its module (imports, helpers, source) executed once."""
-        emitted = cls(name, source, helpers, imports)
-        namespace: dict[str, Any] = {}
-        exec(compile(emitted.full_source, f"<catnn {name}>", "exec"), namespace)  # noqa: S102 - our own code
-        emitted.function = namespace[name]
-        return emitted
-
-
-class SourceEmitter:
-    """Walks a plan and writes the function; subclasses spell each step for their backend."""
-
-    #: import lines and helper sources the emitted code needs
-    imports: tuple[str, ...] = ()
-    helpers: tuple[str, ...] = ()
-    #: the array method that reshapes a bias-only accumulator (numpy has no shape-changing ``view``)
-    reshape = "reshape"
-
-    def __init__(self, plan: Plan, name: str = "layer", doc: str | None = None) -> None:
-        self.plan = plan
-        self.name = name
-        self.doc = doc if doc is not None else default_doc(plan)
-        self.lines: list[str] = []
-
-    # -- the walk -----------------------------------------------------------------------------
-    def source(self) -> str:
-        """The function ``NAME(x, weight, bias=None)`` (plus ``n=`` when k = 0)."""
-        p = self.plan
-        n_default = "None" if p.n is None else str(int(p.n))
-        signature = "x, weight, bias=None" if p.k else f"x, weight, bias=None, n={n_default}"
-        self.lines = [f"def {self.name}({signature}):", "    " + docstring(self.doc, "    ")]
-        self.forward_body()
-        self.line("return out")
-        return "\n".join(self.lines) + "\n"
-
-    def forward_body(self) -> None:
-        """The forward steps, leaving the result in ``out`` (in-place updates, no autograd needed)."""
-        p = self.plan
-        self.line("B, I, n = x.shape[0], x.shape[1], x.shape[-1]" if p.k else "B, I = x.shape[0], x.shape[1]")
-        self.line("O = weight.shape[1]")
-        for kind in p.constants:
-            self.line(f"{kind} = _constant({kind!r}, n, x)")
-        if p.groups:
-            self.weights()
-        if p.cores:
-            self.line("# cores: one per distinct bottom half (diagonals are views, sums are done once)")
-        for c in p.cores:
-            self.core(c)
-        if p.groups:
-            self.line("# channel mixing on the cores: one matmul per group of output patterns")
-        for g in p.groups:
-            self.group(g)
-        for m in p.mixes:
-            if m.bias:
-                self.bias(m)
-        if p.folds:
-            self.line("# low-dimensional accumulation: small accumulators into larger ones")
-        for f in p.folds:
-            self.fold(f)
-        self.line("# the output buffer: built by the first write, or zeroed once")
-        if p.first_write is None:
-            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', p.l))}")
-        for w in p.writes:
-            self.write(w)
-
-    def line(self, text: str) -> None:
-        self.lines.append("    " + text)
-
-    # -- shared spelling ----------------------------------------------------------------------
-    @staticmethod
-    def shape_expr(b: str, c: str, d: int) -> str:
-        return ", ".join([b, c] + ["n"] * d)
-
-    @staticmethod
-    def dims(start: int, count: int) -> str:
-        return ", ".join(str(start + i) for i in range(count))
-
-    def scale_suffix(self, c: CoreStep) -> str:
-        if not self.plan.normalize or not c.scale:
-            return ""
-        return " / n" if c.scale == 1 else f" / n ** {c.scale}"
-
-    def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
-        """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
-        return broadcast(expr, labels, target, lambda e, perm: self.permute(e, perm, lead), lead)
-
-    def einsum_equation(self, c: CoreStep) -> str:
-        consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
-        return f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
-
-    def weights(self) -> None:
-        """``w``: the weight rows in group order, each times its term's sign (-1 for Sp crossings)."""
-        order = list(self.plan.order)
-        gathered = "weight" if order == list(range(len(self.plan.diagrams))) else f"weight[{order}]"
-        signs = list(self.plan.signs)
-        if any(s != 1 for s in signs):
-            gathered = f"{gathered} * {self.sign_vector(signs)}"
-        self.line(f"w = {gathered}  # the Λ's of each mix group together")
-
-    # -- what a backend spells ----------------------------------------------------------------
-    def sign_vector(self, signs: list[int]) -> str:
-        """The signs as an array that broadcasts against ``weight`` (diagrams, out, in)."""
-        raise NotImplementedError
-
-    def core(self, c: CoreStep) -> None:
-        raise NotImplementedError
-
-    def group(self, g: MixGroup) -> None:
-        raise NotImplementedError
-
-    def bias(self, m: MixStep) -> None:
-        total = " + ".join(f"bias[{j}]" for j in m.bias)
-        if m.terms:
-            self.line(f"{m.name} += {total}")
-        else:
-            self.line(f"{m.name} = ({total}).{self.reshape}(1, O)  # bias only")
-
-    def fold(self, f: FoldStep) -> None:
-        self.line(f"{f.target} += {self.broadcast(f.source, f.source_labels, f.target_labels)}"
-                  f"  # bo{letters(f.source_labels)}->bo{letters(f.target_labels)}")
-
-    def write(self, w: WriteStep) -> None:
-        raise NotImplementedError
-
-    def zeros(self, shape: str) -> str:
-        raise NotImplementedError
-
-    def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
-        raise NotImplementedError
-
-    # -- building -----------------------------------------------------------------------------
-    def emit(self) -> Emitted:
-        """The function's source, its helpers, and the callable (source executed once)."""
-        source = self.source()
-        return Emitted.load(self.name, source, self.helper_sources(), self.imports)
-
-    def helper_sources(self) -> tuple[str, ...]:
-        from .kernels import constant_sources
-        return self.helpers + constant_sources(self.plan.constants)
-
-
-def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],
-              permute: Callable[[str, list[int]], str], lead: int = 2) -> str:
-    """``expr`` (``lead`` leading axes, then axes ``labels``) permuted into the order of ``target`` and
-    ``None``-indexed where ``target`` has a label it lacks, so that it broadcasts against ``target``.
-
-    >>> broadcast("a", [2, 1], [1, 2, 3], lambda e, perm: f"{e}.permute({perm})")
-    'a.permute([1, 0])[:, :, :, :, None]'
-    """
-    present = [lab for lab in target if lab in labels]
-    if list(labels) != present:
-        expr = permute(expr, [list(labels).index(lab) for lab in present])
-    if list(labels) == list(target):
-        return expr
-    index = [":"] * lead + [":" if lab in labels else "None" for lab in target]
-    while index and index[-1] == ":":
-        index.pop()
-    return f"{expr}[{', '.join(index)}]" if index else expr
-
-
-def with_constants(view: View, value: str, labels: Sequence[int],
-                   contract: Callable[[str, str], str]) -> tuple[str, list[int]]:
-    """An accumulator ``value`` (axes ``labels``) contracted with a write view's constants, if it has
-    any: the expression (``contract(equation, operands)``) and the labels it is left with.
-
-    >>> from catnn.compiler.plan import View
-    >>> view = View("v0", (0, 1), (("J", (0, 1)),))
-    >>> with_constants(view, "a0", [0], lambda eq, ops: f"einsum({eq!r}, {ops})")
-    ("einsum('boi,ij->boij', a0, J)", [0, 1])
-    """
-    if not view.constants:
-        return value, list(labels)
-    consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
-    names = "".join(f", {kind}" for kind, _ in view.constants)
-    present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
-    return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
-
-
-def default_doc(plan: Plan) -> str:
-    """The docstring of an emitted layer function: what it computes and which diagram is which."""
-    head = (f"{plan.group} {plan.k} -> {plan.l}: x (B, C_in{', n' * plan.k}) -> (B, C_out{', n' * plan.l}).\n\n"
-            f"out = sum_i weight[i] (x) D_i{' + sum_j bias[j] (x) E_j' if plan.bias_diagrams else ''}"
-            f"{'; each summed-out block divided by n' if plan.normalize else ''}.")
-    lines = [head, ""]
-    lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
-    lines += [f"E_{j}: {d}" for j, d in enumerate(plan.bias_diagrams)]
-    return "\n".join(lines)
-
-
 # -- the module writer --------------------------------------------------------------------------------
 def write_module(program: Any, backend: str = "torch") -> str:
     """The source of a standalone module for a checked program (``catnn compile``).
@@ -339,14 +106,9 @@ def write_module(program: Any, backend: str = "torch") -> str:
 
 class _ModuleWriter:
     def __init__(self, program: Any, backend: str) -> None:
-        from .emit_einsum import EinsumEmitter
-        from .emit_torch import TorchEmitter
-        emitters = {"torch": TorchEmitter, "einsum": EinsumEmitter}
-        if backend not in emitters:
-            raise CompileError(messages.BAD_BACKEND.format(name=backend, known=", ".join(emitters)))
         self.program = program
         self.backend = backend
-        self.emitter = emitters[backend]
+        self.emitter = emitter(backend)
         self.group = program.group
         self.spans = getattr(program, "spans", {}) or {}
         self.helpers: list[str] = []
@@ -393,7 +155,6 @@ class _ModuleWriter:
 
     def morphism(self, name: str, value: Any) -> None:
         from catnn.morphism import Morphism
-        from .plan import build_plan
         m = value if isinstance(value, Morphism) else Morphism.of(value, 1, self.group.loop)
         k, l = m.k, m.l
         plan = build_plan(self.group, k, l, m.diagrams)
@@ -568,7 +329,6 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
     from catnn.morphism import Morphism
     from catnn.spec import LayerSpec, NetworkSpec
     from .layer import layer_structure
-    from .plan import build_plan
     group = program.group
     sections = []
     from .netgen import explain_layer
@@ -597,51 +357,3 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
             span = (getattr(program, "spans", {}) or {}).get(name)
             raise (err.with_span(span) if span is not None else err) from None
     return "\n\n".join(f"== {title} ==\n{text}" for title, text in sections)
-
-
-class InMemoryModule:
-    """``catnn.compile(text).nn``: what ``catnn compile`` would write, built in memory.
-
-    ``prog.nn.f(x)`` applies morphism (or diagram) ``f`` (:class:`catnn.nn.MorphismFunction`);
-    ``prog.nn.edge(in_channels, out_channels, **options)`` builds layer ``edge`` as a
-    :class:`catnn.nn.EquivariantLinear`; ``prog.nn.net(**options)`` builds network ``net``
-    (:class:`catnn.networks.EquivariantNetwork`). torch is imported on first use only.
-    """
-
-    def __init__(self, program: Any, backend: str = "torch") -> None:
-        self._program = program
-        self._backend = backend
-        self._cache: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        definitions = self._program.definitions
-        if name not in definitions:
-            known = ", ".join(definitions) or "none"
-            raise AttributeError(f"the program has no definition {name!r} (definitions: {known})")
-        if name not in self._cache:
-            self._cache[name] = self._build(definitions[name])
-        return self._cache[name]
-
-    def _build(self, value: Any) -> Any:
-        from functools import partial
-        from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
-        if isinstance(value, MixedLayerSpec) or getattr(value, "factors", None):   # mixed or bilinear
-            from catnn.networks import layer_factory
-            return layer_factory(self._program.group, value, self._backend)
-        if isinstance(value, LayerSpec):
-            from catnn.nn import EquivariantLinear
-            return partial(EquivariantLinear.from_spec, value, backend=self._backend)
-        if isinstance(value, NetworkSpec):
-            from catnn.networks import EquivariantNetwork
-            layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
-            return partial(EquivariantNetwork, value, layers, backend=self._backend)
-        from catnn.nn import MorphismFunction
-        return MorphismFunction(self._program.group, value, backend=self._backend)
-
-    def __dir__(self) -> list[str]:
-        return sorted(self._program.definitions)
-
-    def __repr__(self) -> str:
-        return f"<catnn in-memory module: {', '.join(self._program.definitions)}>"

@@ -1,10 +1,11 @@
 """The opt_einsum emitter: every contraction of a plan as a cached ``opt_einsum`` expression.
 
-The emitted function works on numpy arrays and on torch tensors alike (opt_einsum dispatches on
+The emitted functions work on numpy arrays and on torch tensors alike (opt_einsum dispatches on
 the array type): cores, permutations and channel mixing are ``_contract(equation, *operands)``
 calls, each a ``opt_einsum.contract_expression`` built once per operand shapes and cached (paths
 are planned once, not on every call); stacking, broadcasting and the diagonal writes into the
-output buffer use the array's own namespace (``_xp``) and strided views.
+output buffer use the array's own namespace (``_xp``) and strided views. Gradients (torch tensors)
+come from torch's autograd through these ops.
 
 >>> import numpy as np, catnn
 >>> from catnn.compiler.plan import build_plan
@@ -20,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .codegen import Emitted, SourceEmitter, with_constants
-from .plan import CoreStep, MixGroup, Plan, WriteStep, letters
+from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, with_constants
+from .ir import CoreStep, MixGroup, Plan, WriteStep, letters
 
-__all__ = ["emit", "EinsumEmitter", "HELPERS"]
+__all__ = ["emit", "EinsumEmitter", "HELPERS", "CONSTANT_HELPER"]
 
 HELPERS = '''def _xp(a):
     """The array namespace of a (numpy or torch), without importing either."""
@@ -94,50 +95,61 @@ class EinsumEmitter(SourceEmitter):
     imports = ("import sys", "", "import opt_einsum")
 
     def helper_sources(self) -> tuple[str, ...]:
-        self.helpers = (HELPERS,) + ((CONSTANT_HELPER,) if self.plan.constants else ())
-        return super().helper_sources()
+        helpers = (HELPERS,) + ((PER_GRAPH_HELPER,) if self.plan.normalize else ())
+        if self.plan.constants:
+            helpers += (CONSTANT_HELPER,) + self.plan.constant_sources
+        return helpers
 
-    def sign_vector(self, signs: list[int]) -> str:
-        return f"_like({signs}, weight)[:, None, None]"
+    def sign_vector(self, signs: list[int], like: str) -> str:
+        return f"_like({signs}, {like})[:, None, None]"
 
-    def core(self, c: CoreStep) -> None:
+    def contract(self, equation: str, operands: str) -> str:
+        return f"_contract({equation!r}, {operands})"
+
+    def stack(self, parts: list[str]) -> str:
+        return f"_xp(x).stack(({', '.join(parts)}), 1)"
+
+    def reduction(self, c: CoreStep) -> str:
         consts = "".join(f", {kind}" for kind, _ in c.constants)
-        eq = self.einsum_equation(c)
+        eq = f"bc{letters(c.source_labels)}{''.join(f',{letters(labs)}' for _, labs in c.constants)}->bc{letters(c.labels)}"
         if c.source_labels == c.labels and not c.constants:
-            self.line(f"{c.name} = {c.source}  # {eq}")
-            return
-        self.line(f"{c.name} = _contract({eq!r}, {c.source}{consts}){self.scale_suffix(c)}")
+            return c.source
+        return self.contract(eq, f"{c.source}{consts}")
 
     def group(self, g: MixGroup) -> None:
-        P, M, d = len(g.features), len(g.members), g.dims
+        M, d = len(g.members), g.dims
         acc = letters(range(d))
-        rows = f"w[{g.offset}:{g.offset + P * M}]"
-        if P == 1:
-            core, perm = g.features[0]
-            inverse = {p: i for i, p in enumerate(perm)}
-            core_letters = letters(inverse[j] for j in range(d))
-            feats, fsub = core, f"bc{core_letters}"
-        else:
-            parts = [self.permute(core, perm) if list(perm) != sorted(perm) else core for core, perm in g.features]
-            feats, fsub = f"_xp(x).stack(({', '.join(parts)}), 1)", f"bpc{acc}"
-        if M == 1:
-            wsub = "poc" if P > 1 else "oc"
-            weights = rows if P > 1 else f"{rows}[0]"
-            eq = f"{fsub},{wsub}->bo{acc}"
-            self.line(f"{g.members[0]} = _contract({eq!r}, {feats}, {weights})  # {g.name}")
-            return
-        wsub = "mpoc" if P > 1 else "moc"
-        weights = f"{rows}.reshape({M}, {P}, O, I)" if P > 1 else rows
-        eq = f"{fsub},{wsub}->bmo{acc}"
-        self.line(f"{g.name} = _contract({eq!r}, {feats}, {weights})")
-        self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
+        terms, start = [], 0
+        for run in g.runs:
+            P, I = run.count, f"I{run.input}"
+            rows = f"wb{run.block}[{run.start}:{run.start + P * M}]"
+            features = g.features[start:start + P]
+            start += P
+            if P == 1:
+                core, perm = features[0]
+                inverse = {p: i for i, p in enumerate(perm)}
+                feats, fsub = core, f"bc{letters(inverse[j] for j in range(d))}"
+            else:
+                parts = [self.permute(core, perm) if list(perm) != sorted(perm) else core for core, perm in features]
+                feats, fsub = self.stack(parts), f"bpc{acc}"
+            if M == 1:
+                weights, wsub = (rows, "poc") if P > 1 else (f"{rows}[0]", "oc")
+                eq = f"{fsub},{wsub}->bo{acc}"
+            else:
+                weights, wsub = (f"{rows}.reshape({M}, {P}, O, {I})", "mpoc") if P > 1 else (rows, "moc")
+                eq = f"{fsub},{wsub}->bmo{acc}"
+            terms.append(self.contract(eq, f"{feats}, {weights}"))
+        target = g.members[0] if M == 1 else g.name
+        self.line(f"{target} = {' + '.join(terms)}  # {g.name}")
+        if M > 1:
+            self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
 
     def write(self, w: WriteStep) -> None:
         view = self.plan.view(w.view)
         if w.first:
             self.line(f"out = {w.acc}")
             return
-        value, labels = with_constants(view, w.acc, w.labels, lambda eq, ops: f"_contract({eq!r}, {ops})")
+        value, labels = with_constants(view, w.acc, w.labels, self.contract)
         value = self.broadcast(value, labels, view.labels)
         comment = f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]"
         if view.is_whole:
@@ -152,12 +164,11 @@ class EinsumEmitter(SourceEmitter):
     def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
         src = letters(range(len(perm)))
         dst = letters(perm)
-        return f"_contract('bc{src}->bc{dst}', {expr})" if lead == 2 else \
-            f"_contract('{'bc'[:lead]}{src}->{'bc'[:lead]}{dst}', {expr})"
+        return f"_contract('{'bc'[:lead]}{src}->{'bc'[:lead]}{dst}', {expr})"
 
 
 def emit(plan: Plan, name: str = "layer", doc: str | None = None) -> Emitted:
-    """The opt_einsum function for ``plan`` (source and callable); cached per (plan, name, doc)."""
+    """The opt_einsum functions for ``plan`` (source and callable); cached per (plan, name, doc)."""
     return _emit(plan, name, doc)
 
 

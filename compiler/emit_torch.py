@@ -1,46 +1,33 @@
-"""The torch emitter: a plan as one plain torch function (and its readable source).
+"""The torch emitter: a plan as plain torch functions with a generated backward.
 
 >>> import catnn
 >>> from catnn.compiler.plan import build_plan
 >>> G = catnn.group("S")
 >>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)), "layer")
->>> print("\\n".join(fn.source.splitlines()[:23]))
-def layer__forward(x, weight, bias=None, n=None, save=False):
-    \"\"\"The forward steps of layer (in place, no autograd): (out, saved features).\"\"\"
-    B, I, n = x.shape[0], x.shape[1], x.shape[-1]
-    O = weight.shape[1]
-    w = weight[[1, 0]]  # the Λ's of each mix group together
-    # cores: one per distinct bottom half (diagonals are views, sums are done once)
-    c0 = x  # bci->bci
-    c1 = c0.sum(2)  # bci->bc
-    # channel mixing on the cores: one matmul per group of output patterns
-    # g0: 1 output pattern x 1 feature (bpc,mpoc->bmo)
-    w0 = w[0:1].transpose(0, 1).reshape(O, 1 * I)
-    f0 = c1.reshape(B, I, -1)
-    a0 = torch.matmul(w0, f0).view(B, O)
-    # g1: 1 output pattern x 1 feature (bpci,mpoc->bmoi)
-    w1 = w[1:2].transpose(0, 1).reshape(O, 1 * I)
-    f1 = c0.reshape(B, I, -1)
-    a1 = torch.matmul(w1, f1).view(B, O, n)
-    # low-dimensional accumulation: small accumulators into larger ones
-    a1 += a0[:, :, None]  # bo->boi
-    # the output buffer: built by the first write, or zeroed once
-    out = a1
-    return out, ((f0, f1) if save else ())
-<BLANKLINE>
+>>> print("\\n".join(fn.source.splitlines()[:8]))
+def layer__forward(xs, weights, biases, out_channels, n, sizes, save):
+    \"\"\"The forward steps of layer (in place, no autograd): (outputs, saved features).\"\"\"
+    x0 = xs[0]
+    I0 = x0.shape[1]
+    x = x0  # dtype and device of every new tensor
+    B = x.shape[0]
+    n = x0.shape[-1]
+    wb0 = weights[0][[1, 0]]
 
 Four definitions per plan: ``NAME__forward`` (the steps, in place, no autograd graph),
 ``NAME__backward`` (the plan transposed: accumulator gradients by diagonal views and sums, weight
-gradients against the saved features, the input gradient by the transposed mixes and cores),
+gradients against the saved features, the input gradients by the transposed mixes and cores; a
+bilinear input's cores, einsums of two factors, are differentiated locally by autograd),
 ``NAME__Function`` (the ``torch.autograd.Function`` joining them; under ``create_graph=True`` it
-differentiates the plain steps instead, so higher derivatives work) and ``NAME`` itself, which
-takes the Function when a gradient is needed and the bare forward otherwise.
+differentiates the plain steps instead, so higher derivatives work) and ``NAME__plan`` itself, which
+takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit` for
+its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
 Native ops only: diagonals of the input are strided views (``_diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
-on stacked features, broadcasts are ``None``-indexing, output diagonals are ``as_strided`` views
-of the single output buffer updated in place. Steps with constants (other groups' J or ε) use
-``torch.einsum``.
+on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
+single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
+matrix) and a bilinear input's cores use ``torch.einsum``.
 """
 
 from __future__ import annotations
@@ -49,10 +36,11 @@ import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .codegen import Emitted, SourceEmitter, docstring, with_constants
-from .plan import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
+from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, docstring, with_constants
+from .ir import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
+
 
 def diagonal_view(t, blocks):
     """The view of t with one trailing axis per block of its trailing axes; a block of several
@@ -85,88 +73,111 @@ def _constant(kind, n, like):
 
 
 class TorchEmitter(SourceEmitter):
-    """Spells each plan step with native torch ops."""
+    """Spells each plan step with native torch ops, and writes the plan's transposed steps as the
+    backward of an ``autograd.Function``."""
 
     imports = ("import torch",)
     reshape = "view"
 
-    # -- the four definitions: forward steps, backward steps, autograd Function, entry point ----
+    # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
         p, name = self.plan, self.name
-        n_default = "None" if p.n is None else str(int(p.n))
         features = [f"f{g.name[1:]}" for g in p.groups]
         saved = "(" + ", ".join(features) + ("," if len(features) == 1 else "") + ")"
-        self.lines = [f"def {name}__forward(x, weight, bias=None, n=None, save=False):",
-                      f'    """The forward steps of {name} (in place, no autograd): (out, saved features)."""']
+        self.lines = [f"def {name}__forward(xs, weights, biases, out_channels, n, sizes, save):",
+                      f'    """The forward steps of {name} (in place, no autograd): (outputs, saved features)."""']
         self.forward_body()
-        self.line(f"return out, ({saved} if save else ())")
+        self.line(f"return {self.outputs_tuple()}, ({saved} if save else ())")
         forward = "\n".join(self.lines)
-        self.lines = [f"def {name}__backward(grad, weight, features, need_x, n):",
-                      f'    """The backward steps of {name}, the plan transposed: (grad x, grad weight, '
-                      'grad bias)."""']
+        self.lines = [f"def {name}__backward(grads, xs, weights, biases, features, needs, n, sizes):",
+                      f'    """The backward steps of {name}, the plan transposed: the gradient of every '
+                      'input, weight and bias."""']
         self.backward_body()
         backward = "\n".join(self.lines)
-        signature = "x, weight, bias=None" if p.k else f"x, weight, bias=None, n={n_default}"
-        n_arg = "n" if not p.k else "None"
         entry = "\n".join([
-            f"def {name}({signature}):",
+            f"def {name}__plan({self.signature()}):",
             "    " + docstring(self.doc, "    "),
-            "    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad",
-            "                                    or (bias is not None and bias.requires_grad)):",
-            f"        return {name}__Function.apply(x, weight, bias, {n_arg})",
-            f"    return {name}__forward(x, weight, bias, {n_arg})[0]",
+            f"    flat = ({self.flat_inputs()}*weights, *biases)",
+            "    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in flat):",
+            f"        return {name}__Function.apply(out_channels, n, sizes, *flat)",
+            f"    return {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]",
         ])
-        return "\n\n\n".join([forward, backward, self.function_class(), entry]) + "\n"
+        return "\n\n\n".join([forward, backward, self.function_class(), entry]) + "\n" + self.single_entry()
+
+    def flat_inputs(self) -> str:
+        """The input tensors, a bilinear input's two factors apart (``xs[i][0], xs[i][1]``)."""
+        parts = [f"xs[{i}][0], xs[{i}][1], " if x.factors else f"xs[{i}], " for i, x in enumerate(self.plan.inputs)]
+        return "".join(parts)
+
+    def unflatten(self) -> list[str]:
+        """Lines rebuilding ``xs, weights, biases`` from ``flat``."""
+        p = self.plan
+        xs, at = [], 0
+        for x in p.inputs:
+            xs.append(f"(flat[{at}], flat[{at + 1}])" if x.factors else f"flat[{at}]")
+            at += 2 if x.factors else 1
+        nw = len(p.blocks)
+        return [f"xs = ({''.join(x + ', ' for x in xs)})",
+                f"weights = tuple(flat[{at}:{at + nw}])",
+                f"biases = tuple(flat[{at + nw}:])"]
 
     def function_class(self) -> str:
         name = self.name
-        n_value = "n" if not self.plan.k else "x.shape[-1]"
+        n_value = "n" if not any(x.order for x in self.plan.inputs) else "None"
+        nx = sum(2 if x.factors else 1 for x in self.plan.inputs)
+        unflatten = "\n".join("        " + line for line in self.unflatten())
         return f'''class {name}__Function(torch.autograd.Function):
     """Autograd for {name}: the backward runs the transposed plan, not a graph of the in-place steps."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, n):
-        out, features = {name}__forward(x, weight, bias, n, True)
-        ctx.save_for_backward(x, weight, bias, *features)
-        ctx.n = {n_value}
-        return out
+    def forward(ctx, out_channels, n, sizes, *flat):
+{unflatten}
+        outs, features = {name}__forward(xs, weights, biases, out_channels, n, sizes, True)
+        ctx.save_for_backward(*flat, *features)
+        ctx.meta = (len(flat), out_channels, {n_value}, sizes)
+        return outs
 
     @staticmethod
-    def backward(ctx, grad):
-        x, weight, bias, *features = ctx.saved_tensors
+    def backward(ctx, *grads):
+        count, out_channels, n, sizes = ctx.meta
+        saved = ctx.saved_tensors
+        flat, features = saved[:count], saved[count:]
+{unflatten}
         if torch.is_grad_enabled():  # create_graph=True: differentiate the plain steps instead
-            inputs = (x, weight, bias)
-            wanted = [t for t in inputs if t is not None and t.requires_grad]
-            out = {name}__forward(x, weight, bias, ctx.n)[0]
-            grads = iter(torch.autograd.grad(out, wanted, grad, create_graph=True, allow_unused=True))
-            return tuple(next(grads) if t is not None and t.requires_grad else None for t in inputs) + (None,)
-        gx, gweight, gbias = {name}__backward(grad, weight, features, ctx.needs_input_grad[0], ctx.n)
-        return gx, gweight, gbias, None'''
+            wanted = [t for t in flat if t is not None and t.requires_grad]
+            outs = {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]
+            found = iter(torch.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
+            return (None, None, None) + tuple(next(found) if t is not None and t.requires_grad else None
+                                              for t in flat)
+        needs = ctx.needs_input_grad[3:3 + {nx}]
+        return (None, None, None) + {name}__backward(grads, xs, weights, biases, features, needs, n, sizes)'''
 
+    # -- the backward ---------------------------------------------------------------------------
     def backward_body(self) -> None:
         p = self.plan
-        self.line("B, O, I = grad.shape[0], grad.shape[1], weight.shape[2]")
-        for kind in p.constants:
-            self.line(f"{kind} = _constant({kind!r}, n, grad)")
+        self.inputs()
+        self.gathered_weights("weights")
+        self.constants("x")
         if p.groups:
             names = [f"f{g.name[1:]}" for g in p.groups]
             self.line(f"{', '.join(names)}{',' if len(names) == 1 else ''} = features")
-            self.weights()
-            for g in p.groups:
-                self.line(f"w{g.name[1:]} = {self.group_weights(g)}")
-        self.line("# accumulator gradients: the writes and folds, transposed")
-        for w in p.writes:
-            self.line(f"g{w.acc} = {self.transposed_write(w)}")
-        for f in reversed(p.folds):
-            self.line(f"g{f.source} = {self.reduce(f'g{f.target}', f.target_labels, f.source_labels)}")
+        for j, sec in enumerate(p.sections):
+            self.line(f"# output {j}: accumulator gradients, the writes and folds transposed")
+            self.line(f"grad = grads[{j}]")
+            self.line(f"O = O{j} = grad.shape[1]")
+            for w in sec.writes:
+                self.line(f"g{w.acc} = {self.transposed_write(w)}")
+            for f in reversed(sec.folds):
+                self.line(f"g{f.source} = {self.reduce(f'g{f.target}', f.target_labels, f.source_labels)}")
+            for g in sec.groups:
+                self.group_gradient(g)
         self.weight_gradients()
-        if not p.groups:
-            self.line("return None, gweight, gbias")
-            return
-        self.line("if not need_x:")
-        self.line("    return None, gweight, gbias")
-        self.input_gradient()
-        self.line("return gx, gweight, gbias")
+        self.bias_gradients()
+        self.input_gradients()
+        grads = [f"gx{i}a, gx{i}b, " if x.factors else f"gx{i}, " for i, x in enumerate(p.inputs)]
+        grads += [f"gweight{b}, " for b in range(len(p.blocks))]
+        grads += [f"gbias{j}, " for j in range(len(p.sections))]
+        self.line(f"return ({''.join(grads).rstrip(' ')})")
 
     def transposed_write(self, w: WriteStep) -> str:
         view = self.plan.view(w.view)
@@ -193,54 +204,99 @@ class TorchEmitter(SourceEmitter):
             expr = self.permute(expr, [rest.index(lab) for lab in keep])
         return expr
 
+    def group_gradient(self, g: MixGroup) -> None:
+        """``gg``: the group's accumulator gradients stacked; ``gw``: its weight block's gradient;
+        ``gf``: its features' gradient (the transposed matmul)."""
+        i, M = g.name[1:], len(g.members)
+        members = [f"g{m}" for m in g.members]
+        if M == 1:
+            self.line(f"gg{i} = {members[0]}.reshape(B, O, -1)")
+        else:
+            self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, -1)")
+        self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
+        self.line(f"w{i} = {self.group_weights(g)}")
+        self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
+
     def weight_gradients(self) -> None:
+        """``gweight<b>``: each run's columns of its group's ``gw``, back to block b's row order."""
         p = self.plan
         self.line("# weight and bias gradients: accumulator gradients against the saved features")
-        pieces = []
-        for g in p.groups:
-            i, P, M = g.name[1:], len(g.features), len(g.members)
-            members = [f"g{m}" for m in g.members]
-            if M == 1:
-                self.line(f"gg{i} = {members[0]}.reshape(B, O, -1)")
-                rows = f"gw{i}.view(O, {P}, I).transpose(0, 1)"
-            else:
-                self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, -1)")
-                rows = f"gw{i}.view({M}, O, {P}, I).permute(0, 2, 1, 3).reshape({M * P}, O, I)"
-            self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
-            pieces.append(rows)
-        if not pieces:
-            self.line("gweight = weight.new_zeros(weight.shape)")
-        else:
-            gathered = pieces[0] if len(pieces) == 1 else f"torch.cat(({', '.join(pieces)}), 0)"
-            signs = list(p.signs)
+        pieces: dict[int, list[tuple[int, str]]] = {b: [] for b in range(len(p.blocks))}
+        for j, sec in enumerate(p.sections):
+            for g in sec.groups:
+                self.run_gradients(g, f"O{j}", pieces)
+        for b, parts in pieces.items():
+            rows = [expr for _, expr in sorted(parts)]
+            gathered = rows[0] if len(rows) == 1 else f"torch.cat(({', '.join(rows)}), 0)"
+            signs = list(p.signs(b))
             if any(s != 1 for s in signs):
-                gathered = f"{gathered} * {self.sign_vector(signs)}"
-            order = list(p.order)
+                gathered = f"{gathered} * {self.sign_vector(signs, f'weights[{b}]')}"
+            order = list(p.gather[b])
             if order != list(range(len(order))):
                 inverse = [0] * len(order)
                 for row, index in enumerate(order):
                     inverse[index] = row
                 gathered = f"({gathered})[{inverse}]"
-            self.line(f"gweight = {gathered}")
-        biased = sorted(((j, m) for m in p.mixes for j in m.bias))
-        if biased:
-            parts = [f"g{m.name}.reshape(-1, O).sum(0)" for _, m in biased]
-            self.line(f"gbias = torch.stack(({', '.join(parts)},))")
-        else:
-            self.line("gbias = None")
+            self.line(f"gweight{b} = {gathered}")
 
-    def input_gradient(self) -> None:
-        self.line("# input gradient: the mixes and the cores, transposed")
+    def run_gradients(self, g: MixGroup, O: str, pieces: dict[int, list[tuple[int, str]]]) -> None:
+        """Each run's rows of the group's weight gradient ``gw``, as (start in its block, expression)."""
+        i, M = g.name[1:], len(g.members)
+        for run, cols in zip(g.runs, self.run_columns(g)):
+            I = f"I{run.input}"
+            part = f"gw{i}" if len(g.runs) == 1 else f"gw{i}[:, {cols}]"
+            if M == 1:
+                rows = f"{part}.reshape({O}, {run.count}, {I}).transpose(0, 1)"
+            else:
+                rows = f"{part}.reshape({M}, {O}, {run.count}, {I}).permute(0, 2, 1, 3).reshape({M * run.count}, {O}, {I})"
+            pieces[run.block].append((run.start, rows))
+
+    def run_columns(self, g: MixGroup) -> list[str]:
+        """The column slice of each run in the group's (M·O, Σ P_r·I_r) weight matrix."""
+        out, start = [], "0"
+        for run in g.runs:
+            stop = f"{start} + {run.count} * I{run.input}" if start != "0" else f"{run.count} * I{run.input}"
+            out.append(f"{start}:{stop}")
+            start = stop
+        return out
+
+    def bias_gradients(self) -> None:
+        for j, sec in enumerate(self.plan.sections):
+            biased = sorted((b, m.name) for m in sec.mixes for b in m.bias)
+            if biased:
+                parts = [f"g{m}.reshape(-1, grads[{j}].shape[1]).sum(0)" for _, m in biased]
+                self.line(f"gbias{j} = torch.stack(({', '.join(parts)},))")
+            else:
+                self.line(f"gbias{j} = None")
+
+    def input_gradients(self) -> None:
+        """``gx<i>``: the features' gradients through the cores (transposed), into each input."""
+        p = self.plan
         contributions = self.feature_gradients()
+        at = 0
+        for i, x in enumerate(p.inputs):
+            needs = f"needs[{at}] or needs[{at + 1}]" if x.factors else f"needs[{at}]"
+            at += 2 if x.factors else 1
+            names = f"gx{i}a, gx{i}b" if x.factors else f"gx{i}"
+            self.line(f"{names} = {'None, None' if x.factors else 'None'}")
+            cores = [c for c in p.input_cores(i) if contributions[c.name]]
+            if not cores:
+                continue
+            self.line(f"if {needs}:  # input {i}: the cores, transposed")
+            self.indent += 1
+            self.cores_gradient(i, cores, contributions)
+            self.indent -= 1
+
+    def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[tuple[str, bool]]]) -> None:
         into_x: list[tuple[CoreStep, str]] = []
-        for c in reversed(self.plan.cores):
+        for c in reversed(self.plan.input_cores(i)):
             if not contributions[c.name]:
                 continue
             grad = f"g{c.name}"
-            self.accumulate(grad, contributions[c.name], len(c.labels))
+            self.accumulate(grad, contributions[c.name], len(c.labels), i)
             scaled = f"({grad}{self.scale_suffix(c)})" if self.scale_suffix(c) else grad
-            if c.source == "x":
-                into_x.append((c, scaled))
+            if c.source == f"x{i}":
+                into_x.append((c, grad if self.plan.inputs[i].factors else scaled))
             elif c.constants:  # a chain step with constants (Aut(G)): source_labels name the parent's axes
                 labels = list(c.source_labels)
                 const_labels = {lab for _, labs in c.constants for lab in labs}
@@ -253,27 +309,35 @@ class TorchEmitter(SourceEmitter):
                 parent = self.plan.core(c.source)
                 contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
                                                    len(c.labels) == len(parent.labels)))
-        self.x_gradient(into_x)
+        if self.plan.inputs[i].factors:
+            self.product_gradient(i, into_x)
+        else:
+            self.x_gradient(i, into_x)
 
     def feature_gradients(self) -> dict[str, list[tuple[str, bool]]]:
-        """``gf = W^T gg`` per group; returns each core's gradient contributions (full size: True)."""
+        """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
         contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
         for g in self.plan.groups:
-            i, P, d = g.name[1:], len(g.features), g.dims
-            lead = f"B, {P}, I" if P > 1 else "B, I"
-            self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i}).view({', '.join([lead] + ['n'] * d)})")
-            for q, (core, perm) in enumerate(g.features):
-                expr = f"gf{i}[:, {q}]" if P > 1 else f"gf{i}"
-                if list(perm) != sorted(perm):
-                    expr = self.permute(expr, [perm.index(j) for j in range(len(perm))])
-                contributions[core].append((expr, True))
+            i, d, start = g.name[1:], g.dims, 0
+            for run, cols in zip(g.runs, self.run_columns(g)):
+                part = f"gf{i}" if len(g.runs) == 1 else f"gf{i}[:, {cols}]"
+                P = run.count
+                lead = f"B, {P}, I{run.input}" if P > 1 else f"B, I{run.input}"
+                self.line(f"gf{i}_{run.input} = {part}.reshape({', '.join([lead] + ['n'] * d)})")
+                for q, (core, perm) in enumerate(g.features[start:start + P]):
+                    expr = f"gf{i}_{run.input}[:, {q}]" if P > 1 else f"gf{i}_{run.input}"
+                    if list(perm) != sorted(perm):
+                        expr = self.permute(expr, [perm.index(j) for j in range(len(perm))])
+                    contributions[core].append((expr, True))
+                start += P
         return contributions
 
-    def x_gradient(self, into_x: list[tuple[CoreStep, str]]) -> None:
-        """``gx``: the gradients of the cores read from x, written back through their diagonals."""
+    def x_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
+        """``gx<i>``: the gradients of the cores read from input i, written back through their diagonals."""
         first = next((cs for cs in into_x if cs[0].labels == cs[0].source_labels and not cs[0].constants
                       and not cs[0].scale), None)
-        self.line(f"gx = {first[1]}" if first else f"gx = grad.new_zeros(({self.shape_expr('B', 'I', self.plan.k)}))")
+        k = self.plan.inputs[i].order
+        self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', k)}))")
         for c, expr in into_x:
             if first is not None and c is first[0]:
                 continue
@@ -287,64 +351,67 @@ class TorchEmitter(SourceEmitter):
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
             value = self.broadcast(value, have, labels)
             blocks = diagonal_blocks(c.source_labels)
-            target = "gx" if len(labels) == len(c.source_labels) else f"_diagonal(gx, {blocks})"
+            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
 
-    def accumulate(self, name: str, parts: list[tuple[str, bool]], dims: int) -> None:
+    def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
+        """A bilinear input's factors: its cores are einsums of both, differentiated locally by autograd."""
+        self.line("with torch.enable_grad():")
+        self.indent += 1
+        self.line(f"x{i}a, x{i}b = x{i}a.detach().requires_grad_(), x{i}b.detach().requires_grad_()")
+        cores = ", ".join(self.core_expr(c) for c, _ in into_x)
+        grads = ", ".join(g for _, g in into_x)
+        self.line(f"gx{i}a, gx{i}b = torch.autograd.grad(({cores},), (x{i}a, x{i}b), ({grads},), allow_unused=True)")
+        self.indent -= 1
+
+    def accumulate(self, name: str, parts: list[tuple[str, bool]], dims: int, i: int) -> None:
         """``name = Σ parts`` (in place after the first full-size part)."""
         parts = sorted(parts, key=lambda part: not part[1])
         if parts[0][1]:
             self.line(f"{name} = {parts[0][0]}")
             rest = parts[1:]
         else:
-            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', 'I', dims)}))")
+            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', dims)}))")
             rest = parts
         for expr, _ in rest:
             self.line(f"{name} += {expr}")
 
+    # -- spelling the forward steps -----------------------------------------------------------
     def helper_sources(self) -> tuple[str, ...]:
-        helpers = (DIAGONAL_HELPER,) if self._uses_diagonal() else ()
+        helpers = (PER_GRAPH_HELPER,) if self.plan.normalize else ()
+        helpers += (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
         if self.plan.constants:
-            helpers += (CONSTANT_HELPER,)
-        self.helpers = helpers
-        return super().helper_sources()
+            helpers += (CONSTANT_HELPER,) + self.plan.constant_sources
+        return helpers
 
-    def _uses_diagonal(self) -> bool:
-        p = self.plan
-        cores = any(len(set(c.source_labels)) < len(c.source_labels) for c in p.cores)
-        return cores or any(not p.view(w.view).is_whole for w in p.writes)
+    def sign_vector(self, signs: list[int], like: str) -> str:
+        return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
 
-    def sign_vector(self, signs: list[int]) -> str:
-        return f"weight.new_tensor({signs}).view(-1, 1, 1)"
+    def contract(self, equation: str, operands: str) -> str:
+        return f"torch.einsum({equation!r}, {operands})"
 
-    def core(self, c: CoreStep) -> None:
-        src = c.source
-        eq = self.einsum_equation(c)
+    def stack(self, parts: list[str]) -> str:
+        return f"torch.stack(({', '.join(parts)}), 1)"
+
+    def reduction(self, c: CoreStep) -> str:
+        eq = f"bc{letters(c.source_labels)}{''.join(f',{letters(labs)}' for _, labs in c.constants)}->bc{letters(c.labels)}"
         if c.constants:
-            consts = ", ".join(kind for kind, _ in c.constants)
-            self.line(f"{c.name} = torch.einsum({eq!r}, {src}, {consts}){self.scale_suffix(c)}")
-            return
+            return self.contract(eq, f"{c.source}{''.join(f', {kind}' for kind, _ in c.constants)}")
         labels = list(dict.fromkeys(c.source_labels))
-        expr = src
+        expr = c.source
         if len(labels) < len(c.source_labels):
-            expr = f"_diagonal({src}, {diagonal_blocks(c.source_labels)})"
-        expr = self.reduce(expr, labels, c.labels)
-        self.line(f"{c.name} = {expr}{self.scale_suffix(c)}  # {eq}")
+            expr = f"_diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
+        return self.reduce(expr, labels, c.labels)
 
     def group(self, g: MixGroup) -> None:
         P, M, d = len(g.features), len(g.members), g.dims
-        feats = [self.permute(core, perm) if list(perm) != sorted(perm) else core for core, perm in g.features]
-        if P == 1:
-            stacked = f"{feats[0]}.reshape(B, I, -1)"
-        else:
-            stacked = f"torch.stack(({', '.join(feats)}), 1).reshape(B, {P} * I, -1)"
-        weights = self.group_weights(g)
+        feats = self.features(g)
         acc = letters(range(d))
+        i = g.name[1:]
         self.line(f"# {g.name}: {M} output pattern{'s' if M > 1 else ''} x {P} feature{'s' if P > 1 else ''}"
                   f" (bpc{acc},mpoc->bmo{acc})")
-        i = g.name[1:]
-        self.line(f"w{i} = {weights}")
-        self.line(f"f{i} = {stacked}")
+        self.line(f"w{i} = {self.group_weights(g)}")
+        self.line(f"f{i} = {feats[0] if len(feats) == 1 else 'torch.cat((' + ', '.join(feats) + '), 1)'}")
         shape = self.shape_expr("B", "O", d) if M == 1 else self.shape_expr("B", f"{M}, O", d)
         target = g.members[0] if M == 1 else g.name
         self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
@@ -353,19 +420,25 @@ class TorchEmitter(SourceEmitter):
 
     @staticmethod
     def group_weights(g: MixGroup) -> str:
-        """The (M·O, P·I) matrix of a group's stacked Λ's, from the gathered weights ``w``."""
-        P, M = len(g.features), len(g.members)
-        rows = f"w[{g.offset}:{g.offset + P * M}]"
-        if M == 1:
-            return f"{rows}.transpose(0, 1).reshape(O, {P} * I)"
-        return f"{rows}.view({M}, {P}, O, I).permute(0, 2, 1, 3).reshape({M} * O, {P} * I)"
+        """The (M·O, Σ P_r·I_r) matrix of a group's stacked Λ's, from the gathered weights ``wb<b>``."""
+        M = len(g.members)
+        pieces = []
+        for run in g.runs:
+            P, I = run.count, f"I{run.input}"
+            rows = f"wb{run.block}[{run.start}:{run.start + P * M}]"
+            if len(g.runs) == 1:
+                if M == 1:
+                    return f"{rows}.transpose(0, 1).reshape(O, {P} * {I})"
+                return f"{rows}.view({M}, {P}, O, {I}).permute(0, 2, 1, 3).reshape({M} * O, {P} * {I})"
+            pieces.append(f"{rows}.view({M}, {P}, O, {I}).permute(0, 2, 1, 3).reshape({M}, O, {P} * {I})")
+        return f"torch.cat(({', '.join(pieces)}), 2).reshape({M} * O, -1)"
 
     def write(self, w: WriteStep) -> None:
         view = self.plan.view(w.view)
         if w.first:
             self.line(f"out = {w.acc}")
             return
-        value, labels = with_constants(view, w.acc, w.labels, lambda eq, ops: f"torch.einsum({eq!r}, {ops})")
+        value, labels = with_constants(view, w.acc, w.labels, self.contract)
         value = self.broadcast(value, labels, view.labels)
         target = "out" if view.is_whole else f"_diagonal(out, {view.blocks()})"
         self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
@@ -383,7 +456,7 @@ class TorchEmitter(SourceEmitter):
 
 
 def emit(plan: Plan, name: str = "layer", doc: str | None = None) -> Emitted:
-    """The torch function for ``plan`` (source and callable); cached per (plan, name, doc)."""
+    """The torch functions for ``plan`` (source and callable); cached per (plan, name, doc)."""
     return _emit(plan, name, doc)
 
 

@@ -211,5 +211,3 @@ def constant_value(kind: str, n: int) -> Any:
 
 for _name in ("S", "O"):
     register_kernels(_name, PartitionKernels())
-
-from . import kernels_classical  # noqa: E402,F401 - registers Sp, SO, A, H and B

@@ -3,15 +3,16 @@
 >>> import numpy as np, catnn
 >>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
 >>> G = catnn.group("Aut", graph=C5)
->>> plan = build_graph_plan(G, 1, 1, G.spanning_set(1, 1))
+>>> from catnn.compiler.plan import build_plan
+>>> plan = build_plan(G, 1, 1, G.spanning_set(1, 1))
 >>> [str(d) for d in plan.diagrams]
 ["{1, 1'}", "{1} {1'}", "graph[{1} {1'} ; 1-1']"]
 >>> [(c.name, c.source, len(c.constants)) for c in plan.cores]      # x, its sum, and A x
-[('c0', 'x', 0), ('c1', 'x', 0), ('c2', 'x', 1)]
+[('c0', 'x0', 0), ('c1', 'x0', 0), ('c2', 'x0', 1)]
 
 X_H is a tensor network (math.md §a.9, :meth:`~catnn.bilabelled.BilabelledGraph.einsum_spec`): one
 index per vertex of F, one adjacency operand per edge. A layer ``Σ_H Λ_H ⊗ X_H`` is planned in the
-same IR as the other groups (:mod:`.plan`), split per graph along its connected components:
+same IR as the other groups (:mod:`.ir`, built by :mod:`.plan` through :class:`GraphPlanner`), split per graph along its connected components:
 
 - **bottom** (the components that hold an input vertex): x, with one axis per input label (a vertex
   with several input labels is a diagonal), is contracted with their edges down to a *core* on their
@@ -51,10 +52,10 @@ from catnn import messages
 from catnn.errors import LimitError
 from catnn.unionfind import UnionFind
 
+from .ir import CoreStep
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
-from .plan import CoreStep, Plan, _schedule_accumulators
 
-__all__ = ["build_graph_plan", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
+__all__ = ["GraphPlanner", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
            "LineagePath", "ASSUMED_BATCH_CHANNELS"]
 
 #: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
@@ -332,32 +333,44 @@ class _Cores:
         return self.by_key[key], tuple(at[lab] for lab in kept)
 
 
-def build_graph_plan(group: Any, k: int, l: int, diagrams: Any, bias_diagrams: Any = (), *,
-                     normalize: bool = False) -> Plan:
-    """The plan of the Aut(G) layer ``Σ_i weight[i] ⊗ X_{diagrams[i]}`` (+ bias graphs 0 -> l)."""
-    from catnn.bilabelled import BilabelledGraph
-    graphs = tuple(d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d) for d in diagrams)
-    bias = tuple(d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d) for d in bias_diagrams)
-    return _build(group, adjacency_kind(group), k, l, graphs, bias, bool(normalize))
+class GraphPlanner:
+    """How the planner (:mod:`.plan`) runs Aut(G): graphs' halves, and cores as contraction chains.
 
+    >>> import numpy as np, catnn
+    >>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
+    >>> GraphPlanner(catnn.group("Aut", graph=C5)).n
+    5
+    """
 
-@lru_cache(maxsize=256)
-def _build(group: Any, kind: str, k: int, l: int, graphs: tuple[Any, ...], bias: tuple[Any, ...],
-           normalize: bool) -> Plan:
-    n = group.require_n("a layer")
-    cores = _Cores(kind, n)
-    halves, core_names = [], []
-    for h in graphs:
-        half = graph_halves(h, kind)
-        name, axes = cores.chain(half.bottom)
-        halves.append(Halves(half.bottom, half.top, tuple(axes.index(u) for u in half.bottom.core)))
-        core_names.append(name)
-    bias_halves = [graph_halves(h, kind) for h in bias]
-    views, mixes, groups, folds, writes = _schedule_accumulators(halves, bias_halves, core_names, l)
-    constants = sorted({c for step in cores.steps for c, _ in step.constants}
-                       | {c for v in views for c, _ in v.constants})
-    return Plan(group.name, k, l, n, normalize, graphs, bias, tuple(cores.steps), tuple(views), tuple(mixes),
-                tuple(groups), tuple(folds), tuple(writes), tuple(constants))
+    def __init__(self, group: Any) -> None:
+        self.name, self.n = "Aut", group.require_n("a layer")
+        self.kind = adjacency_kind(group)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GraphPlanner) and (self.kind, self.n) == (other.kind, other.n)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.n))
+
+    @staticmethod
+    def diagram(d: Any) -> Any:
+        """A partition diagram as its bilabelled graph (graphs pass through)."""
+        from catnn.bilabelled import BilabelledGraph
+        return d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d)
+
+    def halves(self, h: Any) -> Halves:
+        return graph_halves(h, self.kind)
+
+    def schedule(self, halves: list[Halves]) -> tuple[list[CoreStep], list[str], list[Halves]]:
+        """The chain steps of every graph's bottom (shared), each graph's last core, and its halves
+        with the core axes in chain order."""
+        cores = _Cores(self.kind, self.n)
+        names, out = [], []
+        for half in halves:
+            name, axes = cores.chain(half.bottom)
+            out.append(Halves(half.bottom, half.top, tuple(axes.index(u) for u in half.bottom.core)))
+            names.append(name)
+        return cores.steps, names, out
 
 
 # -- initialisation ---------------------------------------------------------------------------------

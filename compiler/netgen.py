@@ -2,7 +2,7 @@
 
 Called by the module writer of :mod:`.codegen` (``catnn compile``); the code it writes imports torch
 only (and opt_einsum for ``backend="einsum"``) and runs exactly what :mod:`catnn.networks` runs in
-memory: the same emitted plan functions (:mod:`.mixed`) and the same stage formulas, so equal weights
+memory: the same emitted plan functions (:mod:`.backends`) and the same stage formulas, so equal weights
 give equal outputs, and a network's ``state_dict`` keys are the same in both (``stages.{i}....``).
 
 A network class takes no arguments: ``net = module.NAME()``; ``net(x, mask=None)`` takes a tensor
@@ -23,7 +23,8 @@ from typing import Any
 from catnn.features import FeatureSpace
 
 from .codegen import check_name, docstring, mixing_lines, tuple_source
-from .mixed import Input, build_mixed_plan, emit_mixed
+from .backends import emit
+from .plan import Input, build_mixed_plan
 from .network import check_stage, stage_kind, stage_output
 
 __all__ = ["explain_layer", "write_layer", "write_mixed_layer", "write_bilinear_layer", "write_network",
@@ -147,7 +148,7 @@ def _add_helpers(writer: Any, sources: tuple[str, ...]) -> None:
 
 def _function(writer: Any, plan: Any, name: str, doc: str) -> None:
     """Emit a mixed-plan function into the module (its helpers once)."""
-    emitted = emit_mixed(plan, name, writer.backend, doc)
+    emitted = emit(plan, name, writer.backend, doc)
     _add_helpers(writer, emitted.helpers)
     writer.blocks.append(emitted.source)
 
@@ -158,7 +159,7 @@ def _fixed(writer: Any) -> str:
 
 # -- layer classes ------------------------------------------------------------------------------------
 def explain_layer(group: Any, spec: Any) -> str:
-    """The shared-work summary (:meth:`.mixed.MixedPlan.explain`) of a mixed-order or bilinear layer."""
+    """The shared-work summary (:meth:`.ir.Plan.explain`) of a mixed-order or bilinear layer."""
     from catnn.spec import MixedLayerSpec
     if isinstance(spec, MixedLayerSpec):
         return build_mixed_plan(group, spec.in_orders, spec.out_orders).explain()
@@ -235,7 +236,7 @@ def write_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "            self.bias_sizes[l], self.out_channels[l])) if l in self.bias_sizes else None",
         "            for l in self.out_orders)",
         "        channels = tuple(self.out_channels[l] for l in self.out_orders)",
-        f"        ys = {helper}(xs, weights, biases, channels, n=self.n if n is None else n, sizes=sizes)",
+        f"        ys = {helper}__plan(xs, weights, biases, channels, n=self.n if n is None else n, sizes=sizes)",
         "        return dict(zip(self.out_orders, ys))",
     ]
     writer.blocks.append("\n".join(lines) + "\n")
@@ -290,12 +291,12 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
     ]
     if structure.mixing is not None:
         lines += mixing_lines(structure.mixing)
-    bias = "None"
+    bias = "(None,)"
     if nbias:
         lines += [f"        bias = (self.bias if self.bias is not None else self.weight.new_zeros({nbias}, "
                   "self.out_channels),)"]
         bias = "bias"
-    lines += [f"        return {helper}(((x, y),), (weight,), {bias}, (self.out_channels,), n=n)[0]"]
+    lines += [f"        return {helper}__plan(((x, y),), (weight,), {bias}, (self.out_channels,), n=n)[0]"]
     writer.blocks.append("\n".join(lines) + "\n")
 
 

@@ -165,8 +165,7 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
             if term.channels is not None:
                 raise CheckError(messages.LAYER_SPACE_CHANNELS.format(name=item.name), term.span)
     outs = _orders(sig.output)
-    single = sig.input.kind != "product" and len(_orders(sig.input)) == len(outs) == 1
-    if G.name == "Aut" and not single:
+    if G.name == "Aut" and sig.input.kind == "product":
         raise CheckError(messages.MIXED_AUT, sig.span)
     if sig.input.kind == "product":
         if len(outs) != 1:

@@ -1,323 +1,223 @@
-"""The Plan IR: how a whole layer ``Σ_π Λ_π ⊗ D_π`` runs without any n^(k+l) tensor.
+"""Planning: the one builder of the Plan IR (:mod:`.ir`) for every layer kind.
 
 >>> import catnn
->>> plan = build_plan(catnn.group("S"), 2, 2, catnn.group("S").spanning_set(2, 2))
->>> len(plan.cores), len(plan.mixes), plan.largest_intermediate(n=100, batch=1, in_channels=1, out_channels=1)
-(6, 6, 20000)
+>>> G = catnn.group("S")
+>>> plan = build_plan(G, 1, 1, G.spanning_set(1, 1))
+>>> [(c.name, c.source) for c in plan.cores]
+[('c0', 'x0'), ('c1', 'c0')]
 
-A layer with weights ``Λ_π ∈ R^{C_out×C_in}`` maps ``x: (B, C_in, n, …, n)`` (k axes) to
-``y: (B, C_out, n, …, n)`` (l axes). Each diagram is factored (:mod:`.factorize`) and split by its
-group's block kernels (:mod:`.kernels`) into a bottom half (input → core) and a top half
-(accumulator → output). The plan then runs, in this order:
-
-1. **cores** (:class:`CoreStep`): one per distinct bottom half. A core keeps one axis per kept label
-   and sums the others: ``c = einsum(x, consts)``. Cores with the same input pattern are derived
-   from the smallest already computed core that keeps a superset of their labels, so a sum over
-   n^k entries is done once and the rest sum small tensors. A core that only takes diagonals is a
-   strided view (no copy, no arithmetic).
-2. **mixes** (:class:`MixStep`): one per distinct top half ("output pattern"): every diagram that
-   writes through the same top half is channel-mixed in one matmul on the low-dimensional core
-   tensors, their permuted cores stacked along the contraction axis with their Λ's.
-3. **folds** (:class:`FoldStep`): an accumulator whose labels are a subset of a larger one in the
-   same output view is broadcast-added into it (low-dimensional accumulation), smallest first.
-4. **writes** (:class:`WriteStep`): what is left is added into diagonal views of a single output
-   buffer; the buffer is the full-size accumulator itself when there is one (built by the first
-   write), else it is zeroed once.
-
-Bias: the group's 0 → l diagrams, one weight per output channel, join the d = 0 accumulator of
-their output view. ``normalize=True``: each summed-out block is divided by n (means, not sums).
-
-Labels are integers throughout; :func:`letters` renders them for printing.
+:func:`build_plan` (one input, one output) and :func:`build_mixed_plan` (feature spaces, bilinear
+and masked layers) are views of :func:`plan_layer`, the one cached builder; the ``*_uncached``
+twins plan from scratch (for tests). A group is planned through its :class:`Planner`: the default
+one asks the group's block kernels (:mod:`.kernels`) for each diagram's halves and shares cores by
+bottom half; Aut(G) plans its cores as contraction chains (:class:`~.kernels_graph.GraphPlanner`).
+Planning is pure: the plan carries the constants it uses (kinds and builder sources).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from catnn import messages
+from catnn.errors import CompileError
+
+from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
 from .factorize import factorize
-from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_for
+from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, Section, Sort, Term, View, WriteStep
+from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_for
+from .kernels_graph import GraphPlanner
 
-__all__ = [
-    "Plan", "CoreStep", "Term", "MixStep", "MixGroup", "FoldStep", "WriteStep", "View", "Cost",
-    "OutputSteps", "build_plan", "letters", "diagonal_blocks",
-]
-
-
-# -- the IR ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CoreStep:
-    """``name = einsum(source[source_labels], *constants -> labels) * n**-scale``."""
-
-    name: str
-    source: str                     # "x" (the input) or the name of an earlier core
-    source_labels: Labels
-    labels: Labels
-    constants: tuple[ConstantRef, ...] = ()
-    scale: int = 0                  # normalize=True: extra summed-out blocks in this step
-    summed: int = 0                 # summed-out blocks in total (from the input)
-
-    @property
-    def is_view(self) -> bool:
-        """True if the step only takes diagonals and permutes: a strided view, no arithmetic."""
-        return not self.constants and set(self.labels) == set(self.source_labels)
-
-    @property
-    def all_labels(self) -> Labels:
-        """Every label the step reads (source and constants), in order of first appearance."""
-        return tuple(dict.fromkeys([*self.source_labels, *(lab for _, labs in self.constants for lab in labs)]))
-
-    @property
-    def summed_labels(self) -> Labels:
-        """The labels this step sums out."""
-        return tuple(lab for lab in self.all_labels if lab not in self.labels)
-
-
-@dataclass(frozen=True)
-class Term:
-    """One diagram inside a mix: weight index, its core, and which core axis feeds each acc axis."""
-
-    index: int
-    core: str
-    perm: Labels                    # accumulator axis i reads core axis perm[i]
-    sign: int = 1
-
-
-@dataclass(frozen=True)
-class View:
-    """A (diagonal) view of the output buffer: one label per output axis, plus fill constants."""
-
-    name: str
-    output: Labels
-    constants: tuple[ConstantRef, ...] = ()
-
-    @property
-    def labels(self) -> Labels:
-        """The view's axes: the output labels without repeats, in order of first appearance."""
-        return tuple(dict.fromkeys(self.output))
-
-    @property
-    def is_whole(self) -> bool:
-        """True if the view is the whole output (no diagonal, no constants)."""
-        return not self.constants and len(self.labels) == len(self.output)
-
-    def blocks(self) -> tuple[Labels, ...]:
-        """For each view axis, the output axes it covers (a diagonal when more than one)."""
-        return diagonal_blocks(self.output)
-
-
-@dataclass(frozen=True)
-class MixStep:
-    """``name[b, o, labels] = Σ_terms Σ_c Λ_t[o, c] · permute(core_t)[b, c, labels]`` (+ bias)."""
-
-    name: str
-    view: str
-    labels: Labels                  # accumulator axes, as labels of its view
-    terms: tuple[Term, ...]
-    bias: tuple[int, ...] = ()      # bias-diagram indices added to this (d = 0) accumulator
-    group: str | None = None        # the MixGroup computing it (None: bias only)
-
-
-@dataclass(frozen=True)
-class MixGroup:
-    """Mixes that read the same stacked features: one stack, one matmul (their Λ's stacked).
-
-    The matmul's output has ``len(members) * C_out`` channels, one block per member accumulator.
-    """
-
-    name: str
-    features: tuple[tuple[str, Labels], ...]   # (core, perm) of each stacked feature
-    members: tuple[str, ...]                   # the mixes it computes, in weight order
-    offset: int                                # first row of its weights in ``Plan.order``
-    dims: int                                  # axes of each feature (and accumulator)
-
-
-@dataclass(frozen=True)
-class FoldStep:
-    """``target += source`` broadcast over the target labels the source lacks."""
-
-    source: str
-    target: str
-    source_labels: Labels
-    target_labels: Labels
-
-
-@dataclass(frozen=True)
-class WriteStep:
-    """``view(out) += acc`` (broadcast, times the view's constants); ``first``: ``out = acc``."""
-
-    acc: str
-    view: str
-    labels: Labels                  # the accumulator's labels
-    first: bool = False
-
-
-@dataclass(frozen=True)
-class Cost:
-    """Costs of a plan at concrete sizes (multiply-adds counted as 2 flops for matmuls)."""
-
-    flops: int
-    memory: int                     # elements allocated (views excluded)
-    largest: int                    # elements of the largest tensor allocated
-    dense_flops: int
-    dense_weight: int               # elements of the dense weight W (C_out·C_in·n^(k+l))
-    floor_flops: int                # channel mixing of the full-support diagrams only
-
-
-class OutputSteps:
-    """Lookups by name over the steps that write one output: its ``views``, ``mixes`` and ``writes``.
-
-    Shared by :class:`Plan` and the per-output sections of :class:`~.mixed.MixedPlan`.
-    """
-
-    views: tuple[View, ...]
-    mixes: tuple[MixStep, ...]
-    writes: tuple[WriteStep, ...]
-
-    def view(self, name: str) -> View:
-        return next(v for v in self.views if v.name == name)
-
-    def mix(self, name: str) -> MixStep:
-        return next(m for m in self.mixes if m.name == name)
-
-    @property
-    def first_write(self) -> WriteStep | None:
-        return next((w for w in self.writes if w.first), None)
-
-
-@dataclass(frozen=True)
-class Plan(OutputSteps):
-    """A whole layer, as steps; see the module docstring. Hashable; build with :func:`build_plan`."""
-
-    group: str
-    k: int
-    l: int
-    n: int | None
-    normalize: bool
-    diagrams: tuple[Any, ...]
-    bias_diagrams: tuple[Any, ...]
-    cores: tuple[CoreStep, ...]
-    views: tuple[View, ...]
-    mixes: tuple[MixStep, ...]
-    groups: tuple[MixGroup, ...]
-    folds: tuple[FoldStep, ...]
-    writes: tuple[WriteStep, ...]
-    constants: tuple[str, ...] = field(default=())
-
-    # -- lookups ------------------------------------------------------------------------------
-    def core(self, name: str) -> CoreStep:
-        return next(c for c in self.cores if c.name == name)
-
-    @property
-    def order(self) -> tuple[int, ...]:
-        """Weight rows in group order (``weight[order]`` puts each group's Λ's together)."""
-        return tuple(t.index for g in self.groups for name in g.members for t in self.mix(name).terms)
-
-    @property
-    def signs(self) -> tuple[int, ...]:
-        """The sign of each weight row in group order (aligned with ``order``; -1 for Sp crossings)."""
-        return tuple(t.sign for g in self.groups for name in g.members for t in self.mix(name).terms)
-
-    # -- costs --------------------------------------------------------------------------------
-    def cost(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1) -> Cost:
-        """Flops and memory of the plan at size ``n`` (default: the plan's own n, else 16)."""
-        n = self._size(n)
-        B, I, O = batch, in_channels, out_channels
-        flops = memory = largest = 0
-
-        def alloc(numel: int) -> None:
-            nonlocal memory, largest
-            memory += numel
-            largest = max(largest, numel)
-
-        dims = {"x": self.k}
-        for c in self.cores:
-            dims[c.name] = len(c.labels)
-            if not c.is_view:
-                flops += B * I * n ** len(c.all_labels)
-                alloc(B * I * n ** len(c.labels))
-        for g in self.groups:
-            if self.stacks(g):
-                alloc(B * len(g.features) * I * n**g.dims)          # stacked (or copied) features
-            flops += 2 * B * O * len(g.members) * len(g.features) * I * n**g.dims
-            alloc(B * O * len(g.members) * n**g.dims)
-        for m in self.mixes:
-            if not m.terms:
-                alloc(O)
-        for f in self.folds:
-            flops += B * O * n ** len(f.target_labels)
-        first = self.first_write
-        if first is None:
-            alloc(B * O * n**self.l)
-        for w in self.writes:
-            if not w.first:
-                flops += B * O * n ** len(self.view(w.view).labels)
-        full = sum(len(m.terms) for m in self.mixes if len(m.labels) == self.k == self.l)
-        return Cost(flops, memory, largest, 2 * B * O * I * n ** (self.k + self.l),
-                    O * I * n ** (self.k + self.l), 2 * B * O * I * full * n**self.l)
-
-    def largest_intermediate(self, n: int | None = None, batch: int = 1, in_channels: int = 1,
-                             out_channels: int = 1) -> int:
-        """Elements of the largest tensor the plan allocates (the output buffer included)."""
-        return self.cost(n, batch, in_channels, out_channels).largest
-
-    def stacks(self, g: MixGroup) -> bool:
-        """True if the group copies its features (several, or one permuted or strided core)."""
-        if len(g.features) != 1:
-            return True
-        name, perm = g.features[0]
-        core = self.core(name)
-        plain = not core.is_view or (core.source == "x" and core.labels == core.source_labels)
-        return not plain or perm != tuple(range(len(perm)))
-
-    def _size(self, n: int | None) -> int:
-        return n if n is not None else (self.n if self.n is not None else 16)
-
-    # -- printing -----------------------------------------------------------------------------
-    def explain(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1,
-                itemsize: int = 4) -> str:
-        """Each step (einsum or op, shape, flops, memory) and planned vs dense totals."""
-        return _explain(self, self._size(n), batch, in_channels, out_channels, itemsize)
-
-    def __str__(self) -> str:
-        return self.explain()
+__all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
+           "Planner", "planner_for", "Plan", "Input"]
 
 
 # -- building -------------------------------------------------------------------------------------
 def build_plan(group: Any, k: int, l: int, diagrams: Sequence[Any], *, bias_diagrams: Sequence[Any] = (),
-               n: int | None = None, normalize: bool = False) -> Plan:
+               n: int | None = None, normalize: bool = False, cached: bool = True) -> Plan:
     """The plan of the layer ``Σ_i weight[i] ⊗ diagrams[i]`` (+ ``Σ_j bias[j] ⊗ bias_diagrams[j]``).
 
-    ``group`` is a :class:`~catnn.groups.Group` or its name; its block kernels split each diagram.
-    Aut(G) (bilabelled graphs, contractions with G's adjacency matrix) is planned by
-    :mod:`.kernels_graph`.
+    ``group`` is a :class:`~catnn.groups.Group` or its name; its block kernels split each diagram
+    (Aut(G): bilabelled graphs, contractions with G's adjacency matrix, :mod:`.kernels_graph`).
     """
+    blocks = {(0, 0): diagrams} if len(diagrams) else {}
+    return plan_layer(group, (Input(k),), (l,), blocks, (tuple(bias_diagrams),), n=n, normalize=normalize,
+                      cached=cached)
+
+
+def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequence[int], *,
+                     diagrams: Mapping[tuple[int, int], Sequence[Any]] | None = None, bias: bool = True,
+                     normalize: bool = False, cached: bool = True) -> Plan:
+    """The plan of a layer from ``inputs`` (orders, or :class:`Input`) to the output ``orders``.
+
+    ``diagrams[(i, j)]`` (indices into inputs and outputs) overrides the group's spanning set of a
+    block; blocks without diagrams are left out. ``bias``: each output gets the group's 0 -> l
+    diagrams, one weight per output channel (``biases[j]`` is (len, D_j)).
+    """
+    ins = tuple(x if isinstance(x, Input) else Input(int(x)) for x in inputs)
+    chosen: dict[tuple[int, int], Sequence[Any]] = {}
+    for i, x in enumerate(ins):
+        for j, l in enumerate(outputs):
+            if diagrams is None:
+                chosen[(i, j)] = group.spanning_set(x.order, l)
+            elif (i, j) in diagrams:
+                chosen[(i, j)] = diagrams[(i, j)]
+    bias_diagrams = tuple(tuple(group.spanning_set(0, l)) if bias else () for l in outputs)
+    return plan_layer(group, ins, tuple(outputs), chosen, bias_diagrams, normalize=normalize, cached=cached)
+
+
+def plan_layer(group: Any, inputs: tuple[Input, ...], outputs: tuple[int, ...],
+               diagrams: Mapping[tuple[int, int], Sequence[Any]], bias: tuple[tuple[Any, ...], ...], *,
+               n: int | None = None, normalize: bool = False, cached: bool = True) -> Plan:
+    """The one builder behind :func:`build_plan` and :func:`build_mixed_plan` (cached per arguments)."""
+    planner = planner_for(group, n)
+    blocks = tuple(Block(i, j, tuple(planner.diagram(d) for d in ds))
+                   for (i, j), ds in sorted(diagrams.items()) if len(ds))
+    bias = tuple(tuple(planner.diagram(d) for d in ds) for ds in bias)
+    build = _build if cached else _build.__wrapped__
+    return build(planner, bool(normalize), tuple(inputs), tuple(outputs), blocks, bias)
+
+
+def build_plan_uncached(*args: Any, **kwargs: Any) -> Plan:
+    """:func:`build_plan` without the cache (plans from scratch; for tests)."""
+    return build_plan(*args, **kwargs, cached=False)
+
+
+def build_mixed_plan_uncached(*args: Any, **kwargs: Any) -> Plan:
+    """:func:`build_mixed_plan` without the cache (plans from scratch; for tests)."""
+    return build_mixed_plan(*args, **kwargs, cached=False)
+
+
+class Planner:
+    """What the builder asks of a group: its diagrams' halves and a schedule of the cores.
+
+    The default serves every group with block kernels (:mod:`.kernels`); Aut(G) plans its cores as
+    contraction chains (:class:`~.kernels_graph.GraphPlanner`). Planners are hashable (cache keys).
+    """
+
+    def __init__(self, name: str, n: int | None) -> None:
+        self.name, self.n = name, n
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return (self.name, self.n)
+
+    def diagram(self, d: Any) -> Any:
+        """``d`` as this planner takes it (the identity; Aut(G) turns partitions into graphs)."""
+        return d
+
+    def halves(self, d: Any) -> Halves:
+        return kernels_for(self.name, d).halves(factorize(d))
+
+    def schedule(self, halves: list[Halves]) -> tuple[list[CoreStep], list[str], list[Halves]]:
+        """Core steps reading one input (source ``x``), the core of each diagram, and its halves."""
+        steps, names = _schedule_cores([h.bottom for h in halves])
+        return steps, names, halves
+
+
+def planner_for(group: Any, n: int | None = None) -> Planner:
+    """The planner of ``group`` (a Group or a group name) at size ``n`` (default: the group's)."""
     name = getattr(group, "name", group)
     if name == "Aut":
-        from .kernels_graph import build_graph_plan
-        return build_graph_plan(group, k, l, diagrams, bias_diagrams, normalize=normalize)
-    if n is None:
-        n = getattr(group, "n", None)
-    return _build(name, k, l, tuple(diagrams), tuple(bias_diagrams), n, bool(normalize))
+        return GraphPlanner(group)
+    return Planner(name, n if n is not None else getattr(group, "n", None))
 
 
 @lru_cache(maxsize=256)
-def _build(group: str, k: int, l: int, diagrams: tuple[Any, ...], bias_diagrams: tuple[Any, ...],
-           n: int | None, normalize: bool) -> Plan:
-    halves = [_halves(group, d) for d in diagrams]
-    bias_halves = [_halves(group, d) for d in bias_diagrams]
-    cores, core_names = _schedule_cores([h.bottom for h in halves])
-    views, mixes, groups, folds, writes = _schedule_accumulators(halves, bias_halves, core_names, l)
-    constants = sorted({kind for c in cores for kind, _ in c.constants}
-                       | {kind for v in views for kind, _ in v.constants})
-    return Plan(group, k, l, n, normalize, diagrams, bias_diagrams, tuple(cores), tuple(views),
-                tuple(mixes), tuple(groups), tuple(folds), tuple(writes), tuple(constants))
+def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs: tuple[int, ...],
+           blocks: tuple[Block, ...], bias: tuple[tuple[Any, ...], ...]) -> Plan:
+    if any(x.factors for x in inputs) and planner.name == "Aut":
+        raise CompileError(messages.MIXED_AUT)
+    halves = {b: [planner.halves(d) for d in block.diagrams] for b, block in enumerate(blocks)}
+    cores, core_of = _input_cores(planner, inputs, blocks, halves)
+    sections, terms, counters = [], [], [0, 0, 0]
+    for j, l in enumerate(outputs):
+        mine = [(b, r) for b, block in enumerate(blocks) if block.output == j for r in range(len(block.diagrams))]
+        offset = len(terms)
+        terms.extend(mine)
+        hs = [halves[b][r] for b, r in mine]
+        names = [core_of[b][r] for b, r in mine]
+        bias_halves = [planner.halves(d) for d in bias[j]]
+        steps = _schedule_accumulators(hs, bias_halves, names, l)
+        sections.append(_section(l, steps, bias[j], offset, counters))
+    gathered, sections = _gather(blocks, cores, sections, terms)
+    kinds = sorted({kind for c in cores for kind, _ in c.constants}
+                   | {kind for s in sections for v in s.views for kind, _ in v.constants})
+    return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
+                tuple(terms), gathered, tuple(kinds), tuple(CONSTANTS[kind].strip() + "\n" for kind in kinds),
+                (Sort(planner.name, "n", planner.n),))
 
 
-def _halves(group: str, d: Any) -> Halves:
-    return kernels_for(group, d).halves(factorize(d))
+def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Block, ...],
+                 halves: dict[int, list[Halves]]) -> tuple[list[CoreStep], dict[int, list[str]]]:
+    """Per input, one core schedule over the bottom halves of every block reading it (names unique)."""
+    cores: list[CoreStep] = []
+    core_of: dict[int, list[str]] = {}
+    for i in range(len(inputs)):
+        mine = [b for b, block in enumerate(blocks) if block.input == i]
+        steps, names, scheduled = planner.schedule([h for b in mine for h in halves[b]])
+        rename = {s.name: f"c{len(cores) + m}" for m, s in enumerate(steps)}
+        rename["x"] = f"x{i}"
+        cores += [CoreStep(rename[s.name], rename[s.source], s.source_labels, s.labels, s.constants, s.scale,
+                           s.summed, i) for s in steps]
+        it, done = iter(names), iter(scheduled)
+        for b in mine:
+            core_of[b] = [rename[next(it)] for _ in halves[b]]
+            halves[b] = [next(done) for _ in halves[b]]
+    return cores, core_of
+
+
+def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, counters: list[int]) -> Section:
+    """One output's steps, with term indices shifted by ``offset`` and names made plan-unique."""
+    views, mixes, groups, folds, writes = steps
+    rename: dict[str, str] = {}
+    for prefix, items, c in (("v", views, 0), ("a", mixes, 1), ("g", groups, 2)):
+        for item in items:
+            rename[item.name] = f"{prefix}{counters[c]}"
+            counters[c] += 1
+    views = tuple(View(rename[v.name], v.output, v.constants) for v in views)
+    mixes = tuple(MixStep(rename[m.name], rename[m.view], m.labels,
+                          tuple(Term(t.index + offset, t.core, t.perm, t.sign) for t in m.terms), m.bias,
+                          rename.get(m.group)) for m in mixes)
+    groups = tuple(MixGroup(rename[g.name], g.features, tuple(rename[a] for a in g.members), g.dims)
+                   for g in groups)
+    folds = tuple(sorted((FoldStep(rename[f.source], rename[f.target], f.source_labels, f.target_labels)
+                          for f in folds), key=lambda f: len(f.source_labels)))
+    writes = tuple(WriteStep(rename[w.acc], rename[w.view], w.labels, w.first) for w in writes)
+    return Section(order, views, mixes, groups, folds, writes, bias)
+
+
+def _gather(blocks: tuple[Block, ...], cores: list[CoreStep], sections: list[Section],
+            terms: list[tuple[int, int]]) -> tuple[tuple[tuple[int, ...], ...], list[Section]]:
+    """Each group's features split into runs (one per input), and each block's weight rows in the
+    order the runs read them: group by group, run by run, member-major."""
+    input_of = {c.name: c.input for c in cores}
+    gathered: list[list[int]] = [[] for _ in blocks]
+    out = []
+    for sec in sections:
+        mixes = {m.name: m for m in sec.mixes}
+        groups = []
+        for g in sec.groups:
+            runs, start = [], 0
+            while start < len(g.features):
+                i = input_of[g.features[start][0]]
+                stop = start
+                while stop < len(g.features) and input_of[g.features[stop][0]] == i:
+                    stop += 1
+                block = terms[mixes[g.members[0]].terms[start].index][0]
+                runs.append(Run(i, block, len(gathered[block]), stop - start))
+                for member in g.members:
+                    gathered[block] += [terms[t.index][1] for t in mixes[member].terms[start:stop]]
+                start = stop
+            groups.append(MixGroup(g.name, g.features, g.members, g.dims, tuple(runs)))
+        out.append(Section(sec.order, sec.views, sec.mixes, tuple(groups), sec.folds, sec.writes, sec.bias_diagrams))
+    return tuple(tuple(rows) for rows in gathered), out
 
 
 def _relabel(sequences: Iterable[Labels], first: Labels = ()) -> dict[int, int]:
@@ -374,7 +274,8 @@ def _core_step(name: str, inputs: Labels, consts: tuple[ConstantRef, ...], kept:
     return CoreStep(name, parent.name, parent.labels, kept, (), summed - parent.summed, summed)
 
 
-def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: list[str], l: int):
+def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: list[str], l: int
+                           ) -> tuple[list, list, list, list, list]:
     """Views, mixes (one per top half), groups, folds (small into large) and writes (the rest)."""
     views, ordered = _accumulators(halves, bias_halves, core_names)
     groups = _group_mixes(ordered)
@@ -414,13 +315,12 @@ def _group_mixes(ordered: list[dict]) -> list[MixGroup]:
     for a in ordered:
         if a["terms"]:
             grouped.setdefault(tuple((t.core, t.perm) for t in a["terms"]), []).append(a)
-    groups, offset = [], 0
+    groups = []
     for features, members in grouped.items():
         name = f"g{len(groups)}"
         for a in members:
             a["group"] = name
-        groups.append(MixGroup(name, features, tuple(a["name"] for a in members), offset, len(features[0][1])))
-        offset += len(features) * len(members)
+        groups.append(MixGroup(name, features, tuple(a["name"] for a in members), len(features[0][1])))
     return groups
 
 
@@ -443,118 +343,3 @@ def _folds_and_writes(ordered: list[dict], l: int) -> tuple[list[FoldStep], list
     return folds, writes
 
 
-def diagonal_blocks(labels: Sequence[int]) -> tuple[Labels, ...]:
-    """The axes carrying each distinct label, in order of first appearance (a diagonal view's blocks).
-
-    >>> diagonal_blocks((0, 1, 0, 2))
-    ((0, 2), (1,), (3,))
-    """
-    return tuple(tuple(a for a, lab in enumerate(labels) if lab == v) for v in dict.fromkeys(labels))
-
-
-def letters(labels: Iterable[int]) -> str:
-    """Index letters for labels when printing einsums (b, c, o, p are reserved for batch/channels/stack).
-
-    >>> letters((0, 1, 1))
-    'ijj'
-    """
-    alphabet = "ijklmnqrstuvwxyzadefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "".join(alphabet[lab] for lab in labels)
-
-
-# -- explain --------------------------------------------------------------------------------------
-def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
-    """The table behind :meth:`Plan.explain`."""
-    rows = [*_core_rows(plan, n, B, I), *_mix_rows(plan, n, B, I, O), *_output_rows(plan, n, B, O)]
-    cost = plan.cost(n, B, I, O)
-    head = (f"Plan: {plan.group} {plan.k} -> {plan.l}, {len(plan.diagrams)} diagrams, "
-            f"{len(plan.bias_diagrams)} bias diagrams{', normalize' if plan.normalize else ''}\n"
-            f"  at n={n}, batch={B}, in_channels={I}, out_channels={O}, {itemsize}-byte elements")
-    width = max([len(r[2]) for r in rows] + [10])
-    lines = [head, f"  {'step':<5} {'op':<6} {'einsum / op':<{width}} {'shape':<22} {'flops':>10} {'memory':>10}"]
-    for name, op, text, shp, flops, mem in rows:
-        lines.append(f"  {name:<5} {op:<6} {text:<{width}} {shp:<22} {_num(flops):>10} {_bytes(mem * itemsize):>10}")
-    lines += [
-        f"  planned: {_num(cost.flops)} flops, {_bytes(cost.memory * itemsize)} allocated, "
-        f"largest tensor {_num(cost.largest)} elements",
-        f"  dense:   {_num(cost.dense_flops)} flops, weight {_bytes(cost.dense_weight * itemsize)} "
-        f"({_num(cost.dense_weight)} elements)",
-        f"  speed-up in flops: {cost.dense_flops / max(cost.flops, 1):.1f}x"
-        + (f"; floor (full-support mixing) {_num(cost.floor_flops)} flops, planned/floor "
-           f"{cost.flops / cost.floor_flops:.2f}" if cost.floor_flops else ""),
-    ]
-    return "\n".join(lines)
-
-
-Row = tuple[str, str, str, str, int, int]
-
-
-def _dims(lead: tuple[int, ...], d: int, n: int) -> str:
-    return "(" + ", ".join(map(str, lead + (n,) * d)) + ")"
-
-
-def _core_rows(plan: Plan, n: int, B: int, I: int) -> list[Row]:
-    rows = []
-    for c in plan.cores:
-        consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
-        eq = f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
-        op = "view" if c.is_view else ("einsum" if c.constants else "sum")
-        flops = 0 if c.is_view else B * I * n ** len(c.all_labels)
-        mem = 0 if c.is_view else B * I * n ** len(c.labels)
-        scale = f" /n^{c.scale}" if plan.normalize and c.scale else ""
-        rows.append((c.name, op, f"{eq}  from {c.source}{scale}", _dims((B, I), len(c.labels), n), flops, mem))
-    return rows
-
-
-def _mix_rows(plan: Plan, n: int, B: int, I: int, O: int) -> list[Row]:
-    rows = []
-    for g in plan.groups:
-        d, P, M = g.dims, len(g.features), len(g.members)
-        acc = letters(range(d))
-        feats = " ".join(f"{core}[{_feature_letters(perm)}]" if d else core for core, perm in g.features)
-        flops = 2 * B * O * M * P * I * n**d
-        mem = (B * P * I * n**d if plan.stacks(g) else 0) + B * M * O * n**d
-        rows.append((g.name, "mix", f"bpc{acc},mpoc->bmo{acc}  p={P}: {feats}  m={M}: {' '.join(g.members)}",
-                     _dims((B, M * O), d, n), flops, mem))
-    for m in plan.mixes:
-        if m.bias:
-            rows.append((m.name, "bias", f"+= bias{list(m.bias)}", _dims((B if m.terms else 1, O), len(m.labels), n),
-                         B * O if m.terms else O, 0 if m.terms else O))
-    return rows
-
-
-def _output_rows(plan: Plan, n: int, B: int, O: int) -> list[Row]:
-    rows = []
-    for f in plan.folds:
-        eq = f"bo{letters(f.source_labels)}->bo{letters(f.target_labels)}"
-        rows.append((f.target, "fold", f"+= {f.source}  {eq}", _dims((B, O), len(f.target_labels), n),
-                     B * O * n ** len(f.target_labels), 0))
-    if plan.first_write is None:
-        rows.append(("out", "zeros", "", _dims((B, O), plan.l, n), 0, B * O * n**plan.l))
-    for w in plan.writes:
-        view = plan.view(w.view)
-        consts = "".join(f" * {kind}[{letters(labs)}]" for kind, labs in view.constants)
-        if w.first:
-            rows.append(("out", "write", f"= {w.acc}  (the buffer itself)", _dims((B, O), plan.l, n), 0, 0))
-        else:
-            rows.append(("out", "write", f"out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]{consts}",
-                         _dims((B, O), len(view.labels), n), B * O * n ** len(view.labels), 0))
-    return rows
-
-
-def _feature_letters(perm: Labels) -> str:
-    """Letters of a permuted core's axes, named after the accumulator axes they feed."""
-    inverse = {p: i for i, p in enumerate(perm)}
-    return letters(inverse[j] for j in range(len(perm)))
-
-
-def _num(x: int) -> str:
-    return f"{x:.3g}" if x >= 10000 else str(x)
-
-
-def _bytes(b: int) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if b < 1024 or unit == "TB":
-            return f"{b:.0f} {unit}" if unit == "B" else f"{b:.1f} {unit}"
-        b /= 1024
-    return f"{b} B"

@@ -248,7 +248,7 @@ def test_gradients_through_chained_cores(backend):
     G = group_of("C5")
     chosen = [h for h in G.spanning_set(2, 1) if len(h.edges) >= 2][:6]
     layer = EquivariantLinear(G, 2, 1, 2, 2, diagrams=chosen, backend=backend).double()
-    assert any(c.source != "x" and c.constants for c in layer.plan.cores)      # a chain step
+    assert any(c.source != "x0" and c.constants for c in layer.plan.cores)      # a chain step
     x = torch.randn(2, 2, 5, 5, dtype=torch.float64, requires_grad=True)
     weight = layer.weight.detach().clone().requires_grad_()
     bias = layer.bias.detach().clone().requires_grad_()
@@ -259,7 +259,7 @@ def test_steps_are_shared_and_paths_cached():
     G = group_of("C5")
     walk1, walk2 = BilabelledGraph.adjacency(), BilabelledGraph.parse("graph[{1} {1'} ; 1-a-1']")
     plan = build_plan(G, 1, 1, [walk1, walk2])
-    assert [(c.source, len(c.constants)) for c in plan.cores] == [("x", 1), ("c0", 1)]   # A x, then A (A x)
+    assert [(c.source, len(c.constants)) for c in plan.cores] == [("x0", 1), ("c0", 1)]   # A x, then A (A x)
     before = bottom_steps.cache_info().hits
     build_plan(G, 2, 2, G.spanning_set(2, 2), normalize=True)     # a new plan, the same structures
     assert bottom_steps.cache_info().hits > before

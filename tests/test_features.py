@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import catnn
-from catnn.compiler.mixed import build_mixed_plan
+from catnn.compiler.plan import build_mixed_plan
 from catnn.compiler.plan import build_plan
 from catnn.errors import CatnnError, CheckError, CompileError
 from catnn.features import FeatureSpace, FeatureSpaceError, V, space
@@ -127,7 +127,7 @@ def test_one_plan_shares_the_cores_of_an_input_order_across_output_orders():
         halves = [{bottom_half(d) for d in G.spanning_set(k, l)} for l in outs]
         assert [len(build_plan(G, k, l, G.spanning_set(k, l)).cores) for l in outs] == [len(h) for h in halves]
         # one core per distinct bottom half over all output orders: the union, not the sum
-        assert len(plan.cores[i]) == len(set().union(*halves)) < sum(len(h) for h in halves)
+        assert len(plan.input_cores(i)) == len(set().union(*halves)) < sum(len(h) for h in halves)
         readers = {plan.outputs[b.output] for b in plan.blocks if b.input == i}
         assert readers == set(outs)
     # different input orders writing one output pattern are mixed in one matmul
@@ -148,7 +148,7 @@ def test_mixed_layer_api_shapes_init_and_persistence():
         torch.testing.assert_close(twin(x)[2], y[2], rtol=0, atol=0)
     single = MixedLinear("S", "2*V2", "3*V2")(torch.randn(1, 2, 5, 5))
     assert isinstance(single, torch.Tensor) and single.shape == (1, 3, 5, 5)
-    assert "def mixed_layer(xs, weights" in layer.source
+    assert "def mixed_layer__plan(xs, weights" in layer.source
 
 
 def test_mixed_layer_initialisation_keeps_the_output_variance():

@@ -357,11 +357,36 @@ def test_in_memory_networks_from_the_language_are_modules():
     assert prog.nn.mix("2*V2", "1*V0 + 1*V1 + 1*V2")(torch.randn(1, 2, 5, 5))[1].shape == (1, 1, 5)
 
 
-def test_bilinear_and_mixed_layers_are_refused_for_aut():
+def test_bilinear_layers_are_refused_for_aut():
     with pytest.raises(CheckError, match="not for Aut\\(G\\) yet"):
         catnn.compile("graph G = cycle(5)\ngroup Aut(G)\nlayer m : 1 @ 1 -> 2")
     with pytest.raises(CompileError, match="not for Aut\\(G\\) yet"):
-        MixedLinear(catnn.group("Aut", graph=CYCLE5), "V1", "V1 + V2")
+        Bilinear(catnn.group("Aut", graph=CYCLE5), 1, 1, 2, 2, 2)
+
+
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_mixed_aut_layer_equals_its_dense_blocks(backend):
+    """One plan for Aut(C5) V0 + V1 -> V1 + V2: each output is the sum of its blocks' dense matrices."""
+    G = catnn.group("Aut", graph=CYCLE5)
+    torch.manual_seed(0)
+    layer = MixedLinear(G, "V0 + 2*V1", "V1 + 3*V2", backend=backend).double()
+    with torch.no_grad():
+        for p in layer.bias.values():
+            p.normal_()
+    x = {0: torch.randn(2, 1, dtype=torch.float64), 1: torch.randn(2, 2, 5, dtype=torch.float64)}
+    y = layer(x)
+    for j, l in enumerate(layer.out_space.orders):
+        want = torch.zeros(2, layer.out_space[l], 5**l, dtype=torch.float64)
+        for b in layer.plan.blocks:
+            if b.output == j:
+                k = layer.in_space.orders[b.input]
+                dense = torch.tensor(np.stack([G.matrix(d) for d in b.diagrams]).astype(float))
+                want += torch.einsum("dpq,doi,biq->bop", dense, layer.weight[layer.key(b)], x[k].reshape(2, -1, 5**k))
+        biases = layer.plan.sections[j].bias_diagrams
+        if biases:
+            dense = torch.tensor(np.stack([G.matrix(d)[:, 0] for d in biases]).astype(float))
+            want += torch.einsum("dp,do->op", dense, layer.bias[str(l)])[None]
+        assert torch.allclose(y[l].reshape(want.shape), want, atol=1e-12)
 
 
 def test_the_example_script_runs_and_its_claims_hold():

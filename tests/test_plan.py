@@ -29,7 +29,7 @@ def test_every_diagram_is_one_term_and_every_bias_joins_a_scalar_accumulator():
     p = full_plan("S", 2, 3)
     indices = sorted(t.index for m in p.mixes for t in m.terms)
     assert indices == list(range(len(p.diagrams)))
-    assert sorted(p.order) == indices
+    assert sorted(p.gather[0]) == indices
     biased = [m for m in p.mixes if m.bias]
     assert sorted(j for m in biased for j in m.bias) == list(range(len(p.bias_diagrams)))
     assert all(not m.labels for m in biased)
@@ -37,7 +37,7 @@ def test_every_diagram_is_one_term_and_every_bias_joins_a_scalar_accumulator():
 
 def test_the_full_size_accumulator_is_the_output_buffer():
     p = full_plan("S", 2, 2)
-    first = p.first_write
+    first = p.sections[0].first_write
     assert first is not None and p.mix(first.acc).labels == (0, 1)
     assert len([w for w in p.writes if w.first]) == 1
     # smaller accumulators of the whole view are folded into it, not written
@@ -47,14 +47,14 @@ def test_the_full_size_accumulator_is_the_output_buffer():
 
 def test_o_n_plan_without_full_support_zeroes_the_buffer_once():
     p = full_plan("O", 2, 4, bias=False)
-    assert p.first_write is None
+    assert p.sections[0].first_write is None
     assert all(len(m.labels) <= 2 for m in p.mixes)
 
 
 def test_cores_are_derived_from_smaller_cores():
     p = full_plan("S", 3, 3)
     total = next(c for c in p.cores if c.summed == 3)
-    assert total.source != "x"                         # the total sum comes from a row sum, not from x
+    assert total.source != "x0"                         # the total sum comes from a row sum, not from x
     assert sum(1 for c in p.cores if c.is_view) == 5   # the five partitions with every block kept
 
 
@@ -85,7 +85,7 @@ def test_cost_and_explain():
 
 def test_normalize_scales_each_summed_block():
     p = full_plan("S", 2, 2, normalize=True)
-    assert all(c.summed == len(c.summed_labels) + (p.core(c.source).summed if c.source != "x" else 0)
+    assert all(c.summed == len(c.summed_labels) + (p.core(c.source).summed if c.source != "x0" else 0)
                for c in p.cores)
     assert {c.summed for c in p.cores} == {0, 1, 2}
 

@@ -1,0 +1,366 @@
+"""Emitting: the one walk over a plan that both backends share, and the function it yields.
+
+>>> import catnn
+>>> from catnn.compiler.plan import build_plan
+>>> from catnn.compiler.backends import emit
+>>> G = catnn.group("S")
+>>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)), "layer", "einsum")
+>>> [line for line in fn.source.splitlines() if line.startswith("def ")]
+['def layer__plan(xs, weights, biases, out_channels, n=None, sizes=None):', 'def layer(x, weight, bias=None):']
+
+A plan (:mod:`.ir`) becomes one function ``NAME__plan(xs, weights, biases, out_channels, n=None,
+sizes=None)`` returning a tuple of outputs: ``xs[i]`` is input i (a pair of tensors for a bilinear
+input), ``weights[b]`` block b's (len, D_j, C_i) weights, ``biases[j]`` output j's (len, D_j) bias
+(or None when it has no bias diagrams), ``out_channels[j]`` = D_j, ``n`` the size when no input
+has an axis, ``sizes`` the real size of every sample of a padded batch (``normalize=True`` divides
+by it). A plan with one input and one output also gets ``NAME(x, weight, bias=None)`` (with
+``n=`` when k = 0). :class:`SourceEmitter` walks the plan — inputs, gathered weights, constants,
+cores, then per output its mix groups, biases, folds and writes — and a backend
+(:mod:`.emit_torch`, :mod:`.emit_einsum`) spells each step; :mod:`.backends` names them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from catnn.errors import CompileError
+
+from .ir import CoreStep, FoldStep, MixGroup, MixStep, Plan, Section, View, WriteStep, letters
+
+__all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "PER_GRAPH_HELPER"]
+
+PER_GRAPH_HELPER = '''def _per_graph(n, sizes, dims):
+    """n, or the real size of each sample of a padded batch shaped (B, 1, ...) to divide a core."""
+    if sizes is None:
+        return n
+    return sizes.reshape((-1,) + (1,) * (1 + dims))
+'''
+
+
+@dataclass
+class Emitted:
+    """An emitted function: its name, its source, the helper sources it needs, and the callable."""
+
+    name: str
+    source: str
+    helpers: tuple[str, ...]
+    imports: tuple[str, ...]
+    function: Any = field(default=None, repr=False)
+    plan_function: Any = field(default=None, repr=False)
+
+    @property
+    def full_source(self) -> str:
+        """A runnable module: imports, helpers, then the function."""
+        return "\n".join(self.imports) + "\n\n\n" + "\n\n\n".join((*self.helpers, self.source)) + "\n"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    @classmethod
+    def load(cls, name: str, source: str, helpers: tuple[str, ...], imports: tuple[str, ...]) -> Emitted:
+        """The emitted function with its module (imports, helpers, source) executed once."""
+        emitted = cls(name, source, helpers, imports)
+        namespace: dict[str, Any] = {}
+        exec(compile(emitted.full_source, f"<catnn {name}>", "exec"), namespace)  # noqa: S102 - our own code
+        emitted.plan_function = namespace[f"{name}__plan"]
+        emitted.function = namespace.get(name, emitted.plan_function)
+        return emitted
+
+
+class SourceEmitter:
+    """Walks a plan and writes its functions; subclasses spell each step for their backend."""
+
+    #: import lines the emitted code needs
+    imports: tuple[str, ...] = ()
+    #: the array method that reshapes a bias-only accumulator (numpy has no shape-changing ``view``)
+    reshape = "reshape"
+
+    def __init__(self, plan: Plan, name: str = "layer", doc: str | None = None) -> None:
+        self.plan = plan
+        self.name = name
+        self.doc = doc if doc is not None else default_doc(plan)
+        self.lines: list[str] = []
+        self.indent = 0
+
+    # -- the functions --------------------------------------------------------------------------
+    def source(self) -> str:
+        """``NAME__plan`` (and ``NAME`` for single-order plans): the plan's forward steps."""
+        self.lines = [f"def {self.name}__plan({self.signature()}):", "    " + docstring(self.doc, "    ")]
+        self.forward_body()
+        self.line(f"return {self.outputs_tuple()}")
+        return "\n".join(self.lines) + "\n" + self.single_entry()
+
+    def signature(self) -> str:
+        n_default = "None" if self.plan.n is None else str(int(self.plan.n))
+        return f"xs, weights, biases, out_channels, n={n_default}, sizes=None"
+
+    def outputs_tuple(self) -> str:
+        return "(" + "".join(f"y{j}, " for j in range(len(self.plan.sections))).rstrip(" ") + ")"
+
+    def single_entry(self) -> str:
+        """``NAME(x, weight, bias=None)`` calling ``NAME__plan``, for a plan with one input and output."""
+        p = self.plan
+        if not p.is_single:
+            return ""
+        n_default = "None" if p.n is None else str(int(p.n))
+        signature = "x, weight, bias=None" if p.k else f"x, weight, bias=None, n={n_default}"
+        return "\n\n" + "\n".join([
+            f"def {self.name}({signature}):",
+            f'    """{p.group} {p.k} -> {p.l}: x (B, C_in{", n" * p.k}) -> (B, C_out{", n" * p.l}); see '
+            f'{self.name}__plan."""',
+            f"    return {self.name}__plan((x,), (weight,), (bias,), (weight.shape[1],), "
+            f"{'None' if p.k else 'n'})[0]",
+        ]) + "\n"
+
+    def forward_body(self) -> None:
+        """The forward steps, leaving output j in ``y<j>``."""
+        p = self.plan
+        self.inputs()
+        self.gathered_weights("weights")
+        self.constants("x")
+        for i in range(len(p.inputs)):
+            cores = p.input_cores(i)
+            if cores:
+                self.line(f"# cores of input {i}: one per distinct bottom half (diagonals are views, sums done once)")
+            for c in cores:
+                self.line(f"{c.name} = {self.core_expr(c)}")
+        for j, sec in enumerate(p.sections):
+            self.section(j, sec)
+
+    def inputs(self) -> None:
+        """``x<i>`` (or ``x<i>a, x<i>b``), ``I<i>`` channels, ``B``, ``n`` and ``x`` (dtype and device)."""
+        sizes_from = None
+        for i, x in enumerate(self.plan.inputs):
+            if x.factors:
+                self.line(f"x{i}a, x{i}b = xs[{i}]  # the factors of the product input")
+                self.line(f"I{i} = {f'x{i}a.shape[1] * x{i}b.shape[1]' if x.outer else f'x{i}a.shape[1]'}")
+                if sizes_from is None and any(x.factors):
+                    sizes_from = f"x{i}{'a' if x.factors[0] else 'b'}"
+            else:
+                self.line(f"x{i} = xs[{i}]")
+                self.line(f"I{i} = x{i}.shape[1]")
+                if sizes_from is None and x.order:
+                    sizes_from = f"x{i}"
+        first = self.plan.inputs[0]
+        self.line(f"x = x0{'a' if first.factors else ''}  # dtype and device of every new tensor")
+        self.line("B = x.shape[0]")
+        if sizes_from is not None:
+            self.line(f"n = {sizes_from}.shape[-1]")
+
+    def gathered_weights(self, source: str) -> None:
+        """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""
+        for b, rows in enumerate(self.plan.gather):
+            expr = f"{source}[{b}]"
+            if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
+                expr = f"{expr}[{list(rows)}]"
+            signs = list(self.plan.signs(b))
+            if any(s != 1 for s in signs):
+                expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
+            self.line(f"wb{b} = {expr}")
+
+    def constants(self, like: str) -> None:
+        for kind in self.plan.constants:
+            self.line(f"{kind} = _constant({kind!r}, n, {like})")
+
+    def section(self, j: int, sec: Section) -> None:
+        self.line(f"# output {j} (order {sec.order}): channel mixing on the cores, one matmul per group")
+        self.line(f"O = out_channels[{j}]")
+        if sec.bias_diagrams:
+            self.line(f"bias = biases[{j}]")
+        for g in sec.groups:
+            self.group(g)
+        for m in sec.mixes:
+            if m.bias:
+                self.bias(m)
+        for f in sec.folds:
+            self.fold(f)
+        if sec.first_write is None:
+            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', sec.order))}")
+        for w in sec.writes:
+            self.write(w)
+        self.line(f"y{j} = out")
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * (1 + self.indent) + text)
+
+    # -- shared spelling ----------------------------------------------------------------------
+    @staticmethod
+    def shape_expr(b: str, c: str, d: int) -> str:
+        return ", ".join([b, c] + ["n"] * d)
+
+    def scale_suffix(self, c: CoreStep) -> str:
+        if not self.plan.normalize or not c.scale:
+            return ""
+        power = "" if c.scale == 1 else f" ** {c.scale}"
+        return f" / _per_graph(n, sizes, {len(c.labels)}){power}"
+
+    def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
+        """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
+        return broadcast(expr, labels, target, lambda e, perm: self.permute(e, perm, lead), lead)
+
+    def core_expr(self, c: CoreStep) -> str:
+        """The expression computing core ``c`` from its source (an input, its factors, or a core)."""
+        x = self.plan.inputs[c.input]
+        consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
+        names = "".join(f", {kind}" for kind, _ in c.constants)
+        out = letters(c.labels)
+        if c.source == f"x{c.input}" and x.factors:
+            a = x.factors[0]
+            left, right = letters(c.source_labels[:a]), letters(c.source_labels[a:])
+            second = "p" if x.outer else "c"
+            eq = f"bc{left},b{second}{right}{consts}->bc{second if x.outer else ''}{out}"
+            expr = self.contract(eq, f"x{c.input}a, x{c.input}b{names}")
+            if x.outer:
+                expr = f"{expr}.reshape(B, I{c.input}{', n' * len(c.labels)})"
+        else:
+            expr = self.reduction(c)
+        return expr + self.scale_suffix(c)
+
+    def features(self, g: MixGroup) -> list[str]:
+        """Per run of ``g``, its stacked features (B, P_r·I_i, -1)."""
+        out, start = [], 0
+        for run in g.runs:
+            parts = [self.permute(core, perm) if list(perm) != sorted(perm) else core
+                     for core, perm in g.features[start:start + run.count]]
+            start += run.count
+            out.append(f"{parts[0]}.reshape(B, I{run.input}, -1)" if len(parts) == 1 else
+                       f"{self.stack(parts)}.reshape(B, {len(parts)} * I{run.input}, -1)")
+        return out
+
+    def bias(self, m: MixStep) -> None:
+        total = " + ".join(f"bias[{j}]" for j in m.bias)
+        if m.terms:
+            self.line(f"{m.name} += {total}")
+        else:
+            self.line(f"{m.name} = ({total}).{self.reshape}(1, O)  # bias only")
+
+    def fold(self, f: FoldStep) -> None:
+        self.line(f"{f.target} += {self.broadcast(f.source, f.source_labels, f.target_labels)}"
+                  f"  # bo{letters(f.source_labels)}->bo{letters(f.target_labels)}")
+
+    # -- what a backend spells ----------------------------------------------------------------
+    def sign_vector(self, signs: list[int], like: str) -> str:
+        """The signs as an array that broadcasts against a weight ``like`` (diagrams, out, in)."""
+        raise NotImplementedError
+
+    def contract(self, equation: str, operands: str) -> str:
+        raise NotImplementedError
+
+    def reduction(self, c: CoreStep) -> str:
+        """Core ``c`` from a plain source: diagonals, sums, constants."""
+        raise NotImplementedError
+
+    def stack(self, parts: list[str]) -> str:
+        raise NotImplementedError
+
+    def group(self, g: MixGroup) -> None:
+        raise NotImplementedError
+
+    def write(self, w: WriteStep) -> None:
+        raise NotImplementedError
+
+    def zeros(self, shape: str) -> str:
+        raise NotImplementedError
+
+    def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
+        raise NotImplementedError
+
+    def helper_sources(self) -> tuple[str, ...]:
+        """The helpers the written functions call (constants' builders last)."""
+        raise NotImplementedError
+
+    # -- building -----------------------------------------------------------------------------
+    def emit(self) -> Emitted:
+        """The functions' source, their helpers, and the callable (source executed once)."""
+        source = self.source()
+        return Emitted.load(self.name, source, self.helper_sources(), self.imports)
+
+    def uses_diagonal(self) -> bool:
+        p = self.plan
+        cores = any(len(set(c.source_labels)) < len(c.source_labels) for c in p.cores)
+        return cores or any(not p.view(w.view).is_whole for w in p.writes)
+
+
+def docstring(text: str, indent: str) -> str:
+    """A triple-quoted literal whose value is ``text`` (continuation lines indented), escaped.
+
+    Quotes, backslashes and non-printable characters are escaped, so no text can end the literal;
+    the result is parsed back and compared before it is used.
+    """
+    escaped = "".join(_escape(ch) for ch in text)
+    body = "\n".join((indent + line if i and line else line) for i, line in enumerate(escaped.split("\n")))
+    tail = "\n" + indent if "\n" in text else ""
+    literal = f'"""{body}{tail}"""'
+    expected = "\n".join((indent + line if i and line else line) for i, line in enumerate(text.split("\n")))
+    if ast.literal_eval(literal) != expected + tail:
+        raise CompileError("internal error: docstring escaping failed")
+    return literal
+
+
+def _escape(ch: str) -> str:
+    if ch in "\\\"":
+        return "\\" + ch
+    if ch == "\n" or ch.isprintable():
+        return ch
+    return ch.encode("unicode_escape").decode("ascii")
+
+
+def broadcast(expr: str, labels: Sequence[int], target: Sequence[int],
+              permute: Callable[[str, list[int]], str], lead: int = 2) -> str:
+    """``expr`` (``lead`` leading axes, then axes ``labels``) permuted into the order of ``target`` and
+    ``None``-indexed where ``target`` has a label it lacks, so that it broadcasts against ``target``.
+
+    >>> broadcast("a", [2, 1], [1, 2, 3], lambda e, perm: f"{e}.permute({perm})")
+    'a.permute([1, 0])[:, :, :, :, None]'
+    """
+    present = [lab for lab in target if lab in labels]
+    if list(labels) != present:
+        expr = permute(expr, [list(labels).index(lab) for lab in present])
+    if list(labels) == list(target):
+        return expr
+    index = [":"] * lead + [":" if lab in labels else "None" for lab in target]
+    while index and index[-1] == ":":
+        index.pop()
+    return f"{expr}[{', '.join(index)}]" if index else expr
+
+
+def with_constants(view: View, value: str, labels: Sequence[int],
+                   contract: Callable[[str, str], str]) -> tuple[str, list[int]]:
+    """An accumulator ``value`` (axes ``labels``) contracted with a write view's constants, if it has
+    any: the expression (``contract(equation, operands)``) and the labels it is left with.
+
+    >>> view = View("v0", (0, 1), (("J", (0, 1)),))
+    >>> with_constants(view, "a0", [0], lambda eq, ops: f"einsum({eq!r}, {ops})")
+    ("einsum('boi,ij->boij', a0, J)", [0, 1])
+    """
+    if not view.constants:
+        return value, list(labels)
+    consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
+    names = "".join(f", {kind}" for kind, _ in view.constants)
+    present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
+    return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
+
+
+def default_doc(plan: Plan) -> str:
+    """The docstring of an emitted plan function: what it computes and which diagram is which."""
+    norm = "; each summed-out block divided by n" if plan.normalize else ""
+    if plan.is_single:
+        head = (f"{plan.group} {plan.k} -> {plan.l}: x (B, C_in{', n' * plan.k}) -> (B, C_out{', n' * plan.l}).\n\n"
+                f"out = sum_i weight[i] (x) D_i{' + sum_j bias[j] (x) E_j' if plan.bias_diagrams else ''}{norm}.")
+        lines = [head, ""]
+        lines += [f"D_{i}: {d}" for i, d in enumerate(plan.diagrams)]
+        lines += [f"E_{j}: {d}" for j, d in enumerate(plan.bias_diagrams)]
+        return "\n".join(lines)
+    ins = " + ".join(f"V{x.order}" if not x.factors else "V" + "(x)V".join(map(str, x.factors)) for x in plan.inputs)
+    outs = " + ".join(f"V{l}" for l in plan.outputs)
+    lines = [f"{plan.group}: {ins} -> {outs}; one weight (D_j, C_i) per diagram of each block{norm}.", ""]
+    for b, block in enumerate(plan.blocks):
+        lines.append(f"block {b} (input {block.input} -> output {block.output}): "
+                     + ", ".join(str(d) for d in block.diagrams))
+    for j, sec in enumerate(plan.sections):
+        if sec.bias_diagrams:
+            lines.append(f"bias of output {j}: " + ", ".join(str(d) for d in sec.bias_diagrams))
+    return "\n".join(lines)
