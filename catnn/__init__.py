@@ -13,10 +13,11 @@ import sys as _sys
 from . import draw as _draw  # noqa: F401 - registers the SVG drawing of diagrams and morphisms
 from .api import CallableModule as _CallableModule
 from .api import compile, load, parse
-from .coeff import Poly
+from .coeff import MPoly, Poly
 from .diagram import Diagram
 from .errors import CatnnError
-from .groups import Group, group
+from .groups import Group, ProductGroup, group
+from .groups.product import ProductDiagram, ProductMorphism
 from .morphism import Morphism
 
 # catnn.diagram("...") parses one expression, while catnn.diagram stays the module of Diagram
@@ -25,5 +26,5 @@ diagram = _sys.modules[__name__ + ".diagram"]
 
 __version__ = "0.1.0"
 
-__all__ = ["CatnnError", "Diagram", "Group", "Morphism", "Poly", "compile", "diagram", "group", "load",
-           "parse", "__version__"]
+__all__ = ["CatnnError", "Diagram", "Group", "MPoly", "Morphism", "Poly", "ProductDiagram", "ProductGroup",
+           "ProductMorphism", "compile", "diagram", "group", "load", "parse", "__version__"]

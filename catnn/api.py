@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import messages
 from .errors import CatnnError
+from .kinds import HOOKS
 
 if TYPE_CHECKING:
     from .compiler.program import Program
@@ -160,3 +161,6 @@ class InMemoryModule:
 
     def __repr__(self) -> str:
         return f"<catnn in-memory module: {', '.join(self._program.definitions)}>"
+
+
+HOOKS["parse"] = diagram

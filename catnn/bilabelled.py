@@ -114,6 +114,7 @@ class BilabelledGraph(DiagramOps):
     """
 
     __slots__ = ("k", "l", "vertices", "edges", "outputs", "inputs", "_hash")
+    kind = "graph"
 
     #: the sort order of diagram kinds inside a :class:`~catnn.morphism.Morphism` (partition diagrams: 0)
     kind_rank = 4

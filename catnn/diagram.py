@@ -45,6 +45,7 @@ class Diagram(DiagramOps):
     """
 
     __slots__ = ("k", "l", "blocks", "_hash")
+    kind = "partition"
 
     #: the sort order of diagram kinds inside a :class:`~catnn.morphism.Morphism`
     kind_rank = 0

@@ -36,7 +36,7 @@ from typing import Any
 
 from . import messages
 from .errors import CatnnError
-from .kinds import HOOKS
+from .kinds import HOOKS, Frozen, kind_of
 
 __all__ = [
     "Curve", "Dot", "Box", "Text", "Figure", "DiagramDrawing", "BlockGeometry",
@@ -296,11 +296,10 @@ def needed_gap(k: int, l: int, blocks: Sequence[Sequence[int]] = ()) -> float:
 def diagram_gap(d: Any) -> float:
     """``needed_gap`` of a diagram of any kind this module draws (0 for other kinds)."""
     try:
-        if hasattr(d, "free") and hasattr(d, "pairs"):
+        kind = kind_of(d)
+        if kind == "epsilon":
             return needed_gap(d.k, d.l, [tuple(d.free), *d.pairs])
-        if hasattr(d, "edges"):
-            return 0.0
-        if hasattr(d, "blocks") and hasattr(d, "k"):
+        if kind in ("partition", "jellyfish"):
             return needed_gap(d.k, d.l, d.blocks)
     except Exception:  # noqa: BLE001 - an unknown kind: it is drawn as a box anyway
         pass
@@ -473,7 +472,7 @@ def _eps_box(centre: Point, colour: str, label: str = "ε", dash: tuple[float, .
 
 
 def _label_namer(d: Any) -> Any:
-    if hasattr(d, "label_name") and not hasattr(d, "edges"):
+    if kind_of(d) not in (None, "graph"):
         return d.label_name
     l = d.l
     return lambda v: str(v) if v <= l else f"{v - l}'"
@@ -649,7 +648,7 @@ def _fallback(obj: Any, title: str = "") -> Figure:
     """A labelled box showing ``str(obj)``: for kinds this module cannot draw."""
     text = shorten(clean_text(obj), 90)
     kind = type(obj).__name__
-    if hasattr(obj, "k") and hasattr(obj, "l"):
+    if isinstance(obj, Frozen):   # a diagram or a morphism
         kind = f"{kind} {arrow(obj.k, obj.l)}"
     w = max(text_width(text, 11.0), text_width(kind, CAPTION_SIZE)) + 24
     fig = Figure(w + 8, 58, title=title, mid_y=29)

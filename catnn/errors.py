@@ -24,6 +24,7 @@ __all__ = [
     "DiagramError",
     "GroupError",
     "LimitError",
+    "ShapeError",
     "ParseError",
     "Span",
     "format_snippet",
@@ -119,3 +120,7 @@ class CheckError(CatnnError, ValueError):
 
 class CompileError(CatnnError):
     """A well-formed program that cannot be compiled to code as asked."""
+
+
+class ShapeError(CatnnError, ValueError):
+    """An input whose shape does not fit the layer."""

@@ -20,14 +20,30 @@ and the SVG renderer register themselves in :data:`HOOKS` when their modules loa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .morphism import Morphism
 
-__all__ = ["Frozen", "DiagramOps", "HOOKS", "svg"]
+__all__ = ["Frozen", "DiagramOps", "HOOKS", "KINDS", "kind_of", "svg"]
 
-#: "morphism": the Morphism class (set by :mod:`catnn.morphism`); "svg": the renderer (:mod:`catnn.draw`)
+#: every diagram kind by name, filled as its class is defined: "partition" (partition and Brauer
+#: diagrams), "epsilon" (SO(n)'s ε-diagrams), "jellyfish" (A_n), "graph" (bilabelled graphs, Aut(G)).
+#: The compiler's kernels, the drawing and the initialisation dispatch on these names.
+KINDS: dict[str, type] = {}
+
+
+def kind_of(obj: object) -> str | None:
+    """The kind of a diagram (None for anything else: a morphism, a layer, …).
+
+    >>> from catnn.diagram import swap
+    >>> kind_of(swap()), kind_of(swap() + swap())
+    ('partition', None)
+    """
+    return type(obj).kind or None if isinstance(obj, DiagramOps) else None
+
+#: "morphism": the Morphism class (set by :mod:`catnn.morphism`); "svg": the renderer (:mod:`catnn.draw`);
+#: "parse": one expression read under a group (:func:`catnn.api.diagram`)
 HOOKS: dict[str, Any] = {}
 
 
@@ -60,6 +76,13 @@ class DiagramOps(Frozen):
     __slots__ = ()
 
     l: int
+    #: the kind's name in :data:`KINDS` (each concrete kind sets it)
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            KINDS[cls.kind] = cls
 
     def to_morphism(self) -> Morphism:
         """This diagram as a one-term morphism."""

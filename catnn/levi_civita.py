@@ -65,6 +65,7 @@ class EpsilonDiagram(DiagramOps):
     """
 
     __slots__ = ("k", "l", "free", "pairs", "_hash")
+    kind = "epsilon"
 
     #: sorts after partition diagrams (kind_rank 0) inside a Morphism
     kind_rank = 1

@@ -212,3 +212,34 @@ NORM_INDEFINITE = ("'{name}' is not {group}-equivariant: {group} preserves no po
                    "xᵀηx of a vector is indefinite, and boosts change Euclidean norms); use gate, with "
                    "invariants from a k -> 0 layer")
 # <<< indefinite orthogonal groups O(p,q), SO(p,q) (issue 14)
+
+# >>> products of groups (issue 12)
+MPOLY_SIZES = "the coefficient uses {symbol} but only {count} sizes were given"
+NOT_LAURENT_SORTS = "cannot divide by {divisor}: coefficients are Laurent polynomials in n_0, n_1, ..."
+POLY_IN_PRODUCT = ("the polynomial {poly} in n does not say which sort's size it means; over a product use "
+                   "MPoly.symbol(s) for n_s")
+BAD_SCALAR_SORTS = "expected a number or a polynomial in n_0, n_1, ..., got {kind}"
+PRODUCT_EMPTY = "a product diagram needs at least one part (one diagram per sort)"
+PRODUCT_PART = "each part of a product diagram must be a diagram of one sort, got {kind}"
+PRODUCT_OPERAND = "expected a product diagram or morphism (one diagram per sort), got {kind}"
+PRODUCT_SORTS = "cannot combine diagrams of products with {a} and {b} sorts"
+PRODUCT_ARITY_SUM = "cannot add a {k1} -> {l1} product morphism to a {k2} -> {l2} one"
+PRODUCT_COMPOSE = "cannot compose in sort {sort}: '{left}' has {lout} outputs there but '{right}' expects {rin} inputs"
+PRODUCT_TEXT = "cannot read the product diagram {text!r}: {why}; write it like ({{1, 1'}} | {{1, 2'}} {{2, 1'}})"
+NOT_PRODUCT = "{group} is a single group; product diagrams need a product such as 'S x O(3)'"
+PRODUCT_EMPTY_GROUP = "a product of groups needs at least one factor"
+PRODUCT_FACTOR = "the factors of a product must be catnn groups, got {kind}"
+PRODUCT_FACTOR_TEXT = "cannot read the factor {factor!r} of the product {name!r}: {why}"
+PRODUCT_N = ("{group} is a product: give one size per factor, n=({example}) (None leaves a size free), "
+             "or write them in the name, e.g. {named}; got n={n!r}")
+PRODUCT_SIZES = "{group} has {r} factors, so it needs {r} sizes (or matrices), got {ns!r}"
+PRODUCT_NEEDS_NS = "{what} depends on the sizes: give every factor of {group} a size, e.g. 'S(5) x O(3)'"
+PRODUCT_ORDERS = "orders of {group} are tuples with one entry per factor ({r} of them), got {value!r}"
+PRODUCT_LOOP = ("this morphism was composed with loops worth n, but {group} values them differently in some "
+                "sort: build it with G.compose or G.lift")
+PRODUCT_WRONG_SORTS = "the product diagram {d} has {sorts} parts but {group} has {r} factors"
+PRODUCT_REJECT = "sort {sort} ({group}): {why}"
+PRODUCT_ACT_SHAPE = "a typed tensor of orders {k} must end in axes of sizes {expected}, got shape {shape}"
+MPOLY_TEXT = "cannot read the coefficient {text!r}: {factor!r} is neither a number nor a size symbol n_0, n_1, ..."
+PRODUCT_TERM = "cannot read the term {term!r} of a product morphism: write it like 1/2*n_0 * ({{1, 1'}} | {{1, 1'}})"
+# <<< products of groups (issue 12)

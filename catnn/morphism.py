@@ -118,7 +118,7 @@ class Morphism(Frozen):
         return as_morphism(other, self.loop) - self
 
     def __mul__(self, scalar: object) -> Morphism:
-        if isinstance(scalar, Morphism) or hasattr(scalar, "blocks"):
+        if isinstance(scalar, Frozen):   # a morphism or a diagram: not a scalar
             return NotImplemented
         factor = as_poly(scalar)
         return Morphism([(d, c * factor) for d, c in self._terms], self.k, self.l, self.loop)

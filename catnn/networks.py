@@ -35,7 +35,7 @@ running it alone. Masks need layers whose diagrams do not depend on n (S_n, O(n)
 from __future__ import annotations
 
 import math
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -43,120 +43,20 @@ from torch import nn
 from . import messages
 from .compiler.backends import emit, emitter
 from .compiler.plan import Input, build_mixed_plan
-from .compiler.netgen import node_mask
 from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
+from .stages import FUNCTIONS, gate, node_mask, norm_nonlinearity, pointwise, pool
+from .stages import masked as _masked
+from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, diagram_weights
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
 
-Features = Union[torch.Tensor, dict[int, torch.Tensor]]
-
-#: the pointwise maps by the names the language uses
-FUNCTIONS = {
-    "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
-    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-    "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t,
-}
 #: added under the square root of a norm, so that its gradient exists at 0
 NORM_EPS = 1e-12
-
-
-# -- features and masks -----------------------------------------------------------------------------
-def _features(x: Features, what: str) -> dict[int, torch.Tensor]:
-    """``{k: tensor}`` from a tensor (its order read from its shape) or a dict."""
-    if isinstance(x, torch.Tensor):
-        if x.dim() < 2:
-            raise ShapeError(messages.FEATURES_INPUT.format(what=what, expected="(batch, channels, n, ...)",
-                                                            got=f"shape {tuple(x.shape)}"))
-        return {x.dim() - 2: x}
-    if isinstance(x, dict):
-        return dict(x)
-    raise ShapeError(messages.FEATURES_INPUT.format(what=what, expected="a tensor or a dict {order: tensor}",
-                                                    got=type(x).__name__))
-
-
-def _result(feats: dict[int, torch.Tensor]) -> Features:
-    """A tensor for one order, else the dict."""
-    return next(iter(feats.values())) if len(feats) == 1 else feats
-
-
-def _space_of(feats: dict[int, torch.Tensor]) -> FeatureSpace:
-    return FeatureSpace({k: int(t.shape[1]) for k, t in feats.items()})
-
-
-def _check_space(feats: dict[int, torch.Tensor], expected: FeatureSpace, what: str) -> None:
-    got = _space_of(feats)
-    if got != expected:
-        raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=expected, got=got))
-
-
-def _masked(feats: dict[int, torch.Tensor], mask: torch.Tensor | None) -> dict[int, torch.Tensor]:
-    if mask is None:
-        return feats
-    return {k: t * node_mask(mask, k, t) if k else t for k, t in feats.items()}
-
-
-def _check_mask(mask: torch.Tensor, feats: dict[int, torch.Tensor], layer: str) -> None:
-    batch = next(iter(feats.values())).shape[0] if feats else mask.shape[0]
-    sizes = {t.shape[-1] for k, t in feats.items() if k}
-    n = sizes.pop() if len(sizes) == 1 else (mask.shape[1] if mask.dim() == 2 else None)
-    if mask.dim() != 2 or mask.shape[0] != batch or mask.shape[1] != n or sizes:
-        raise ShapeError(messages.MASK_SHAPE.format(layer=layer, expected=(batch, n), shape=tuple(mask.shape)))
-
-
-def _mask_plan_ok(layer: str, group: Group, constants: tuple[str, ...]) -> None:
-    if group.n is not None:
-        raise ShapeError(messages.MASK_FIXED_N.format(layer=layer, n=group.n))
-    if constants:
-        raise CompileError(messages.MASK_GROUP.format(layer=layer, group=group, constants=", ".join(constants)))
-
-
-def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Group, what: str) -> int:
-    for k, t in feats.items():
-        if k:
-            return int(t.shape[-1])
-    if mask is not None:
-        return int(mask.shape[1])
-    if group.n is None:
-        raise ShapeError(messages.NEEDS_N.format(what=f"{what} (no input axes to read n from)", group=group.name))
-    return group.n
-
-
-def _sizes(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
-    return None if mask is None else mask.to(like.dtype).sum(1)
-
-
-# -- layers -------------------------------------------------------------------------------------------
-def masked_linear(layer: EquivariantLinear, x: torch.Tensor, mask: torch.Tensor | None,
-                  n: int | None = None) -> torch.Tensor:
-    """``layer(x)`` on a padded batch: each graph's result as if it ran alone (module docstring).
-
-    Without a mask, ``n`` gives the size to layers without input axes (k = 0).
-    """
-    name = f"EquivariantLinear({layer.group} {layer.k} -> {layer.l})"
-    if mask is not None:
-        _mask_plan_ok(name, layer.group, layer.plan.constants)
-    if x.dim() != layer.k + 2 or x.shape[1] != layer.in_channels:
-        raise ShapeError(messages.SPACE_MISMATCH.format(what=name, expected=FeatureSpace({layer.k: layer.in_channels}),
-                                                        got=f"shape {tuple(x.shape)}"))
-    feats = _features(x, name)
-    if mask is not None:
-        _check_mask(mask, feats, name)
-    x = _masked(feats, mask)[layer.k]
-    n = _size(feats, mask, layer.group, name) if n is None or mask is not None or layer.group.n else n
-    if layer.k and (mask is None or not layer.config.normalize):
-        y = layer(x)
-    else:
-        plan = build_mixed_plan(layer.group, (layer.k,), (layer.l,), diagrams={(0, 0): layer.plan.diagrams},
-                                bias=bool(layer.plan.bias_diagrams), normalize=True)
-        function = emit(plan, "layer", layer.config.backend).plan_function
-        y = function((x,), (layer.effective_weight(n),), (layer.bias,), (layer.out_channels,), n=n,
-                     sizes=_sizes(mask, x))[0]
-    return y * node_mask(mask, layer.l, y) if layer.l and mask is not None else y
 
 
 class MixedLinear(_PlanModule):
@@ -356,8 +256,7 @@ class Pointwise(_Stage):
         super().__init__(name, group, features)
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        f = FUNCTIONS[self.name]
-        return _result(_masked({k: f(t) for k, t in _features(x, self.name).items()}, mask))
+        return _result(_masked(pointwise(self.name, _features(x, self.name)), mask))
 
 
 class NormNonlinearity(_Stage):
@@ -378,15 +277,7 @@ class NormNonlinearity(_Stage):
         self.bias = nn.ParameterDict({str(k): nn.Parameter(torch.zeros(c)) for k, c in self.features.items() if k})
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        f = FUNCTIONS[norm_function(self.name)]
-        out = {}
-        for k, t in _features(x, self.name).items():
-            if not k:
-                out[k] = f(t)
-                continue
-            r = torch.sqrt(t.pow(2).sum(tuple(range(2, 2 + k))) + NORM_EPS)
-            scale = f(r + self.bias[str(k)]) / r
-            out[k] = t * scale.reshape(scale.shape + (1,) * k)
+        out = norm_nonlinearity(norm_function(self.name), _features(x, self.name), self.bias, NORM_EPS)
         return _result(_masked(out, mask))
 
 
@@ -412,15 +303,7 @@ class Gate(_Stage):
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
         feats = _features(x, "gate")
         _check_space(feats, self.features, "gate")
-        s = feats[0]
-        gates = torch.sigmoid(torch.nn.functional.linear(s, self.weight, self.bias))
-        out, start = {0: torch.relu(s)}, 0
-        for k, c in self.features.items():
-            if k:
-                g = gates[:, start:start + c]
-                out[k] = feats[k] * g.reshape(g.shape + (1,) * k)
-                start += c
-        return _result(_masked(out, mask))
+        return _result(_masked(gate(feats, self.weight, self.bias, dict(self.features.items())), mask))
 
 
 class Pool(_Stage):
@@ -439,16 +322,7 @@ class Pool(_Stage):
         super().__init__(name, group, features)
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> torch.Tensor:
-        parts = []
-        for k, t in sorted(_features(x, self.name).items()):
-            if mask is not None and k:
-                t = t * node_mask(mask, k, t)
-            total = t.sum(tuple(range(2, 2 + k))) if k else t
-            if self.name == "mean" and k:
-                size = _sizes(mask, t).reshape(-1, 1) if mask is not None else float(t.shape[-1])
-                total = total / size**k
-            parts.append(total)
-        return torch.cat(parts, 1)
+        return pool(self.name, _features(x, self.name), mask)
 
 
 def stage(name: str, group: str | Group, features: Any) -> nn.Module:

@@ -41,15 +41,12 @@ from torch import nn
 
 from . import messages
 from .compiler.backends import BACKENDS, emit, emitter
-from .errors import CatnnError, GroupError
+from .errors import CatnnError, GroupError, ShapeError
 from .groups import Group
 from .groups import group as _group
+from .masks import masked_linear
 
 __all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
-
-
-class ShapeError(CatnnError, ValueError):
-    """An input whose shape does not fit the layer."""
 
 
 @dataclass(frozen=True)
@@ -211,9 +208,8 @@ class EquivariantLinear(_PlanModule):
     # -- running ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, C_in, n, ..., n) -> (B, C_out, n, ..., n); ``mask`` (B, n): a padded batch of
-        graphs of different sizes, each computed as if alone (:func:`catnn.networks.masked_linear`)."""
+        graphs of different sizes, each computed as if alone (:func:`catnn.masks.masked_linear`)."""
         if mask is not None:
-            from .networks import masked_linear
             return masked_linear(self, x, mask)
         n = self._check(x)
         weight = self.effective_weight(n)

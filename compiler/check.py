@@ -31,6 +31,7 @@ from catnn.errors import CatnnError, CheckError, Span
 from catnn.groups import Group, group as make_group
 from catnn.groups.base import MAX_SPANNING
 from catnn.grammar import ast
+from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
@@ -328,7 +329,7 @@ class _Checker:
     def graph_literal(self, node: ast.GraphLiteral) -> Morphism:
         """``graph[{1} {1'} ; 1-a, a-1']``: a bilabelled graph (a partition diagram when edgeless)."""
         made = literal_graph(node, self.vertices)
-        if hasattr(made, "edges") and not hasattr(self.group, "adjacency"):
+        if kind_of(made) == "graph" and self.group.name != "Aut":
             raise CheckError(messages.GRAPH_LITERAL_GROUP.format(group=self.group), node.span)
         return self.lift(made, node.span)
 

@@ -30,9 +30,15 @@ from catnn.errors import CompileError
 
 from .ir import CoreStep, FoldStep, MixGroup, MixStep, Plan, Section, View, WriteStep, letters
 
-__all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "PER_GRAPH_HELPER"]
+__all__ = ["SourceEmitter", "Emitted", "broadcast", "with_constants", "default_doc", "docstring", "constant_helpers",
+           "PER_GRAPH_HELPER", "HELPER_PREFIX"]
 
-PER_GRAPH_HELPER = '''def _per_graph(n, sizes, dims):
+#: the prefix of every helper pasted into generated code (``_catnn__diagonal``, ``_catnn__const_J``, …):
+#: program names never start with ``_`` and never hold ``__``, and a definition NAME's own functions
+#: are ``_NAME`` and ``_NAME__plan``/``__forward``/``__backward``/``__Function``, so no name collides
+HELPER_PREFIX = "_catnn__"
+
+PER_GRAPH_HELPER = '''def _catnn__per_graph(n, sizes, dims):
     """n, or the real size of each sample of a padded batch shaped (B, 1, ...) to divide a core."""
     if sizes is None:
         return n
@@ -149,6 +155,11 @@ class SourceEmitter:
         self.line("B = x.shape[0]")
         if sizes_from is not None:
             self.line(f"n = {sizes_from}.shape[-1]")
+        for sort in range(1, len(self.plan.sorts)):   # the other sorts' sizes: an axis of that sort
+            i, axis = next(((i, x.axis_sorts.index(sort)) for i, x in enumerate(self.plan.inputs)
+                            if sort in x.axis_sorts), (None, None))
+            if i is not None:
+                self.line(f"{self.size(sort)} = x{i}.shape[{2 + axis}]")
 
     def gathered_weights(self, source: str) -> None:
         """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""
@@ -163,7 +174,7 @@ class SourceEmitter:
 
     def constants(self, like: str) -> None:
         for kind in self.plan.constants:
-            self.line(f"{kind} = _constant({kind!r}, n, {like})")
+            self.line(f"{kind} = _catnn__constant({kind!r}, n, {like})")
 
     def section(self, j: int, sec: Section) -> None:
         self.line(f"# output {j} (order {sec.order}): channel mixing on the cores, one matmul per group")
@@ -178,7 +189,7 @@ class SourceEmitter:
         for f in sec.folds:
             self.fold(f)
         if sec.first_write is None:
-            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', sec.order))}")
+            self.line(f"out = {self.zeros(self.shape_expr('B', 'O', sec.axis_sorts))}")
         for w in sec.writes:
             self.write(w)
         self.line(f"y{j} = out")
@@ -188,14 +199,19 @@ class SourceEmitter:
 
     # -- shared spelling ----------------------------------------------------------------------
     @staticmethod
-    def shape_expr(b: str, c: str, d: int) -> str:
-        return ", ".join([b, c] + ["n"] * d)
+    def size(sort: int) -> str:
+        """The name of a sort's size in generated code: ``n`` (sort 0), ``n1``, ``n2``, …"""
+        return "n" if sort == 0 else f"n{sort}"
+
+    def shape_expr(self, b: str, c: str, sorts: Sequence[int]) -> str:
+        """``B, C, n, …``: a shape with one size per axis (each axis's sort)."""
+        return ", ".join([b, c] + [self.size(s) for s in sorts])
 
     def scale_suffix(self, c: CoreStep) -> str:
         if not self.plan.normalize or not c.scale:
             return ""
         power = "" if c.scale == 1 else f" ** {c.scale}"
-        return f" / _per_graph(n, sizes, {len(c.labels)}){power}"
+        return f" / _catnn__per_graph(n, sizes, {len(c.labels)}){power}"
 
     def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""
@@ -214,7 +230,7 @@ class SourceEmitter:
             eq = f"bc{left},b{second}{right}{consts}->bc{second if x.outer else ''}{out}"
             expr = self.contract(eq, f"x{c.input}a, x{c.input}b{names}")
             if x.outer:
-                expr = f"{expr}.reshape(B, I{c.input}{', n' * len(c.labels)})"
+                expr = f"{expr}.reshape({self.shape_expr('B', f'I{c.input}', c.sorts)})"
         else:
             expr = self.reduction(c)
         return expr + self.scale_suffix(c)
@@ -342,6 +358,11 @@ def with_constants(view: View, value: str, labels: Sequence[int],
     names = "".join(f", {kind}" for kind, _ in view.constants)
     present = [lab for lab in view.labels if lab in labels or any(lab in labs for _, labs in view.constants)]
     return contract(f"bo{letters(labels)}{consts}->bo{letters(present)}", f"{value}{names}"), present
+
+
+def constant_helpers(plan: Plan) -> tuple[str, ...]:
+    """The builders of the plan's constants as pasted into generated code (``_catnn__const_<kind>``)."""
+    return tuple(source.replace("def _const_", f"def {HELPER_PREFIX}const_", 1) for source in plan.constant_sources)
 
 
 def default_doc(plan: Plan) -> str:

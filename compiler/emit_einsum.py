@@ -1,10 +1,10 @@
 """The opt_einsum emitter: every contraction of a plan as a cached ``opt_einsum`` expression.
 
 The emitted functions work on numpy arrays and on torch tensors alike (opt_einsum dispatches on
-the array type): cores, permutations and channel mixing are ``_contract(equation, *operands)``
+the array type): cores, permutations and channel mixing are ``_catnn__contract(equation, *operands)``
 calls, each a ``opt_einsum.contract_expression`` built once per operand shapes and cached (paths
 are planned once, not on every call); stacking, broadcasting and the diagonal writes into the
-output buffer use the array's own namespace (``_xp``) and strided views. Gradients (torch tensors)
+output buffer use the array's own namespace (``_catnn__xp``) and strided views. Gradients (torch tensors)
 come from torch's autograd through these ops.
 
 >>> import numpy as np, catnn
@@ -21,19 +21,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, with_constants
+from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, constant_helpers, with_constants
 from .ir import CoreStep, MixGroup, Plan, WriteStep, letters
 
 __all__ = ["emit", "EinsumEmitter", "HELPERS", "CONSTANT_HELPER"]
 
-HELPERS = '''def _xp(a):
+HELPERS = '''def _catnn__xp(a):
     """The array namespace of a (numpy or torch), without importing either."""
     return sys.modules[type(a).__module__.partition(".")[0]]
 
 
-def _diagonal(t, blocks):
+def _catnn__diagonal(t, blocks):
     """The writable view of t with one trailing axis per block of its trailing axes; a block of
-    several axes is their common diagonal: _diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
+    several axes is their common diagonal: _catnn__diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
     lead = t.ndim - sum(len(block) for block in blocks)
     torch_like = hasattr(t, "as_strided")
     stride = t.stride() if torch_like else t.strides
@@ -41,51 +41,51 @@ def _diagonal(t, blocks):
     strides = list(stride[:lead]) + [sum(stride[lead + a] for a in block) for block in blocks]
     if torch_like:
         return t.as_strided(sizes, strides, t.storage_offset())
-    return _xp(t).lib.stride_tricks.as_strided(t, sizes, strides, writeable=True)
+    return _catnn__xp(t).lib.stride_tricks.as_strided(t, sizes, strides, writeable=True)
 
 
-def _zeros(like, shape):
+def _catnn__zeros(like, shape):
     """Zeros of like's dtype (and device)."""
     if hasattr(like, "new_zeros"):
         return like.new_zeros(shape)
-    return _xp(like).zeros(shape, dtype=like.dtype)
+    return _catnn__xp(like).zeros(shape, dtype=like.dtype)
 
 
-def _like(values, like):
+def _catnn__like(values, like):
     """A 1-d array of values with like's dtype (and device)."""
     if hasattr(like, "new_tensor"):
         return like.new_tensor(values)
-    return _xp(like).asarray(values, dtype=like.dtype)
+    return _catnn__xp(like).asarray(values, dtype=like.dtype)
 
 
-_EXPRESSIONS = {}
+_catnn__EXPRESSIONS = {}
 
 
-def _contract(equation, *operands):
+def _catnn__contract(equation, *operands):
     """opt_einsum.contract, with the expression (and its path) built once per operand shapes."""
     key = (equation,) + tuple(tuple(op.shape) for op in operands)
-    expression = _EXPRESSIONS.get(key)
+    expression = _catnn__EXPRESSIONS.get(key)
     if expression is None:
-        if len(_EXPRESSIONS) > 4096:
-            _EXPRESSIONS.clear()
+        if len(_catnn__EXPRESSIONS) > 4096:
+            _catnn__EXPRESSIONS.clear()
         shapes = [tuple(op.shape) for op in operands]
-        expression = _EXPRESSIONS[key] = opt_einsum.contract_expression(equation, *shapes)
+        expression = _catnn__EXPRESSIONS[key] = opt_einsum.contract_expression(equation, *shapes)
     return expression(*operands)
 '''
 
-CONSTANT_HELPER = '''_CONSTANTS = {}
+CONSTANT_HELPER = '''_catnn__CONSTANTS = {}
 
 
-def _constant(kind, n, like):
+def _catnn__constant(kind, n, like):
     """The constant `kind` at size n as an array of like's type, dtype and device (cached)."""
     key = (kind, n, type(like), str(like.dtype), str(getattr(like, "device", "")))
-    if key not in _CONSTANTS:
-        values = globals()["_const_" + kind](n)
+    if key not in _catnn__CONSTANTS:
+        values = globals()["_catnn__const_" + kind](n)
         if hasattr(like, "new_tensor"):
-            _CONSTANTS[key] = like.new_tensor(values)
+            _catnn__CONSTANTS[key] = like.new_tensor(values)
         else:
-            _CONSTANTS[key] = _xp(like).asarray(values, dtype=like.dtype)
-    return _CONSTANTS[key]
+            _catnn__CONSTANTS[key] = _catnn__xp(like).asarray(values, dtype=like.dtype)
+    return _catnn__CONSTANTS[key]
 '''
 
 
@@ -97,17 +97,17 @@ class EinsumEmitter(SourceEmitter):
     def helper_sources(self) -> tuple[str, ...]:
         helpers = (HELPERS,) + ((PER_GRAPH_HELPER,) if self.plan.normalize else ())
         if self.plan.constants:
-            helpers += (CONSTANT_HELPER,) + self.plan.constant_sources
+            helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
         return helpers
 
     def sign_vector(self, signs: list[int], like: str) -> str:
-        return f"_like({signs}, {like})[:, None, None]"
+        return f"_catnn__like({signs}, {like})[:, None, None]"
 
     def contract(self, equation: str, operands: str) -> str:
-        return f"_contract({equation!r}, {operands})"
+        return f"_catnn__contract({equation!r}, {operands})"
 
     def stack(self, parts: list[str]) -> str:
-        return f"_xp(x).stack(({', '.join(parts)}), 1)"
+        return f"_catnn__xp(x).stack(({', '.join(parts)}), 1)"
 
     def reduction(self, c: CoreStep) -> str:
         consts = "".join(f", {kind}" for kind, _ in c.constants)
@@ -155,16 +155,16 @@ class EinsumEmitter(SourceEmitter):
         if view.is_whole:
             self.line(f"out += {value}{comment}")
         else:
-            self.line(f"view = _diagonal(out, {view.blocks()}){comment}")
+            self.line(f"view = _catnn__diagonal(out, {view.blocks()}){comment}")
             self.line(f"view += {value}")
 
     def zeros(self, shape: str) -> str:
-        return f"_zeros(x, ({shape}))"
+        return f"_catnn__zeros(x, ({shape}))"
 
     def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
         src = letters(range(len(perm)))
         dst = letters(perm)
-        return f"_contract('{'bc'[:lead]}{src}->{'bc'[:lead]}{dst}', {expr})"
+        return f"_catnn__contract('{'bc'[:lead]}{src}->{'bc'[:lead]}{dst}', {expr})"
 
 
 def emit(plan: Plan, name: str = "layer", doc: str | None = None) -> Emitted:

@@ -23,7 +23,7 @@ differentiates the plain steps instead, so higher derivatives work) and ``NAME__
 takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit` for
 its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
-Native ops only: diagonals of the input are strided views (``_diagonal``, ``as_strided``), sums are
+Native ops only: diagonals of the input are strided views (``_catnn__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
 single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
@@ -36,7 +36,7 @@ import inspect
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, docstring, with_constants
+from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, constant_helpers, docstring, with_constants
 from .ir import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
 
 __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
@@ -44,7 +44,7 @@ __all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT
 
 def diagonal_view(t, blocks):
     """The view of t with one trailing axis per block of its trailing axes; a block of several
-    axes is their common diagonal: _diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
+    axes is their common diagonal: _catnn__diagonal(t, ((0, 1), (2,)))[b, c, i, j] is t[b, c, i, i, j]."""
     lead = t.dim() - sum(len(block) for block in blocks)
     owner = {lead + a: i for i, block in enumerate(blocks) for a in block}
     dims = [-1 - j for j in range(lead)] + [owner[lead + a] for a in range(t.dim() - lead)]
@@ -58,17 +58,17 @@ def diagonal_view(t, blocks):
 
 
 #: ``diagonal_view`` as generated code spells it (the same source, pasted into every module)
-DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _diagonal(", 1)
+DIAGONAL_HELPER = inspect.getsource(diagonal_view).replace("def diagonal_view(", "def _catnn__diagonal(", 1)
 
-CONSTANT_HELPER = '''_CONSTANTS = {}
+CONSTANT_HELPER = '''_catnn__CONSTANTS = {}
 
 
-def _constant(kind, n, like):
+def _catnn__constant(kind, n, like):
     """The constant tensor `kind` at size n, with like's dtype and device (built once, cached)."""
     key = (kind, n, like.dtype, like.device)
-    if key not in _CONSTANTS:
-        _CONSTANTS[key] = torch.tensor(globals()["_const_" + kind](n), dtype=like.dtype, device=like.device)
-    return _CONSTANTS[key]
+    if key not in _catnn__CONSTANTS:
+        _catnn__CONSTANTS[key] = torch.tensor(globals()["_catnn__const_" + kind](n), dtype=like.dtype, device=like.device)
+    return _catnn__CONSTANTS[key]
 '''
 
 
@@ -183,7 +183,7 @@ class TorchEmitter(SourceEmitter):
         view = self.plan.view(w.view)
         if w.first:
             return "grad"
-        expr = "grad" if view.is_whole else f"_diagonal(grad, {view.blocks()})"
+        expr = "grad" if view.is_whole else f"_catnn__diagonal(grad, {view.blocks()})"
         const_labels = {lab for _, labs in view.constants for lab in labs}
         keep = [lab for lab in view.labels if lab in w.labels or lab in const_labels]
         expr = self.reduce(expr, view.labels, keep)
@@ -293,7 +293,7 @@ class TorchEmitter(SourceEmitter):
             if not contributions[c.name]:
                 continue
             grad = f"g{c.name}"
-            self.accumulate(grad, contributions[c.name], len(c.labels), i)
+            self.accumulate(grad, contributions[c.name], c.sorts, i)
             scaled = f"({grad}{self.scale_suffix(c)})" if self.scale_suffix(c) else grad
             if c.source == f"x{i}":
                 into_x.append((c, grad if self.plan.inputs[i].factors else scaled))
@@ -318,12 +318,12 @@ class TorchEmitter(SourceEmitter):
         """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
         contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
         for g in self.plan.groups:
-            i, d, start = g.name[1:], g.dims, 0
+            i, sorts, start = g.name[1:], self.plan.group_sorts(g), 0
             for run, cols in zip(g.runs, self.run_columns(g)):
                 part = f"gf{i}" if len(g.runs) == 1 else f"gf{i}[:, {cols}]"
                 P = run.count
                 lead = f"B, {P}, I{run.input}" if P > 1 else f"B, I{run.input}"
-                self.line(f"gf{i}_{run.input} = {part}.reshape({', '.join([lead] + ['n'] * d)})")
+                self.line(f"gf{i}_{run.input} = {part}.reshape({', '.join([lead] + [self.size(s) for s in sorts])})")
                 for q, (core, perm) in enumerate(g.features[start:start + P]):
                     expr = f"gf{i}_{run.input}[:, {q}]" if P > 1 else f"gf{i}_{run.input}"
                     if list(perm) != sorted(perm):
@@ -336,8 +336,8 @@ class TorchEmitter(SourceEmitter):
         """``gx<i>``: the gradients of the cores read from input i, written back through their diagonals."""
         first = next((cs for cs in into_x if cs[0].labels == cs[0].source_labels and not cs[0].constants
                       and not cs[0].scale), None)
-        k = self.plan.inputs[i].order
-        self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', k)}))")
+        sorts = self.plan.inputs[i].axis_sorts
+        self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
         for c, expr in into_x:
             if first is not None and c is first[0]:
                 continue
@@ -351,7 +351,7 @@ class TorchEmitter(SourceEmitter):
                 value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
             value = self.broadcast(value, have, labels)
             blocks = diagonal_blocks(c.source_labels)
-            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_diagonal(gx{i}, {blocks})"
+            target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_catnn__diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
@@ -364,14 +364,14 @@ class TorchEmitter(SourceEmitter):
         self.line(f"gx{i}a, gx{i}b = torch.autograd.grad(({cores},), (x{i}a, x{i}b), ({grads},), allow_unused=True)")
         self.indent -= 1
 
-    def accumulate(self, name: str, parts: list[tuple[str, bool]], dims: int, i: int) -> None:
+    def accumulate(self, name: str, parts: list[tuple[str, bool]], sorts: Sequence[int], i: int) -> None:
         """``name = Σ parts`` (in place after the first full-size part)."""
         parts = sorted(parts, key=lambda part: not part[1])
         if parts[0][1]:
             self.line(f"{name} = {parts[0][0]}")
             rest = parts[1:]
         else:
-            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', dims)}))")
+            self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
             rest = parts
         for expr, _ in rest:
             self.line(f"{name} += {expr}")
@@ -381,7 +381,7 @@ class TorchEmitter(SourceEmitter):
         helpers = (PER_GRAPH_HELPER,) if self.plan.normalize else ()
         helpers += (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
         if self.plan.constants:
-            helpers += (CONSTANT_HELPER,) + self.plan.constant_sources
+            helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
         return helpers
 
     def sign_vector(self, signs: list[int], like: str) -> str:
@@ -400,7 +400,7 @@ class TorchEmitter(SourceEmitter):
         labels = list(dict.fromkeys(c.source_labels))
         expr = c.source
         if len(labels) < len(c.source_labels):
-            expr = f"_diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
+            expr = f"_catnn__diagonal({c.source}, {diagonal_blocks(c.source_labels)})"
         return self.reduce(expr, labels, c.labels)
 
     def group(self, g: MixGroup) -> None:
@@ -412,7 +412,8 @@ class TorchEmitter(SourceEmitter):
                   f" (bpc{acc},mpoc->bmo{acc})")
         self.line(f"w{i} = {self.group_weights(g)}")
         self.line(f"f{i} = {feats[0] if len(feats) == 1 else 'torch.cat((' + ', '.join(feats) + '), 1)'}")
-        shape = self.shape_expr("B", "O", d) if M == 1 else self.shape_expr("B", f"{M}, O", d)
+        sorts = self.plan.group_sorts(g)
+        shape = self.shape_expr("B", "O", sorts) if M == 1 else self.shape_expr("B", f"{M}, O", sorts)
         target = g.members[0] if M == 1 else g.name
         self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
         if M > 1:
@@ -440,7 +441,7 @@ class TorchEmitter(SourceEmitter):
             return
         value, labels = with_constants(view, w.acc, w.labels, self.contract)
         value = self.broadcast(value, labels, view.labels)
-        target = "out" if view.is_whole else f"_diagonal(out, {view.blocks()})"
+        target = "out" if view.is_whole else f"_catnn__diagonal(out, {view.blocks()})"
         self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
 
     def zeros(self, shape: str) -> str:

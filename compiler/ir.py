@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from math import prod
 from typing import Any
 
 from .kernels import ConstantRef, Labels
@@ -77,6 +78,13 @@ class Input:
     factors: tuple[int, ...] = ()
     #: bilinear channels: x_c ⊗ y_d for every pair (True) or x_c ⊗ y_c (False)
     outer: bool = False
+    #: the sort of each axis (axes of sort 0 first, then sort 1, …); () when all are sort 0
+    sorts: Labels = ()
+
+    @property
+    def axis_sorts(self) -> Labels:
+        """The sort of each of the input's ``order`` axes."""
+        return self.sorts or (0,) * self.order
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,16 @@ class CoreStep:
     scale: int = 0                  # normalize=True: extra summed-out blocks in this step
     summed: int = 0                 # summed-out blocks in total (from the input)
     input: int = 0                  # the input it reads
+    label_sorts: Labels = ()        # the sort of each label (labels are 0, 1, ...); () when all are sort 0
+
+    def sort(self, label: int) -> int:
+        """The sort of ``label`` (which group acts on that axis, which size it has)."""
+        return self.label_sorts[label] if self.label_sorts else 0
+
+    @property
+    def sorts(self) -> Labels:
+        """The sort of each kept axis."""
+        return tuple(self.sort(lab) for lab in self.labels)
 
     @property
     def is_view(self) -> bool:
@@ -135,6 +153,11 @@ class View:
     name: str
     output: Labels
     constants: tuple[ConstantRef, ...] = ()
+    label_sorts: Labels = ()        # the sort of each label (labels are 0, 1, ...); () when all are sort 0
+
+    def sort(self, label: int) -> int:
+        """The sort of ``label``."""
+        return self.label_sorts[label] if self.label_sorts else 0
 
     @property
     def labels(self) -> Labels:
@@ -219,6 +242,13 @@ class Section:
     folds: tuple[FoldStep, ...]
     writes: tuple[WriteStep, ...]
     bias_diagrams: tuple[Any, ...] = ()
+    #: the sort of each output axis; () when all are sort 0
+    sorts: Labels = ()
+
+    @property
+    def axis_sorts(self) -> Labels:
+        """The sort of each of the output's ``order`` axes."""
+        return self.sorts or (0,) * self.order
 
     @property
     def first_write(self) -> WriteStep | None:
@@ -341,9 +371,26 @@ class Plan:
         return tuple(sign[index[(block, row)]] for row in self.gather[block])
 
     # -- costs --------------------------------------------------------------------------------
-    def cost(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1) -> Cost:
-        """Flops and memory of the plan at size ``n`` (default: the plan's own n, else 16)."""
-        n = self._size(n)
+    def group_sorts(self, g: MixGroup) -> Labels:
+        """The sort of each axis of a mix group's features and accumulators."""
+        core, perm = g.features[0]
+        c = self.core(core)
+        return tuple(c.sort(c.labels[p]) for p in perm)
+
+    def acc_sorts(self, name: str, labels: Sequence[int]) -> Labels:
+        """The sorts of accumulator ``name``'s axes ``labels`` (labels of its view)."""
+        view = self.view(self.mix(name).view)
+        return tuple(view.sort(lab) for lab in labels)
+
+    def cost(self, n: int | Sequence[int] | None = None, batch: int = 1, in_channels: int = 1,
+             out_channels: int = 1) -> Cost:
+        """Flops and memory of the plan at size ``n`` (one per sort, or one for all; default: the
+        plan's own sizes, else 16)."""
+        sizes = self._sizes(n)
+
+        def size(sorts: Iterable[int]) -> int:
+            return prod(sizes[s] for s in sorts)
+
         B, I, O = batch, in_channels, out_channels
         flops = memory = largest = 0
 
@@ -354,32 +401,34 @@ class Plan:
 
         for c in self.cores:
             if not c.is_view:
-                flops += B * I * n ** len(c.all_labels)
-                alloc(B * I * n ** len(c.labels))
+                flops += B * I * size(c.sort(lab) for lab in c.all_labels)
+                alloc(B * I * size(c.sorts))
         for g in self.groups:
+            numel = size(self.group_sorts(g))
             if self.stacks(g):
-                alloc(B * len(g.features) * I * n**g.dims)
-            flops += 2 * B * O * len(g.members) * len(g.features) * I * n**g.dims
-            alloc(B * O * len(g.members) * n**g.dims)
+                alloc(B * len(g.features) * I * numel)
+            flops += 2 * B * O * len(g.members) * len(g.features) * I * numel
+            alloc(B * O * len(g.members) * numel)
         for m in self.mixes:
             if not m.terms:
                 alloc(O)
         for sec in self.sections:
             for f in sec.folds:
-                flops += B * O * n ** len(f.target_labels)
+                flops += B * O * size(self.acc_sorts(f.target, f.target_labels))
             if sec.first_write is None:
-                alloc(B * O * n**sec.order)
+                alloc(B * O * size(sec.axis_sorts))
             for w in sec.writes:
                 if not w.first:
-                    flops += B * O * n ** len(self.view(w.view).labels)
-        pairs = [(self.inputs[b.input].order, self.outputs[b.output]) for b in self.blocks]
-        floor = sum(2 * B * O * I * n**sec.order for sec in self.sections for m in sec.mixes
+                    view = self.view(w.view)
+                    flops += B * O * size(view.sort(lab) for lab in view.labels)
+        floor = sum(2 * B * O * I * size(sec.axis_sorts) for sec in self.sections for m in sec.mixes
                     if len(m.labels) == sec.order for t in m.terms
                     if self.inputs[self.core(t.core).input].order == sec.order)
-        dense = sum(n ** (k + l) for k, l in pairs)
+        dense = sum(size(self.inputs[b.input].axis_sorts) * size(self.sections[b.output].axis_sorts)
+                    for b in self.blocks)
         return Cost(flops, memory, largest, 2 * B * O * I * dense, O * I * dense, floor)
 
-    def largest_intermediate(self, n: int | None = None, batch: int = 1, in_channels: int = 1,
+    def largest_intermediate(self, n: int | Sequence[int] | None = None, batch: int = 1, in_channels: int = 1,
                              out_channels: int = 1) -> int:
         """Elements of the largest tensor the plan allocates (the output buffers included)."""
         return self.cost(n, batch, in_channels, out_channels).largest
@@ -393,14 +442,18 @@ class Plan:
         plain = not core.is_view or (core.source.startswith("x") and core.labels == core.source_labels)
         return not plain or perm != tuple(range(len(perm)))
 
-    def _size(self, n: int | None) -> int:
-        return n if n is not None else (self.n if self.n is not None else 16)
+    def _sizes(self, n: int | Sequence[int] | None) -> tuple[int, ...]:
+        """One size per sort: ``n`` (an int for every sort), else each sort's own, else 16."""
+        count = max(len(self.sorts), 1)
+        if n is None:
+            return tuple(s.size if s.size is not None else 16 for s in self.sorts) or (16,)
+        return tuple(n) if not isinstance(n, int) else (n,) * count
 
     # -- printing -----------------------------------------------------------------------------
-    def explain(self, n: int | None = None, batch: int = 1, in_channels: int = 1, out_channels: int = 1,
-                itemsize: int = 4) -> str:
+    def explain(self, n: int | Sequence[int] | None = None, batch: int = 1, in_channels: int = 1,
+                out_channels: int = 1, itemsize: int = 4) -> str:
         """Each step (einsum or op, shape, flops, memory), what is shared, and planned vs dense totals."""
-        return _explain(self, self._size(n), batch, in_channels, out_channels, itemsize)
+        return _explain(self, self._sizes(n), batch, in_channels, out_channels, itemsize)
 
     def __str__(self) -> str:
         return self.explain()
@@ -432,7 +485,7 @@ def letters(labels: Iterable[int]) -> str:
 Row = tuple[str, str, str, str, int, int]
 
 
-def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
+def _explain(plan: Plan, sizes: tuple[int, ...], B: int, I: int, O: int, itemsize: int) -> str:
     """The table behind :meth:`Plan.explain`: one heading per input and output of a layer with several."""
     several = not plan.is_single
     rows: list[Row | str] = []
@@ -441,15 +494,16 @@ def _explain(plan: Plan, n: int, B: int, I: int, O: int, itemsize: int) -> str:
             readers = sorted({plan.outputs[b.output] for b in plan.blocks if b.input == i})
             rows.append(f"input {i} ({_space(x)}): {len(plan.input_cores(i))} cores, shared by output orders "
                         f"{readers}")
-        rows += _core_rows(plan, plan.input_cores(i), n, B, I)
+        rows += _core_rows(plan, plan.input_cores(i), sizes, B, I)
     for j, sec in enumerate(plan.sections):
         if several:
             rows.append(f"output {j} (order {sec.order}): {len(sec.groups)} channel mixes, {len(sec.folds)} folds, "
                         f"{len(sec.writes)} writes")
-        rows += _mix_rows(plan, sec, n, B, I, O) + _output_rows(plan, sec, n, B, O)
-    cost = plan.cost(n, B, I, O)
+        rows += _mix_rows(plan, sec, sizes, B, I, O) + _output_rows(plan, sec, sizes, B, O)
+    cost = plan.cost(sizes, B, I, O)
     width = max([len(r[2]) for r in rows if not isinstance(r, str)] + [10])
-    lines = [_heading(plan), f"  at n={n}, batch={B}, in_channels={I}, out_channels={O}, {itemsize}-byte elements",
+    at = ", ".join(f"{s.symbol}={size}" for s, size in zip(plan.sorts, sizes)) or f"n={sizes[0]}"
+    lines = [_heading(plan), f"  at {at}, batch={B}, in_channels={I}, out_channels={O}, {itemsize}-byte elements",
              f"  {'step':<5} {'op':<6} {'einsum / op':<{width}} {'shape':<22} {'flops':>10} {'memory':>10}"]
     for row in rows:
         if isinstance(row, str):
@@ -484,56 +538,66 @@ def _heading(plan: Plan) -> str:
             f"{' + '.join(f'V{l}' for l in plan.outputs)}, {len(plan.blocks)} blocks ({blocks}){tail}")
 
 
-def _dims(lead: tuple[int, ...], d: int, n: int) -> str:
-    return "(" + ", ".join(map(str, lead + (n,) * d)) + ")"
+def _dims(lead: tuple[int, ...], sorts: Iterable[int], sizes: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, lead + tuple(sizes[s] for s in sorts))) + ")"
 
 
-def _core_rows(plan: Plan, cores: Sequence[CoreStep], n: int, B: int, I: int) -> list[Row]:
+def _numel(sorts: Iterable[int], sizes: tuple[int, ...]) -> int:
+    return prod(sizes[s] for s in sorts)
+
+
+def _core_rows(plan: Plan, cores: Sequence[CoreStep], sizes: tuple[int, ...], B: int, I: int) -> list[Row]:
     rows = []
     for c in cores:
         consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
         eq = f"bc{letters(c.source_labels)}{consts}->bc{letters(c.labels)}"
         op = "view" if c.is_view else ("einsum" if c.constants else "sum")
-        flops = 0 if c.is_view else B * I * n ** len(c.all_labels)
-        mem = 0 if c.is_view else B * I * n ** len(c.labels)
+        flops = 0 if c.is_view else B * I * _numel((c.sort(lab) for lab in c.all_labels), sizes)
+        mem = 0 if c.is_view else B * I * _numel(c.sorts, sizes)
         scale = f" /n^{c.scale}" if plan.normalize and c.scale else ""
-        rows.append((c.name, op, f"{eq}  from {c.source}{scale}", _dims((B, I), len(c.labels), n), flops, mem))
+        rows.append((c.name, op, f"{eq}  from {c.source}{scale}", _dims((B, I), c.sorts, sizes), flops, mem))
     return rows
 
 
-def _mix_rows(plan: Plan, sec: Section, n: int, B: int, I: int, O: int) -> list[Row]:
+def _mix_rows(plan: Plan, sec: Section, sizes: tuple[int, ...], B: int, I: int, O: int) -> list[Row]:
     rows = []
     for g in sec.groups:
         d, P, M = g.dims, len(g.features), len(g.members)
+        sorts = plan.group_sorts(g)
         acc = letters(range(d))
         feats = " ".join(f"{core}[{_feature_letters(perm)}]" if d else core for core, perm in g.features)
-        flops = 2 * B * O * M * P * I * n**d
-        mem = (B * P * I * n**d if plan.stacks(g) else 0) + B * M * O * n**d
+        numel = _numel(sorts, sizes)
+        flops = 2 * B * O * M * P * I * numel
+        mem = (B * P * I * numel if plan.stacks(g) else 0) + B * M * O * numel
         rows.append((g.name, "mix", f"bpc{acc},mpoc->bmo{acc}  p={P}: {feats}  m={M}: {' '.join(g.members)}",
-                     _dims((B, M * O), d, n), flops, mem))
+                     _dims((B, M * O), sorts, sizes), flops, mem))
     for m in sec.mixes:
         if m.bias:
-            rows.append((m.name, "bias", f"+= bias{list(m.bias)}", _dims((B if m.terms else 1, O), len(m.labels), n),
+            rows.append((m.name, "bias", f"+= bias{list(m.bias)}",
+                         _dims((B if m.terms else 1, O), plan.acc_sorts(m.name, m.labels), sizes),
                          B * O if m.terms else O, 0 if m.terms else O))
     return rows
 
 
-def _output_rows(plan: Plan, sec: Section, n: int, B: int, O: int) -> list[Row]:
+def _output_rows(plan: Plan, sec: Section, sizes: tuple[int, ...], B: int, O: int) -> list[Row]:
     rows = []
     for f in sec.folds:
         eq = f"bo{letters(f.source_labels)}->bo{letters(f.target_labels)}"
-        rows.append((f.target, "fold", f"+= {f.source}  {eq}", _dims((B, O), len(f.target_labels), n),
-                     B * O * n ** len(f.target_labels), 0))
+        sorts = plan.acc_sorts(f.target, f.target_labels)
+        rows.append((f.target, "fold", f"+= {f.source}  {eq}", _dims((B, O), sorts, sizes),
+                     B * O * _numel(sorts, sizes), 0))
     if sec.first_write is None:
-        rows.append(("out", "zeros", "", _dims((B, O), sec.order, n), 0, B * O * n**sec.order))
+        rows.append(("out", "zeros", "", _dims((B, O), sec.axis_sorts, sizes), 0,
+                     B * O * _numel(sec.axis_sorts, sizes)))
     for w in sec.writes:
         view = plan.view(w.view)
         consts = "".join(f" * {kind}[{letters(labs)}]" for kind, labs in view.constants)
+        sorts = tuple(view.sort(lab) for lab in view.labels)
         if w.first:
-            rows.append(("out", "write", f"= {w.acc}  (the buffer itself)", _dims((B, O), sec.order, n), 0, 0))
+            rows.append(("out", "write", f"= {w.acc}  (the buffer itself)", _dims((B, O), sec.axis_sorts, sizes), 0, 0))
         else:
             rows.append(("out", "write", f"out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]{consts}",
-                         _dims((B, O), len(view.labels), n), B * O * n ** len(view.labels), 0))
+                         _dims((B, O), sorts, sizes), B * O * _numel(sorts, sizes), 0))
     return rows
 
 

@@ -61,6 +61,7 @@ from typing import Any
 
 from catnn import messages
 from catnn.errors import CompileError
+from catnn.kinds import kind_of
 
 from .factorize import Factorization
 
@@ -84,6 +85,8 @@ class BottomHalf:
     constants: tuple[ConstantRef, ...] = ()
     #: how many blocks are summed out (``normalize=True`` divides the core by n**summed)
     summed: int = 0
+    #: (label, sort) for the labels of a sort other than 0 (products of groups: one sort per factor)
+    sorts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class TopHalf:
     acc: Labels
     output: Labels
     constants: tuple[ConstantRef, ...] = ()
+    #: (label, sort) for the labels of a sort other than 0
+    sorts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ class PartitionKernels(Kernels):
     """
 
     def handles(self, d: Any) -> bool:
-        return hasattr(d, "blocks") and hasattr(d, "propagating_blocks")
+        return kind_of(d) == "partition"
 
     def halves(self, f: Factorization) -> Halves:
         d = len(f.propagating)

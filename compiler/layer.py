@@ -27,6 +27,7 @@ from typing import Any
 from catnn import messages
 from catnn.coeff import Poly
 from catnn.errors import CatnnError
+from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 
 from .factorize import factorize
@@ -67,7 +68,7 @@ class LayerStructure:
             return [(e, 1.0)]
 
         def distinct_top(d: Any) -> bool:
-            if hasattr(d, "edges"):
+            if kind_of(d) == "graph":
                 return len(set(d.outputs)) == d.l
             return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
 

@@ -7,17 +7,18 @@ give equal outputs, and a network's ``state_dict`` keys are the same in both (``
 
 A network class takes no arguments: ``net = module.NAME()``; ``net(x, mask=None)`` takes a tensor
 (one tensor order) or a dict ``{order: tensor}`` and the optional node mask of a padded batch.
-:func:`node_mask` is written once, here: :mod:`catnn.networks` calls it and compiled modules paste its
-source (as ``_node_mask``).
+The stage formulas are written once, in :mod:`catnn.stages`: :mod:`catnn.networks` calls them and
+compiled modules paste their source (:data:`NETWORK_HELPERS`, each name as ``_NAME``).
 
->>> import torch
->>> node_mask(torch.tensor([[True, True, False]]), 2, torch.zeros(1)).squeeze().tolist()
-[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+>>> "def _stages__node_mask(mask, k, like):" in NETWORK_HELPERS
+True
 """
 
 from __future__ import annotations
 
-import inspect
+import ast
+import importlib.util
+import re
 from typing import Any
 
 from catnn.features import FeatureSpace
@@ -28,44 +29,44 @@ from .plan import Input, build_mixed_plan
 from .network import check_stage, stage_kind, stage_output
 
 __all__ = ["explain_layer", "write_layer", "write_mixed_layer", "write_bilinear_layer", "write_network",
-           "node_mask", "NETWORK_HELPERS"]
+           "NETWORK_HELPERS"]
 
 
-def node_mask(mask, k, like):
-    """The (B, 1, N, ..., N) product of a (B, N) node mask over k axes, with like's dtype."""
-    m = mask.to(like.dtype)
-    out = m.new_ones((m.shape[0], 1) + (1,) * k)
-    for axis in range(k):
-        shape = [m.shape[0], 1] + [1] * k
-        shape[2 + axis] = m.shape[1]
-        out = out * m.reshape(shape)
-    return out
+#: the prefix of every helper name a compiled network defines: program names never start with ``_``
+#: and never hold ``__``, and the plan helpers of a definition NAME are ``_NAME`` and ``_NAME__…``
+PREFIX = "_stages__"
 
 
-#: helper functions and stage classes of compiled networks (the formulas of catnn.networks)
-NETWORK_HELPERS = '''_FUNCTIONS = {
-    "relu": torch.relu, "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
-    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-    "elu": torch.nn.functional.elu, "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t,
-}
+def _pasted_stages() -> str:
+    """The functions of :mod:`catnn.stages` (read from its file, not imported: no torch here), each
+    name renamed ``_stages__NAME`` where it is defined, called or indexed."""
+    path = importlib.util.find_spec("catnn.stages").origin
+    text = open(path, encoding="utf-8").read()
+    tree = ast.parse(text)
+    names = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 and any(getattr(t, "id", None) == "PASTED" for t in node.targets))
+    pieces = []
+    for node in tree.body:
+        defined = node.name if isinstance(node, ast.FunctionDef) else \
+            next((t.id for t in getattr(node, "targets", ()) if isinstance(t, ast.Name)), None)
+        if defined in names:
+            pieces.append(ast.get_source_segment(text, node))
+    source = "\n\n\n".join(pieces) + "\n"
+    for name in names:
+        source = re.sub(rf"(?m)(^def |^|[^\w.]){name}(?=\s*[(\[=])", rf"\g<1>{PREFIX}{name}", source)
+    return source
 
 
-''' + inspect.getsource(node_mask).replace("def node_mask(", "def _node_mask(", 1) + '''
+#: helper functions and stage classes of compiled networks: the formulas of catnn.stages, pasted
+NETWORK_HELPERS = _pasted_stages() + '''
 
-def _masked(f, mask):
-    """Features {order: tensor} with every padded entry set to zero."""
-    if mask is None:
-        return f
-    return {k: t * _node_mask(mask, k, t) if k else t for k, t in f.items()}
-
-
-def _size(f, mask, n):
+def _stages__size(f, mask, n):
     """n: the size of the input's axes, else the mask's, else the one given (None: the layers' own)."""
     sizes = [t.shape[-1] for k, t in f.items() if k]
     return sizes[0] if sizes else (mask.shape[1] if mask is not None else n)
 
 
-class _Pointwise(torch.nn.Module):
+class _stages__Pointwise(torch.nn.Module):
     """A map applied entry by entry."""
 
     def __init__(self, name):
@@ -73,10 +74,10 @@ class _Pointwise(torch.nn.Module):
         self.name = name
 
     def forward(self, f):
-        return {k: _FUNCTIONS[self.name](t) for k, t in f.items()}
+        return _stages__pointwise(self.name, f)
 
 
-class _Norm(torch.nn.Module):
+class _stages__Norm(torch.nn.Module):
     """x * f(|x| + b) / |x| per channel of order >= 1 (|x| over the tensor axes); f(x) on order 0."""
 
     def __init__(self, name, channels):
@@ -86,18 +87,10 @@ class _Norm(torch.nn.Module):
                                             for k, c in channels.items() if k})
 
     def forward(self, f):
-        act, out = _FUNCTIONS[self.name], {}
-        for k, t in f.items():
-            if not k:
-                out[k] = act(t)
-                continue
-            r = torch.sqrt(t.pow(2).sum(tuple(range(2, 2 + k))) + 1e-12)
-            scale = act(r + self.bias[str(k)]) / r
-            out[k] = t * scale.reshape(scale.shape + (1,) * k)
-        return out
+        return _stages__norm_nonlinearity(self.name, f, self.bias, 1e-12)
 
 
-class _Gate(torch.nn.Module):
+class _stages__Gate(torch.nn.Module):
     """Order-0 channels s gate the others, x_c * sigmoid((W s + b)_c); s becomes relu(s)."""
 
     def __init__(self, channels):
@@ -108,18 +101,10 @@ class _Gate(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros(gated))
 
     def forward(self, f):
-        s = f[0]
-        gates = torch.sigmoid(torch.nn.functional.linear(s, self.weight, self.bias))
-        out, start = {0: torch.relu(s)}, 0
-        for k in sorted(self.channels):
-            if k:
-                g = gates[:, start:start + self.channels[k]]
-                out[k] = f[k] * g.reshape(g.shape + (1,) * k)
-                start += self.channels[k]
-        return out
+        return _stages__gate(f, self.weight, self.bias, self.channels)
 
 
-class _Pool(torch.nn.Module):
+class _stages__Pool(torch.nn.Module):
     """sum or mean of every entry of each order, as order-0 channels (orders ascending)."""
 
     def __init__(self, name):
@@ -127,16 +112,7 @@ class _Pool(torch.nn.Module):
         self.name = name
 
     def forward(self, f, mask=None):
-        parts = []
-        for k, t in sorted(f.items()):
-            if mask is not None and k:
-                t = t * _node_mask(mask, k, t)
-            total = t.sum(tuple(range(2, 2 + k))) if k else t
-            if self.name == "mean" and k:
-                size = mask.to(t.dtype).sum(1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
-                total = total / size ** k
-            parts.append(total)
-        return torch.cat(parts, 1)
+        return _stages__pool(self.name, f, mask)
 '''
 
 
@@ -315,8 +291,8 @@ def write_network(writer: Any, name: str, spec: Any) -> None:
     init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "", "    def __init__(self):",
             "        super().__init__()", "        self.stages = torch.nn.ModuleList(["]
     body = ["    def forward(self, x, mask=None, n=None):",
-            f"        f = _masked({'{' + str(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}, mask)",
-            "        n = _size(f, mask, n)"]
+            f"        f = _stages__masked({'{' + str(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}, mask)",
+            "        n = _stages__size(f, mask, n)"]
     for i, (st, before, after) in enumerate(stages):
         module, call = _stage_code(writer, st, before, after, i)
         init.append(f"            {module},")
@@ -365,18 +341,18 @@ def _stage_code(writer: Any, st: Any, before: FeatureSpace, after: FeatureSpace,
         spec = st.layer or writer.program.definitions[st.name]
         if isinstance(spec, MixedLayerSpec):
             return (f"{layer}({dict(before.items())!r}, {dict(after.items())!r})",
-                    f"_masked({s}(f, n=n), mask)")
+                    f"_stages__masked({s}(f, n=n), mask)")
         if getattr(spec, "factors", None):
             a, b = spec.factors
             return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
-                    f"_masked({{{spec.l}: {s}(f[{a}], f[{b}], n=n)}}, mask)")
+                    f"_stages__masked({{{spec.l}: {s}(f[{a}], f[{b}], n=n)}}, mask)")
         call = f"{s}(f[{spec.k}])" if spec.k else f"{s}(f[0], n=n)"
-        return f"{layer}({int(st.in_channels)}, {int(st.out_channels)})", f"_masked({{{spec.l}: {call}}}, mask)"
+        return f"{layer}({int(st.in_channels)}, {int(st.out_channels)})", f"_stages__masked({{{spec.l}: {call}}}, mask)"
     kind = stage_kind(st.name)
     if kind == "pool":
-        return f"_Pool({st.name!r})", f"{{0: {s}(f, mask)}}"
+        return f"_stages__Pool({st.name!r})", f"{{0: {s}(f, mask)}}"
     if kind == "gate":
-        return f"_Gate({dict(before.items())!r})", f"_masked({s}(f), mask)"
+        return f"_stages__Gate({dict(before.items())!r})", f"_stages__masked({s}(f), mask)"
     if kind == "norm":
-        return f"_Norm({st.name[len('norm_'):]!r}, {dict(before.items())!r})", f"_masked({s}(f), mask)"
-    return f"_Pointwise({st.name!r})", f"_masked({s}(f), mask)"
+        return f"_stages__Norm({st.name[len('norm_'):]!r}, {dict(before.items())!r})", f"_stages__masked({s}(f), mask)"
+    return f"_stages__Pointwise({st.name!r})", f"_stages__masked({s}(f), mask)"

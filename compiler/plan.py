@@ -26,7 +26,7 @@ from catnn.errors import CompileError
 from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
 from .factorize import factorize
 from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, Section, Sort, Term, View, WriteStep
-from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, kernels_for
+from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for
 from .kernels_graph import GraphPlanner
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
@@ -150,7 +150,7 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     kinds = sorted({kind for c in cores for kind, _ in c.constants}
                    | {kind for s in sections for v in s.views for kind, _ in v.constants})
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
-                tuple(terms), gathered, tuple(kinds), tuple(CONSTANTS[kind].strip() + "\n" for kind in kinds),
+                tuple(terms), gathered, tuple(kinds), constant_sources(kinds),
                 (Sort(planner.name, "n", planner.n),))
 
 
@@ -165,7 +165,7 @@ def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Bloc
         rename = {s.name: f"c{len(cores) + m}" for m, s in enumerate(steps)}
         rename["x"] = f"x{i}"
         cores += [CoreStep(rename[s.name], rename[s.source], s.source_labels, s.labels, s.constants, s.scale,
-                           s.summed, i) for s in steps]
+                           s.summed, i, s.label_sorts) for s in steps]
         it, done = iter(names), iter(scheduled)
         for b in mine:
             core_of[b] = [rename[next(it)] for _ in halves[b]]
@@ -181,7 +181,7 @@ def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, count
         for item in items:
             rename[item.name] = f"{prefix}{counters[c]}"
             counters[c] += 1
-    views = tuple(View(rename[v.name], v.output, v.constants) for v in views)
+    views = tuple(View(rename[v.name], v.output, v.constants, v.label_sorts) for v in views)
     mixes = tuple(MixStep(rename[m.name], rename[m.view], m.labels,
                           tuple(Term(t.index + offset, t.core, t.perm, t.sign) for t in m.terms), m.bias,
                           rename.get(m.group)) for m in mixes)
@@ -233,9 +233,21 @@ def _constants(consts: tuple[ConstantRef, ...], m: dict[int, int]) -> tuple[Cons
 
 
 def _bottom_struct(h: BottomHalf) -> tuple[tuple, Labels]:
-    """(input pattern with constants, kept labels in that pattern's numbering)."""
+    """(input pattern with constants and label sorts, kept labels in that pattern's numbering)."""
     m = _relabel([h.input, *(labs for _, labs in h.constants)])
-    return (tuple(m[lab] for lab in h.input), _constants(h.constants, m)), tuple(m[lab] for lab in h.core)
+    return (tuple(m[lab] for lab in h.input), _constants(h.constants, m), _sorts(h.sorts, m)), \
+        tuple(m[lab] for lab in h.core)
+
+
+def _sorts(sorts: tuple[tuple[int, int], ...], m: dict[int, int]) -> Labels:
+    """The sort of each renumbered label (``m``: old -> new), or () when every label is of sort 0."""
+    if not sorts:
+        return ()
+    of = dict(sorts)
+    out = [0] * len(m)
+    for old, new in m.items():
+        out[new] = of.get(old, 0)
+    return tuple(out)
 
 
 def _schedule_cores(bottoms: list[BottomHalf]) -> tuple[list[CoreStep], list[str]]:
@@ -252,9 +264,9 @@ def _schedule_cores(bottoms: list[BottomHalf]) -> tuple[list[CoreStep], list[str
     by_struct: dict[tuple, list[CoreStep]] = {}
     ordered = sorted(keyed.values(), key=lambda v: (repr(v[0]), -len(v[1]), v[1]))
     for struct, kept, summed in ordered:
-        (inputs, consts) = struct
+        (inputs, consts, sorts) = struct
         done = by_struct.setdefault(struct, [])
-        step = _core_step(f"c{len(steps)}", inputs, consts, kept, summed, done)
+        step = _core_step(f"c{len(steps)}", inputs, consts, kept, summed, done, sorts)
         steps.append(step)
         done.append(step)
         names[(struct, kept)] = step.name
@@ -262,16 +274,16 @@ def _schedule_cores(bottoms: list[BottomHalf]) -> tuple[list[CoreStep], list[str
 
 
 def _core_step(name: str, inputs: Labels, consts: tuple[ConstantRef, ...], kept: Labels, summed: int,
-               done: list[CoreStep]) -> CoreStep:
+               done: list[CoreStep], sorts: Labels = ()) -> CoreStep:
     everything = set(inputs) | {lab for _, labs in consts for lab in labs}
-    direct = CoreStep(name, "x", inputs, kept, consts, summed, summed)
+    direct = CoreStep(name, "x", inputs, kept, consts, summed, summed, label_sorts=sorts)
     if direct.is_view:
         return direct
     parents = [c for c in done if set(kept) < set(c.labels)]
     if not parents or len(everything) < min(len(c.labels) for c in parents):
         return direct
     parent = min(parents, key=lambda c: (len(c.labels), c.name))
-    return CoreStep(name, parent.name, parent.labels, kept, (), summed - parent.summed, summed)
+    return CoreStep(name, parent.name, parent.labels, kept, (), summed - parent.summed, summed, label_sorts=sorts)
 
 
 def _schedule_accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: list[str], l: int
@@ -292,7 +304,7 @@ def _accumulators(halves: list[Halves], bias_halves: list[Halves], core_names: l
 
     def acc_for(top: TopHalf) -> dict:
         m = _relabel([top.output, *(labs for _, labs in top.constants)])
-        vkey = (tuple(m[lab] for lab in top.output), _constants(top.constants, m))
+        vkey = (tuple(m[lab] for lab in top.output), _constants(top.constants, m), _sorts(top.sorts, m))
         if vkey not in views:
             views[vkey] = View(f"v{len(views)}", *vkey)
         labels = tuple(m[lab] for lab in top.acc)

@@ -303,7 +303,7 @@ def test_compiled_module_equals_in_memory_layers(backend, tmp_path, rng):
     prog = catnn.compile(PROGRAM)
     G = prog.group
     code = write_module(prog, backend)
-    assert "import catnn" not in code and "from catnn" not in code and f"_const_{adjacency_kind(G)}" in code
+    assert "import catnn" not in code and "from catnn" not in code and f"_catnn__const_{adjacency_kind(G)}" in code
     module = load_module(code, tmp_path / f"aut_{backend}.py")
     x = torch.tensor(rng.standard_normal((4, 5)))
     smooth = np.asarray(G.matrix(prog.smooth), dtype=float)

@@ -265,3 +265,24 @@ def test_catnn_compile_gives_the_same_objects_in_memory(compiled):
     torch.testing.assert_close(net(x), twin(x), **exact)
     with pytest.raises(AttributeError, match="no definition 'nothing'"):
         prog.nn.nothing
+
+
+def test_program_names_never_collide_with_pasted_helpers(tmp_path):
+    """Definitions named like the helpers a module pastes (diagonal, constant, pool, masked, ...) still
+    compile to modules that equal the in-memory program: every pasted helper has a reserved prefix."""
+    import importlib.util
+    import torch
+    names = ["diagonal", "constant", "per_graph", "contract", "xp", "zeros", "like", "masked", "node_mask", "size",
+             "pointwise", "gate", "pool", "Pool", "Gate", "Norm", "Pointwise", "FUNCTIONS"]
+    layers = "\n".join(f"layer {name} : 2 -> 2" for name in names)
+    chain = " >> relu >> ".join(f"{name}[1 -> 1]" for name in names)
+    text = f"group S\n{layers}\nnetwork net : 2 -> 0 = {chain} >> mean"
+    path = tmp_path / "clash.py"
+    path.write_text(write_module(catnn.compile(text)))
+    spec = importlib.util.spec_from_file_location("clash", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    compiled, memory = module.net().double(), catnn.compile(text).nn.net().double()
+    compiled.load_state_dict(memory.state_dict())
+    x = torch.randn(2, 1, 5, 5, dtype=torch.float64)
+    assert torch.allclose(compiled(x), memory(x), atol=1e-12)

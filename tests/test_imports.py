@@ -125,3 +125,20 @@ def test_the_core_algebra_never_imports_drawing_or_the_compiler():
     edges = graph()
     bad = {(m, t) for m in CORE for t in edges.get(m, ()) if t == "catnn.draw" or t.startswith("catnn.compiler")}
     assert bad == set()
+
+
+def test_compiled_networks_paste_the_runtime_stage_formulas():
+    """NETWORK_HELPERS holds catnn.stages' own functions (names prefixed), not a copy."""
+    import inspect
+    import re
+
+    from catnn import stages
+    from catnn.compiler.netgen import NETWORK_HELPERS
+    for name in stages.PASTED:
+        if name == "FUNCTIONS":
+            continue
+        own = inspect.getsource(getattr(stages, name))
+        for other in stages.PASTED:
+            own = re.sub(rf"(?m)(^def |^|[^\w.]){other}(?=\s*[(\[=])", rf"\g<1>_stages__{other}", own)
+        assert own in NETWORK_HELPERS, name
+    assert "_stages__FUNCTIONS = {" in NETWORK_HELPERS

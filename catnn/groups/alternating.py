@@ -58,6 +58,7 @@ class Jellyfish(DiagramOps):
     """
 
     __slots__ = ("partition", "k", "l", "_hash")
+    kind = "jellyfish"
 
     #: sorts after partition diagrams (0) and ε-diagrams (1) inside a Morphism
     kind_rank = 2
