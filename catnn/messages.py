@@ -95,7 +95,6 @@ EPS_ORDER_MISMATCH = "cannot combine ε-diagrams with {a} and {b} free vertices:
 EPS_WRONG_ORDER = "an ε-diagram with {order} free vertices has no matrix for n={n}: it needs exactly n"
 EPS_ARGS = "eps takes no arguments (0 -> n) or two, eps(k, l) with k + l = n = {n}; got {args}"
 NOT_SO_DIAGRAM = "{group}({n}) diagrams are Brauer diagrams or ε-diagrams with {n} free vertices, got {what}"
-JELLYFISH_ALGEBRA = "{operation} of A_n jellyfish diagrams is not supported; use their matrices"
 JELLYFISH_BLOCKS = "an A_{n} jellyfish needs n-1 or n blocks, got {blocks}"
 NOT_A_DIAGRAM = "A({n}) diagrams are partition diagrams or jellyfish with n-1 or n blocks, got {what}"
 NOT_FILTERED = "{group} diagrams have {rule}, but block {block} has {size} vertices"
@@ -192,8 +191,6 @@ MIXED_AUT = ("bilinear layers are planned for diagram groups, not for Aut(G) yet
 # <<< networks (issue 6)
 
 # >>> classical groups in the compiler (issue 5)
-EPS_CONSTANT_TOO_LARGE = ("{what} would be a dense constant with at least {legs}^{legs} = {count} entries; catnn "
-                          "compiles Levi-Civita stages with at most {limit} legs")
 CONSTANT_SIZE = "its constant {kind} needs n = {sizes}, got n={n}"
 # <<< classical groups in the compiler (issue 5)
 
@@ -243,3 +240,17 @@ PRODUCT_ACT_SHAPE = "a typed tensor of orders {k} must end in axes of sizes {exp
 MPOLY_TEXT = "cannot read the coefficient {text!r}: {factor!r} is neither a number nor a size symbol n_0, n_1, ..."
 PRODUCT_TERM = "cannot read the term {term!r} of a product morphism: write it like 1/2*n_0 * ({{1, 1'}} | {{1, 1'}})"
 # <<< products of groups (issue 12)
+
+# >>> products of groups: layers
+PRODUCT_CONSTANTS = ("layers over {group} are planned for factors without constant tensors (S, O, H, B) for now: "
+                     "Sp's form, SO's and A_n's Levi-Civita symbol are not yet split by sort")
+BAD_TYPED_INPUT = ("{layer} expects input (batch, {channels}, {axes}) with equal sizes per sort (and the fixed "
+                   "sizes), got shape {shape}")
+NEEDS_SORT_SIZE = ("{layer} has no input axis of sort {sort} to read its size from: fix it, "
+                   "e.g. n={example}")
+
+# >>> jellyfish algebra (issue 16)
+JELLYFISH_NEEDS_N = ("{operation} of A_n jellyfish needs their n: take them from a group, e.g. "
+                     "catnn.group('A', n=4).lift(d) or its spanning set, or write Jellyfish(partition, n)")
+JELLYFISH_N_MISMATCH = "{operation} of jellyfish of different A_n: n = {sizes}"
+# <<< jellyfish algebra (issue 16)

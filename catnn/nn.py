@@ -44,6 +44,7 @@ from .compiler.backends import BACKENDS, emit, emitter
 from .errors import CatnnError, GroupError, ShapeError
 from .groups import Group
 from .groups import group as _group
+from .groups.product import ProductGroup
 from .masks import masked_linear
 
 __all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "BACKENDS"]
@@ -213,11 +214,11 @@ class EquivariantLinear(_PlanModule):
             return masked_linear(self, x, mask)
         n = self._check(x)
         weight = self.effective_weight(n)
-        if self.k:
-            return self._function.function(x, weight, self.bias)
-        return self._function.function(x, weight, self.bias, n=n)
+        return self._function.plan_function((x,), (weight,), (self.bias,), (self.out_channels,), n)[0]
 
-    def _check(self, x: torch.Tensor) -> int:
+    def _check(self, x: torch.Tensor) -> int | tuple[int, ...]:
+        if isinstance(self.group, ProductGroup):
+            return self._check_typed(x)
         k, shape = self.k, tuple(x.shape)
         name = f"EquivariantLinear({self.group} {k} -> {self.l})"
         if x.dim() != k + 2:
@@ -245,6 +246,27 @@ class EquivariantLinear(_PlanModule):
             if misfit:
                 raise ShapeError(f"{name}: {misfit}")
         return n
+
+    def _check_typed(self, x: torch.Tensor) -> tuple[int, ...]:
+        """The size of every sort, from the typed input ``(B, C, n_0 × k_0 axes, n_1 × k_1 axes, …)``."""
+        shape, name = tuple(x.shape), f"EquivariantLinear({self.group} {self.k} -> {self.l})"
+        sorts = self.plan.inputs[0].axis_sorts
+        axes = ", ".join(f"n_{s}" for s in sorts)
+        if x.dim() != len(sorts) + 2 or shape[1] != self.in_channels:
+            raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
+                                                             shape=shape))
+        sizes = []
+        for s, fixed in enumerate(self.group.ns):
+            seen = {shape[2 + a] for a, t in enumerate(sorts) if t == s}
+            if len(seen) > 1 or (fixed is not None and seen and seen != {fixed}):
+                raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
+                                                                 shape=shape))
+            size = seen.pop() if seen else fixed
+            if size is None:
+                example = tuple(None if t != s else 5 for t in range(len(self.group.ns)))
+                raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=name, sort=s, example=example))
+            sizes.append(size)
+        return tuple(sizes)
 
     def extra_repr(self) -> str:
         c = self.config
@@ -276,7 +298,9 @@ def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
     return torch.einsum("dj,joi->doi", matrix, weight)
 
 
-def _resolve_group(group: str | Group, n: int | None) -> Group:
+def _resolve_group(group: str | Group | ProductGroup, n: Any) -> Group | ProductGroup:
+    if isinstance(group, ProductGroup):
+        return group if n is None else group.at(n)
     if isinstance(group, Group):
         if n is not None and group.n is not None and group.n != n:
             raise GroupError(messages.BAD_SIZE.format(group=group.name, condition=f"n={group.n}", n=n))

@@ -153,13 +153,19 @@ class SourceEmitter:
         first = self.plan.inputs[0]
         self.line(f"x = x0{'a' if first.factors else ''}  # dtype and device of every new tensor")
         self.line("B = x.shape[0]")
-        if sizes_from is not None:
-            self.line(f"n = {sizes_from}.shape[-1]")
-        for sort in range(1, len(self.plan.sorts)):   # the other sorts' sizes: an axis of that sort
-            i, axis = next(((i, x.axis_sorts.index(sort)) for i, x in enumerate(self.plan.inputs)
-                            if sort in x.axis_sorts), (None, None))
-            if i is not None:
-                self.line(f"{self.size(sort)} = x{i}.shape[{2 + axis}]")
+        if len(self.plan.sorts) <= 1:
+            if sizes_from is not None:
+                self.line(f"n = {sizes_from}.shape[-1]")
+            return
+        found = {}   # typed axes: each sort's size from an axis of that sort, else from n = (n_0, n_1, ...)
+        for sort in range(len(self.plan.sorts)):
+            found[sort] = next((f"x{i}.shape[{2 + x.axis_sorts.index(sort)}]" for i, x in enumerate(self.plan.inputs)
+                                if not x.factors and sort in x.axis_sorts), None)
+        if None in found.values():
+            self.line(f"{', '.join(self.size(s) for s in found)}, = n")
+        for sort, expr in found.items():
+            if expr is not None:
+                self.line(f"{self.size(sort)} = {expr}")
 
     def gathered_weights(self, source: str) -> None:
         """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""

@@ -9,7 +9,7 @@
 >>> e = catnn.group("SO", n=3).generator("eps", (1, 2))   # ε_{i j a}: 1 input, 2 outputs
 >>> h = EpsilonKernels().halves(factorize(e))
 >>> h.bottom.constants, h.top.constants, h.bottom.core  # 1 free input < 2 free outputs: ε on top
-((), (('eps3', (0, 1, 2)),), (2,))
+((), (('eps3_2', (0, 1, 3)), ('eps3_3', (3, 2))), (2,))
 
 What each block does (labels are per axis, as :mod:`.kernels` describes; no sign from factoring
 arises because every label sits on its original axis, so the planar order never enters):
@@ -24,21 +24,21 @@ arises because every label sits on its original axis, so the planar order never 
   entries of each fibre (dense J: n^k for the core instead of O(n)'s n^(k-1) trace), a cup writes
   an n^2 block; nothing larger than max(n^k, n^l) exists.
 - **SO(n)** ε-diagrams (:class:`~catnn.levi_civita.EpsilonDiagram`): pairs act as in O(n) (trace,
-  identity strand, diagonal write); the n free legs get one label each and one constant
-  ``eps<n>`` (the Levi-Civita symbol, legs in label order: free outputs, then free inputs). The
-  ε-stage sits in the bottom half (the core keeps the strands and the s_t free outputs) when
-  s_t <= s_b, else in the top half (the core keeps the strands and the s_b free inputs, a plain
-  trace/view shared with Brauer diagrams, and the write contracts them with ε), so channel mixing
-  runs on n^(d + min(s_t, s_b)) entries.
+  identity strand, diagonal write); the n free legs get one label each and one Levi-Civita head on
+  them (legs in label order: free outputs, then free inputs), a chain of constants
+  ``eps<n>_2 .. eps<n>_<n>`` (:func:`levi_civita_head`). The head sits in the bottom half (the core
+  keeps the strands and the s_t free outputs) when s_t <= s_b, else in the top half (the core keeps
+  the strands and the s_b free inputs, a plain trace/view shared with Brauer diagrams, and the write
+  contracts them with the head), so channel mixing runs on n^(d + min(s_t, s_b)) entries.
 - **O(p,q), SO(p,q)** (:mod:`catnn.groups.lorentz`): O(n)'s and SO(n)'s kernels plus the 1-d
   constant ``eta<p>_<q>`` (η's diagonal, n entries) on the label of every cap and cup (a
   sign-weighted trace or diagonal write) and of every free input of an ε; the group names carry
   (p, q), so :func:`indefinite_kernels` resolves them (``register_family``).
 - **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
-  (one label each: diagonals, sums, diagonal writes) plus one constant ``jelly<t>`` on the t block
-  labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n, Σ_y ε(v_1, .., v_{t}, y)
-  when t = n - 1 (the missing value summed into the constant). The same bottom/top choice as SO
-  (the fewer of the top-only and bottom-only blocks are kept in the core).
+  (one label each: diagonals, sums, diagonal writes) plus one head ``jelly<t>_2 .. jelly<t>_<t>`` on
+  the t block labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n,
+  Σ_y ε(v_1, .., v_t, y) when t = n - 1 (the missing value is signed into the last core). The same
+  bottom/top choice as SO (the fewer of the top-only and bottom-only blocks are kept in the core).
 - **H_n, B_n** and A_n's partition diagrams: the S_n kernels (the matrices are the S_n ones).
 
 ``normalize=True`` divides by n for every block summed plainly: S_n's bottom-only blocks, the traced
@@ -47,40 +47,33 @@ input pairs of O(n) and SO(n), Sp's J-contracted input pairs. Blocks a Levi-Civi
 terms, not n^s, and a core that keeps them for a head in the top half is the same tensor as (and is
 shared with) the core of a diagram in which they are propagating.
 
-The ε-stage and its cost (math.md §c.3; s_t + s_b = n free legs, d strands, b input pairs), per
-(batch, channel). The einsum first takes diagonals and traces the input pairs (torch.einsum and
-opt_einsum sum an index that appears in one operand only before contracting), leaving n^(d + s_b)
-entries; then it contracts the s_b free inputs with the dense ε constant viewed as an
-(n^s_b × n^s_t) matrix: n^(d + n) multiply-adds in one batched matmul, and no tensor larger than
-n^(d + max(s_t, s_b)) <= n^max(k, l) besides the constant. The constant is the whole (n,)*n symbol,
-n^n entries, built once per (n, dtype, device) and shared by every plan; it has n^(k+l) entries only
-for a diagram without pairs (k + l = n), where it is that diagram's matrix. Only n! of its entries
-are nonzero. The antisymmetrised route of math.md §c.3 (Alt over the s_b free inputs once per
-subset of values, then one signed copy per output) would cost n!/s_t! + n!/s_b! per fibre: for the
-most balanced split 9 instead of 27 at n = 3, 24 instead of 256 at n = 4, 80 instead of 3125 at
-n = 5, 240 instead of 46,656 at n = 6. catnn does not implement it: it needs index gathers and
-scatters, which the plan IR (einsums with constants) does not express; at n = 3 and 4 the dense
-stage (27 and 256 per fibre) is of the order of the channel mixing on the same fibre
-(C_out · n^min(s_t, s_b): 16 to 48 at n = 3, 16 to 256 at n = 4, for C_out = 16). The dense
-constant is refused (LimitError) above ``MAX_EPSILON_LEGS`` = 7 legs (7^7 = 823,543 entries for
-SO(7); 8^7 ≈ 2.1M for an A_8 jellyfish with 7 blocks): SO(n) and A_n layers whose spanning sets
-need more legs are not compiled. A jellyfish with t blocks costs n^t per fibre the same way
-(t = n or n - 1).
+The Levi-Civita stage and its cost (math.md §c.3; t = n legs for SO(n), d strands), per (batch,
+channel). ε is never dense: read leg by leg, ε(x_1, .., x_t) is a product of cores along a chain
+whose bond after leg j is the set of the j values used so far (C(n, j) states; an index repeats:
+no state, 0), each core signing the inversions its value makes (the last one also those of the
+unused values appended, which is the jellyfish's Σ_y when t = n - 1). Core j has C(n, j-1) · n ·
+C(n, j) entries (529,200 for the largest core of SO(10)), the chain a few million at n = 10 where
+the symbol has 10^10; constants are built once per (n, dtype, device). The half's einsum contracts
+the chain with the s consumed legs (opt_einsum picks the order: along the chain from the consumed
+end), at most Σ_j C(n, j-1) n C(n, j) n^(s-j) multiply-adds per fibre before the created legs,
+which are then written n^(n-s) entries at a time; no intermediate exceeds C(n, j) n^max(k, l). At
+n = 6 the most balanced split costs about 11k multiply-adds per fibre instead of the dense 46,656;
+benchmarks/bench_epsilon.py compares the two stages at n = 6 and 7. SO(n) and A_n layers are thus
+limited only by the spanning set's size (SO(8) 4 -> 4, SO(10) 5 -> 5, A_8 4 -> 4 build).
 
-Constants are looked up at run time by the input's n; each builder checks n (``eps3`` needs n = 3,
-``jelly3`` n = 3 or 4, ``J`` an even n) and raises ValueError otherwise, so a plan compiled with n
+Constants are looked up at run time by the input's n; each builder checks n (``eps3_2`` needs n = 3,
+``jelly3_2`` n = 3 or 4, ``J`` an even n) and raises ValueError otherwise, so a plan compiled with n
 left free cannot silently run a diagram at the wrong size.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from catnn import messages
 from catnn.diagram import Diagram
-from catnn.errors import LimitError
 from catnn.groups.alternating import Jellyfish
 from catnn.groups.symplectic import diagram_sign
 from catnn.levi_civita import EpsilonDiagram
@@ -92,11 +85,8 @@ from .kernels import (
 )
 
 __all__ = ["SymplecticKernels", "EpsilonKernels", "JellyfishKernels", "DiagramKernels", "IndefiniteKernels",
-           "IndefiniteEpsilonKernels", "MAX_EPSILON_LEGS", "epsilon_kind", "jellyfish_kind", "eta_kind",
+           "IndefiniteEpsilonKernels", "epsilon_kind", "jellyfish_kind", "levi_civita_head", "eta_kind",
            "indefinite_kernels", "size_misfit", "SIZES"]
-
-#: the most legs a dense Levi-Civita constant may have (7^7 = 823,543 entries)
-MAX_EPSILON_LEGS = 7
 
 J_SOURCE = '''def _const_J(n):
     """Sp(n)'s form J = block-diag([[0, 1], [-1, 0]], ...) in the basis (e_1, e_1', e_2, e_2', ...)."""
@@ -107,56 +97,92 @@ J_SOURCE = '''def _const_J(n):
 '''
 
 LEVI_CIVITA_SOURCE = '''def _const_{kind}(n):
-    """Constant {kind}: {what}, as an (n,)*{legs} nested list (n = {sizes})."""
-    legs = {legs}
+    """Constant {kind}: core {core} of the {legs} cores of {what} (n = {sizes}), as nested lists.
+
+    The symbol read leg by leg: the bond after leg j is the set of the j values used so far (rank of its
+    bitmask among the sets of that size); a core maps (set, value) to the set with the value added, with
+    the sign of the inversions that value makes; the last core also signs the unused values appended.
+    """
+    legs, core = {legs}, {core}
     if n not in ({sizes},):
         raise ValueError(f"{what} needs n = {sizes}, got n={{n}}")
-    zero = [0]
-    for _ in range(legs):
-        zero.append([zero[-1]] * n)
 
-    def entry(prefix):
-        if len(set(prefix)) < len(prefix):
-            return zero[legs - len(prefix)]
-        if len(prefix) < legs:
-            return [entry(prefix + (v,)) for v in range(n)]
-        full = prefix + tuple(v for v in range(n) if v not in prefix)
-        inversions = sum(1 for i in range(n) for j in range(i + 1, n) if full[i] > full[j])
-        return -1 if inversions % 2 else 1
+    def ranks(size):
+        return {{m: i for i, m in enumerate(m for m in range(1 << n) if bin(m).count("1") == size)}}
 
-    return entry(())
+    def sign(used, v):
+        flips = bin(used >> (v + 1)).count("1")
+        if core == legs:
+            now = used | 1 << v
+            flips += sum(bin(now >> (r + 1)).count("1") for r in range(n) if not now >> r & 1)
+        return -1 if flips % 2 else 1
+
+    before, after = ranks(core - 1), ranks(core)
+    if core == 1:
+        return [sign(0, v) for v in range(n)]
+    if core == legs:
+        return [[0 if used >> v & 1 else sign(used, v) for v in range(n)] for used in before]
+    out = [[[0] * len(after) for _ in range(n)] for _ in before]
+    for used, row in before.items():
+        for v in range(n):
+            if not used >> v & 1:
+                out[row][v][after[used | 1 << v]] = sign(used, v)
+    return out
 '''
 
 
-def epsilon_kind(legs: int) -> str:
-    """The constant of an SO(n) ε with ``legs`` = n legs (registered on first use).
+def epsilon_kind(legs: int, core: int) -> str:
+    """Core ``core`` (2..legs; 1 only when legs = 1) of an SO(n) ε with ``legs`` = n legs (registered on
+    first use; see :func:`levi_civita_head`).
 
-    >>> epsilon_kind(2), __import__("catnn").compiler.kernels.constant_value("eps2", 2)
-    ('eps2', [[0, 1], [-1, 0]])
+    >>> epsilon_kind(2, 2), __import__("catnn").compiler.kernels.constant_value("eps2_2", 2)
+    ('eps2_2', [[0, 1], [-1, 0]])
     """
-    return _levi_civita_kind("eps", legs, f"the Levi-Civita symbol with {legs} legs", str(legs))
+    return _levi_civita_kind("eps", legs, core, f"the Levi-Civita symbol with {legs} legs", str(legs))
 
 
-def jellyfish_kind(blocks: int) -> str:
-    """The constant of an A_n jellyfish head with ``blocks`` tentacles (n = blocks or blocks + 1).
+def jellyfish_kind(blocks: int, core: int) -> str:
+    """Core ``core`` of an A_n jellyfish head with ``blocks`` tentacles (n = blocks or blocks + 1).
 
     >>> from catnn.compiler.kernels import constant_value
-    >>> constant_value(jellyfish_kind(1), 2)                    # ε(v, missing value)
+    >>> constant_value(jellyfish_kind(1, 1), 2)                  # ε(v, missing value)
     [1, -1]
     """
-    return _levi_civita_kind("jelly", blocks, f"the A_n jellyfish head with {blocks} tentacles",
+    return _levi_civita_kind("jelly", blocks, core, f"the A_n jellyfish head with {blocks} tentacles",
                              f"{blocks}, {blocks + 1}")
 
 
-def _levi_civita_kind(prefix: str, legs: int, what: str, sizes: str) -> str:
-    if legs > MAX_EPSILON_LEGS:
-        raise LimitError(messages.EPS_CONSTANT_TOO_LARGE.format(what=what, legs=legs, count=legs**legs,
-                                                                limit=MAX_EPSILON_LEGS))
-    kind = f"{prefix}{legs}"
+def _levi_civita_kind(prefix: str, legs: int, core: int, what: str, sizes: str) -> str:
+    kind = f"{prefix}{legs}_{core}"
     if kind not in CONSTANTS:
-        register_constant(kind, LEVI_CIVITA_SOURCE.format(kind=kind, what=what, legs=legs, sizes=sizes))
+        register_constant(kind, LEVI_CIVITA_SOURCE.format(kind=kind, what=what, legs=legs, core=core, sizes=sizes))
         SIZES[kind] = tuple(int(size) for size in sizes.split(", "))
     return kind
+
+
+def levi_civita_head(kind: Callable[[int, int], str], legs: Sequence[int],
+                     fresh: Callable[[], int]) -> tuple[ConstantRef, ...]:
+    """A Levi-Civita head on the labels ``legs`` (ε order) as a chain of small constants.
+
+    ε(x_1, .., x_t) = Σ_bonds core_2[x_1, x_2, s_2] core_3[s_2, x_3, s_3] ... core_t[s_(t-1), x_t]: the
+    bond s_j ranges over the C(n, j) sets of values of the first j legs (s_1 is x_1 itself) and is a
+    fresh label from ``fresh``. Contracting s legs of it with a core costs at most
+    Σ_j C(n, j-1) n C(n, j) n^(s-j) per fibre, and the chain holds about 4^n n entries, not n^n.
+
+    >>> labels = iter(range(10, 20))
+    >>> levi_civita_head(lambda t, j: f"eps{t}_{j}", (0, 1, 2), lambda: next(labels))
+    (('eps3_2', (0, 1, 10)), ('eps3_3', (10, 2)))
+    """
+    t = len(legs)
+    if t == 1:
+        return ((kind(1, 1), (legs[0],)),)
+    chain, bond = [], legs[0]
+    for j in range(2, t):
+        nxt = fresh()
+        chain.append((kind(t, j), (bond, legs[j - 1], nxt)))
+        bond = nxt
+    chain.append((kind(t, t), (bond, legs[-1])))
+    return tuple(chain)
 
 
 #: Levi-Civita constant kind -> the sizes n it exists for
@@ -166,8 +192,8 @@ SIZES: dict[str, tuple[int, ...]] = {}
 def size_misfit(kinds: Iterable[str], n: int) -> str | None:
     """Why a plan using the constants ``kinds`` cannot run at size n (None if it can).
 
-    >>> size_misfit([epsilon_kind(3)], 4)
-    'its constant eps3 needs n = 3, got n=4'
+    >>> size_misfit([epsilon_kind(3, 3)], 4)
+    'its constant eps3_3 needs n = 3, got n=4'
     """
     for kind in kinds:
         if kind in SIZES and n not in SIZES[kind]:
@@ -231,13 +257,13 @@ def _split(axes: _Axes, blocks: Iterable[tuple[int, ...]]) -> tuple[list[int], l
     return top, through, bottom
 
 
-def _with_head(axes: _Axes, head: ConstantRef, through: list[int], created: list[int], consumed: list[int],
+def _with_head(axes: _Axes, head: tuple[ConstantRef, ...], through: list[int], created: list[int], consumed: list[int],
                summed: int, bottom: Sequence[ConstantRef] = (), top: Sequence[ConstantRef] = ()) -> Halves:
     """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them
     (``bottom`` and ``top``: further constants of each half, e.g. O(p,q)'s η weights)."""
     if len(created) <= len(consumed):
-        return _halves(axes.inputs, axes.outputs, through + created, summed, bottom=(head, *bottom), top=top)
-    return _halves(axes.inputs, axes.outputs, through + consumed, summed, bottom=bottom, top=(*top, head))
+        return _halves(axes.inputs, axes.outputs, through + created, summed, bottom=(*head, *bottom), top=top)
+    return _halves(axes.inputs, axes.outputs, through + consumed, summed, bottom=bottom, top=(*top, *head))
 
 
 # -- the kernels ----------------------------------------------------------------------------------
@@ -289,8 +315,9 @@ class EpsilonKernels(Kernels):
         legs = [axes.block((v,)) for v in d.free]
         outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
         ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
-        return _with_head(axes, (epsilon_kind(d.order), tuple(legs)), through, outs, ins, len(traced),
-                          bottom=self.weights(traced + ins), top=self.weights(top))
+        head = levi_civita_head(epsilon_kind, legs, axes.fresh)
+        return _with_head(axes, head, through, outs, ins, len(traced), bottom=self.weights(traced + ins),
+                          top=self.weights(top))
 
     def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
         """Constants on the labels of the input pairs and free inputs (bottom half) or of the output
@@ -309,7 +336,7 @@ class JellyfishKernels(Kernels):
         axes = _Axes(d.k, d.l)
         ordered = sorted(d.blocks, key=min)
         top, through, bottom = _split(axes, ordered)
-        head = (jellyfish_kind(len(ordered)), tuple(range(len(ordered))))
+        head = levi_civita_head(jellyfish_kind, tuple(range(len(ordered))), axes.fresh)
         return _with_head(axes, head, through, top, bottom, 0)
 
 

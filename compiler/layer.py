@@ -27,6 +27,7 @@ from typing import Any
 from catnn import messages
 from catnn.coeff import Poly
 from catnn.errors import CatnnError
+from catnn.groups.product import ProductGroup
 from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 
@@ -52,7 +53,10 @@ class LayerStructure:
     normalize: bool
 
     def init_scale(self, init_n: int | None = None) -> list[float]:
-        """``1 / sqrt(|T| · v_j)`` per entry (divide by sqrt(in_channels) for the std)."""
+        """``1 / sqrt(|T| · v_j)`` per entry (divide by sqrt(in_channels) for the std). A product
+        diagram's v and "distinct top" are those of its parts, multiplied and joined."""
+        if isinstance(self.group, ProductGroup):
+            return _product_scale(self, init_n or DEFAULT_INIT_N)
         n = self.group.n if self.group.n is not None else (init_n or DEFAULT_INIT_N)
 
         def variance(d: Any) -> float:
@@ -67,14 +71,31 @@ class LayerStructure:
                 return [(d, float(c.evaluate(n))) for d, c in e.terms]
             return [(e, 1.0)]
 
-        def distinct_top(d: Any) -> bool:
-            if kind_of(d) == "graph":
-                return len(set(d.outputs)) == d.l
-            return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
-
         v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in self.entries]
-        t = sum(1 for e in self.entries if any(distinct_top(d) for d, _ in parts(e))) or len(self.entries) or 1
+        t = sum(1 for e in self.entries if any(_distinct_top(d) for d, _ in parts(e))) or len(self.entries) or 1
         return [1.0 / math.sqrt(t * vj) for vj in v]
+
+
+def _product_scale(s: LayerStructure, init_n: int) -> list[float]:
+    """:meth:`LayerStructure.init_scale` of a product of groups: each entry a tuple of parts."""
+    factors = s.group.factors
+    parts = [layer_structure(f, d.k, d.l, (d,), bias=False, normalize=s.normalize)
+             for e in s.entries for f, d in zip(factors, e.parts)]
+    r = len(factors)
+    v, top = [], 0
+    for j in range(len(s.entries)):
+        scales = [p.init_scale(init_n)[0] for p in parts[j * r:(j + 1) * r]]   # 1/sqrt(v_s) (|T| = 1 each)
+        v.append(math.prod(1.0 / (x * x) for x in scales))
+        top += all(_distinct_top(d) for d in s.entries[j].parts)
+    t = top or len(s.entries) or 1
+    return [1.0 / math.sqrt(t * vj) for vj in v]
+
+
+def _distinct_top(d: Any) -> bool:
+    """True if a diagram's top row has one vertex per block (it reaches positions with distinct indices)."""
+    if kind_of(d) == "graph":
+        return len(set(d.outputs)) == d.l
+    return all(sum(1 for v in block if v <= d.l) <= 1 for block in d.blocks)
 
 
 def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: bool = True,
@@ -87,7 +108,7 @@ def layer_structure(group: Any, k: int, l: int, diagrams: Any = None, *, bias: b
 @lru_cache(maxsize=256)
 def _structure(group: Any, k: int, l: int, entries: tuple[Any, ...], bias: bool, normalize: bool) -> LayerStructure:
     diagrams, mixing = _expand(entries)
-    bias_diagrams = group.spanning_set(0, l) if bias else ()
+    bias_diagrams = group.spanning_set(tuple(0 for _ in l) if isinstance(l, tuple) else 0, l) if bias else ()
     plan = build_plan(group, k, l, diagrams, bias_diagrams=bias_diagrams, normalize=normalize)
     return LayerStructure(group, k, l, entries, mixing, plan, normalize)
 

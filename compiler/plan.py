@@ -22,6 +22,7 @@ from typing import Any
 
 from catnn import messages
 from catnn.errors import CompileError
+from catnn.groups.product import ProductGroup
 
 from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
 from .factorize import factorize
@@ -30,7 +31,7 @@ from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_
 from .kernels_graph import GraphPlanner
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
-           "Planner", "planner_for", "Plan", "Input"]
+           "Planner", "ProductPlanner", "planner_for", "axis_sorts", "Plan", "Input"]
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -42,8 +43,21 @@ def build_plan(group: Any, k: int, l: int, diagrams: Sequence[Any], *, bias_diag
     (Aut(G): bilabelled graphs, contractions with G's adjacency matrix, :mod:`.kernels_graph`).
     """
     blocks = {(0, 0): diagrams} if len(diagrams) else {}
+    if isinstance(group, ProductGroup):    # typed orders: one entry per sort
+        k, l = group.check_orders(k, l)
+        return plan_layer(group, (Input(sum(k), sorts=axis_sorts(k)),), (sum(l),), blocks, (tuple(bias_diagrams),),
+                          normalize=normalize, cached=cached, output_sorts=(axis_sorts(l),))
     return plan_layer(group, (Input(k),), (l,), blocks, (tuple(bias_diagrams),), n=n, normalize=normalize,
                       cached=cached)
+
+
+def axis_sorts(orders: Sequence[int]) -> Labels:
+    """The sort of each axis of a typed tensor of these orders (sort 0's axes first).
+
+    >>> axis_sorts((2, 1))
+    (0, 0, 1)
+    """
+    return tuple(s for s, k in enumerate(orders) for _ in range(k))
 
 
 def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequence[int], *,
@@ -69,14 +83,18 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
 
 def plan_layer(group: Any, inputs: tuple[Input, ...], outputs: tuple[int, ...],
                diagrams: Mapping[tuple[int, int], Sequence[Any]], bias: tuple[tuple[Any, ...], ...], *,
-               n: int | None = None, normalize: bool = False, cached: bool = True) -> Plan:
-    """The one builder behind :func:`build_plan` and :func:`build_mixed_plan` (cached per arguments)."""
+               n: int | None = None, normalize: bool = False, cached: bool = True,
+               output_sorts: tuple[Labels, ...] | None = None) -> Plan:
+    """The one builder behind :func:`build_plan` and :func:`build_mixed_plan` (cached per arguments).
+
+    ``output_sorts[j]``: the sort of each axis of output j (default: all sort 0)."""
     planner = planner_for(group, n)
     blocks = tuple(Block(i, j, tuple(planner.diagram(d) for d in ds))
                    for (i, j), ds in sorted(diagrams.items()) if len(ds))
     bias = tuple(tuple(planner.diagram(d) for d in ds) for ds in bias)
+    sorts = tuple(output_sorts) if output_sorts is not None else ((),) * len(outputs)
     build = _build if cached else _build.__wrapped__
-    return build(planner, bool(normalize), tuple(inputs), tuple(outputs), blocks, bias)
+    return build(planner, bool(normalize), tuple(inputs), tuple(outputs), blocks, bias, sorts)
 
 
 def build_plan_uncached(*args: Any, **kwargs: Any) -> Plan:
@@ -98,6 +116,7 @@ class Planner:
 
     def __init__(self, name: str, n: int | None) -> None:
         self.name, self.n = name, n
+        self.sorts = (Sort(name, "n", n),)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self._key() == other._key()
@@ -123,15 +142,55 @@ class Planner:
 
 def planner_for(group: Any, n: int | None = None) -> Planner:
     """The planner of ``group`` (a Group or a group name) at size ``n`` (default: the group's)."""
+    if isinstance(group, ProductGroup):
+        return ProductPlanner(group)
     name = getattr(group, "name", group)
     if name == "Aut":
         return GraphPlanner(group)
     return Planner(name, n if n is not None else getattr(group, "n", None))
 
 
+class ProductPlanner(Planner):
+    """A product of groups: each part of a :class:`~catnn.groups.product.ProductDiagram` split by its
+    factor's kernels, the halves put side by side with labels tagged by sort (label·r + s), cores
+    and accumulators then shared across the whole layer as for one group. Axes of sort 0 come first.
+    """
+
+    def __init__(self, group: ProductGroup) -> None:
+        super().__init__(str(group), None)
+        self.factors = tuple(f.name for f in group.factors)
+        self.sorts = tuple(Sort(f.name, "n" if s == 0 else f"n{s}", f.n) for s, f in enumerate(group.factors))
+
+    def _key(self) -> tuple:
+        return (self.name, self.sorts)
+
+    def halves(self, d: Any) -> Halves:
+        r = len(self.factors)
+        parts = [kernels_for(name, part).halves(factorize(part)) for name, part in zip(self.factors, d.parts)]
+        if any(h.bottom.constants or h.top.constants for h in parts):
+            raise CompileError(messages.PRODUCT_CONSTANTS.format(group=self.name))
+
+        def joined(pick: Any) -> Labels:
+            return tuple(lab * r + s for s, h in enumerate(parts) for lab in pick(h))
+
+        def sorts(labels: Labels) -> tuple[tuple[int, int], ...]:
+            return tuple((lab, lab % r) for lab in dict.fromkeys(labels) if lab % r)
+
+        inputs, core = joined(lambda h: h.bottom.input), joined(lambda h: h.bottom.core)
+        acc, output = joined(lambda h: h.top.acc), joined(lambda h: h.top.output)
+        starts = [sum(len(h.bottom.core) for h in parts[:s]) for s in range(r)]
+        perm = tuple(starts[s] + p for s, h in enumerate(parts) for p in h.perm)
+        sign = 1
+        for h in parts:
+            sign *= h.sign
+        bottom = BottomHalf(inputs, core, summed=sum(h.bottom.summed for h in parts), sorts=sorts(inputs + core))
+        top = TopHalf(acc, output, sorts=sorts(acc + output))
+        return Halves(bottom, top, perm, sign)
+
+
 @lru_cache(maxsize=256)
 def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs: tuple[int, ...],
-           blocks: tuple[Block, ...], bias: tuple[tuple[Any, ...], ...]) -> Plan:
+           blocks: tuple[Block, ...], bias: tuple[tuple[Any, ...], ...], output_sorts: tuple[Labels, ...]) -> Plan:
     if any(x.factors for x in inputs) and planner.name == "Aut":
         raise CompileError(messages.MIXED_AUT)
     halves = {b: [planner.halves(d) for d in block.diagrams] for b, block in enumerate(blocks)}
@@ -145,13 +204,12 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
         names = [core_of[b][r] for b, r in mine]
         bias_halves = [planner.halves(d) for d in bias[j]]
         steps = _schedule_accumulators(hs, bias_halves, names, l)
-        sections.append(_section(l, steps, bias[j], offset, counters))
+        sections.append(_section(l, steps, bias[j], offset, counters, output_sorts[j]))
     gathered, sections = _gather(blocks, cores, sections, terms)
     kinds = sorted({kind for c in cores for kind, _ in c.constants}
                    | {kind for s in sections for v in s.views for kind, _ in v.constants})
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
-                tuple(terms), gathered, tuple(kinds), constant_sources(kinds),
-                (Sort(planner.name, "n", planner.n),))
+                tuple(terms), gathered, tuple(kinds), constant_sources(kinds), planner.sorts)
 
 
 def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Block, ...],
@@ -173,7 +231,8 @@ def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Bloc
     return cores, core_of
 
 
-def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, counters: list[int]) -> Section:
+def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, counters: list[int],
+             sorts: Labels = ()) -> Section:
     """One output's steps, with term indices shifted by ``offset`` and names made plan-unique."""
     views, mixes, groups, folds, writes = steps
     rename: dict[str, str] = {}
@@ -190,7 +249,7 @@ def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, count
     folds = tuple(sorted((FoldStep(rename[f.source], rename[f.target], f.source_labels, f.target_labels)
                           for f in folds), key=lambda f: len(f.source_labels)))
     writes = tuple(WriteStep(rename[w.acc], rename[w.view], w.labels, w.first) for w in writes)
-    return Section(order, views, mixes, groups, folds, writes, bias)
+    return Section(order, views, mixes, groups, folds, writes, bias, sorts)
 
 
 def _gather(blocks: tuple[Block, ...], cores: list[CoreStep], sections: list[Section],
@@ -216,7 +275,8 @@ def _gather(blocks: tuple[Block, ...], cores: list[CoreStep], sections: list[Sec
                     gathered[block] += [terms[t.index][1] for t in mixes[member].terms[start:stop]]
                 start = stop
             groups.append(MixGroup(g.name, g.features, g.members, g.dims, tuple(runs)))
-        out.append(Section(sec.order, sec.views, sec.mixes, tuple(groups), sec.folds, sec.writes, sec.bias_diagrams))
+        out.append(Section(sec.order, sec.views, sec.mixes, tuple(groups), sec.folds, sec.writes, sec.bias_diagrams,
+                           sec.sorts))
     return tuple(tuple(rows) for rows in gathered), out
 
 

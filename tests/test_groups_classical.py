@@ -421,13 +421,14 @@ def test_so_lift_rejects_wrong_orders():
     assert group("SO").accepts(EpsilonDiagram([1, 2], [], 0, 2))           # any order without n
 
 
-def test_alternating_jellyfish_algebra_is_refused_clearly():
+def test_alternating_jellyfish_algebra_needs_n():
+    """A jellyfish without its n (t blocks fit A_t and A_(t+1)) is refused clearly in algebra."""
     j = Jellyfish.from_blocks([[1], [2]], k=1, l=1)
-    with pytest.raises(DiagramError, match="composition of A_n jellyfish diagrams is not supported"):
+    with pytest.raises(DiagramError, match="composition of A_n jellyfish needs their n"):
         j >> identity(1)
-    with pytest.raises(DiagramError, match="composition of A_n jellyfish"):
+    with pytest.raises(DiagramError, match="composition of A_n jellyfish needs their n"):
         identity(1) >> j
-    with pytest.raises(DiagramError, match="tensor product of A_n jellyfish"):
+    with pytest.raises(DiagramError, match="tensor product of A_n jellyfish needs their n"):
         identity(1) @ j
     with pytest.raises(GroupError, match="n-1 or n blocks"):
         group("A", n=4).lift(j)

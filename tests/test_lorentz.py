@@ -343,7 +343,8 @@ def test_so_layers_break_under_parity_and_o_layers_do_not():
 def test_layers_never_build_dense_eta_arrays():
     """The plan's constants are η's diagonal (n entries) and SO's ε; nothing is larger than SO(4)'s."""
     plan = layer_structure(group("SO(1,3)"), 3, 3).plan
-    assert set(plan.constants) == {"eta1_3", "eps4"}
+    assert "eta1_3" in plan.constants
+    assert all(kind == "eta1_3" or kind.startswith("eps4") for kind in plan.constants)
     assert constant_value("eta1_3", 4) == [1, -1, -1, -1]
     with pytest.raises(ValueError, match="needs n = 4"):
         constant_value("eta1_3", 3)
@@ -374,7 +375,7 @@ def test_compiled_program_and_module(backend, tmp_path):
     assert prog.group == group("SO(1,3)")
     path = tmp_path / f"lorentz_{backend}.py"
     text = write_module(prog, backend=backend)
-    assert "def _const_eta1_3(n):" in text and "import catnn" not in text
+    assert "_const_eta1_3(n):" in text and "import catnn" not in text
     path.write_text(text)
     spec = importlib.util.spec_from_file_location(f"lorentz_{backend}", path)
     module = importlib.util.module_from_spec(spec)

@@ -1,0 +1,124 @@
+"""Layers over products of groups (typed axes): plans, both backends and EquivariantLinear against
+the product's dense matrices, random elements of the product, gradients.
+
+The oracle is ``G.matrix`` (kron of the factors' own matrices, checked in test_product_groups.py) and
+``G.act`` of sampled elements; the plan never sees either.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import catnn
+from catnn.compiler.backends import emit
+from catnn.compiler.plan import build_plan
+from catnn.errors import CompileError, ShapeError
+from catnn.nn import EquivariantLinear
+
+PRODUCTS = [("S x O", (4, 3)), ("S x S", (3, 4)), ("O x S x S", (2, 3, 2)), ("S x H", (3, 2)), ("B x S", (3, 2))]
+
+
+def typed_orders(r: int, total: int) -> list[tuple[int, ...]]:
+    return [o for o in itertools.product(range(total + 1), repeat=r) if sum(o) <= total]
+
+
+def dense(Gn, diagrams) -> torch.Tensor:
+    return torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
+
+
+@pytest.mark.parametrize("name,ns", PRODUCTS)
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_plans_equal_the_dense_matrices(name, ns, backend):
+    """Every typed k -> l with total k + l <= 3: the planned layer (spanning set + bias) is the sum of
+    weight (x) dense matrix, axes of sort 0 first."""
+    G, r = catnn.group(name), len(ns)
+    Gn = G.at(ns)
+    torch.manual_seed(0)
+    checked = 0
+    for k in typed_orders(r, 2):
+        for l in typed_orders(r, 2):
+            diagrams = G.spanning_set(k, l)
+            if sum(k) + sum(l) > 3 or not diagrams:
+                continue
+            bias = G.spanning_set((0,) * r, l)
+            fn = emit(build_plan(G, k, l, diagrams, bias_diagrams=bias), "layer", backend).plan_function
+            shape = tuple(ns[s] for s in range(r) for _ in range(k[s]))
+            x = torch.randn(2, 2, *shape, dtype=torch.float64)
+            w = torch.randn(len(diagrams), 3, 2, dtype=torch.float64)
+            b = torch.randn(len(bias), 3, dtype=torch.float64) if bias else None
+            y = fn((x,), (w,), (b,), (3,), n=ns)[0]
+            want = torch.einsum("dpq,doi,biq->bop", dense(Gn, diagrams), w, x.reshape(2, 2, -1))
+            if bias:
+                want += torch.einsum("dp,do->op", dense(Gn, bias)[:, :, 0], b)[None]
+            assert torch.allclose(y.reshape(want.shape), want, atol=1e-10), (k, l)
+            checked += 1
+    assert checked > 5
+
+
+@pytest.mark.parametrize("name,ns,k,l", [("S x O(3)", (6, 3), (1, 1), (1, 1)), ("S x O(3)", (5, 3), (2, 0), (1, 1)),
+                                         ("S x S", (4, 5), (1, 1), (1, 1)), ("S x S x S", (3, 4, 2), (1, 1, 0), (0, 1, 1))])
+def test_layers_are_equivariant_under_random_elements(name, ns, k, l):
+    """(g_0, g_1, ...) acting on every axis of its sort (permutations, and O(3) reflections included)."""
+    G = catnn.group(name)
+    layer = EquivariantLinear(G, k, l, 3, 2, n=ns).double()
+    with torch.no_grad():
+        layer.bias.normal_() if layer.bias is not None else None
+    x = torch.randn(4, 3, *(ns[s] for s in range(len(ns)) for _ in range(k[s])), dtype=torch.float64)
+    rng = np.random.default_rng(0)
+    Gn = G.at(ns)
+    for _ in range(5):
+        g = Gn.sample(rng)
+        gx = torch.as_tensor(Gn.act(g, x.numpy(), k))
+        gy = torch.as_tensor(Gn.act(g, layer(x).detach().numpy(), l))
+        assert torch.allclose(layer(gx), gy, atol=1e-10)
+
+
+def test_layer_matches_the_dense_matrix_and_passes_gradcheck():
+    G = catnn.group("S x O(3)")
+    layer = EquivariantLinear(G, (1, 2), (1, 2), 2, 3).double()      # bias: (S 0 -> 1) x (O 0 -> 2), the cup
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(2, 2, 5, 3, 3, dtype=torch.float64, requires_grad=True)
+    Gn = G.at((5, 3))
+    want = torch.einsum("dpq,doi,biq->bop", dense(Gn, layer.diagrams), layer.weight, x.reshape(2, 2, -1))
+    want = want + torch.einsum("dp,do->op", dense(Gn, layer.bias_diagrams)[:, :, 0], layer.bias)[None]
+    assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda x, w: EquivariantLinear.forward(layer, x), (x, layer.weight))
+
+
+def test_initialisation_keeps_the_variance():
+    torch.manual_seed(0)
+    layer = EquivariantLinear("S x O(3)", (1, 1), (1, 1), 64, 64)
+    y = layer(torch.randn(16, 64, 32, 3))
+    assert 0.6 < y.std().item() < 1.5
+
+
+def test_free_sizes_are_read_per_sort_and_fixed_sizes_checked():
+    layer = EquivariantLinear("S x S", (1, 1), (1, 1), 2, 2)
+    assert layer(torch.randn(1, 2, 3, 7)).shape == (1, 2, 3, 7)
+    assert layer(torch.randn(1, 2, 6, 2)).shape == (1, 2, 6, 2)
+    with pytest.raises(ShapeError, match="equal sizes per sort"):
+        EquivariantLinear("S x O(3)", (1, 1), (1, 1), 2, 2)(torch.randn(1, 2, 4, 4))
+    with pytest.raises(ShapeError, match="equal sizes per sort"):
+        EquivariantLinear("S x S", (2, 0), (1, 1), 2, 2)(torch.randn(1, 2, 4, 5))
+    with pytest.raises(ShapeError, match=r"no input axis of sort 1 .* n=\(None, 5\)"):
+        EquivariantLinear("S x S", (1, 0), (0, 1), 2, 2)(torch.randn(1, 2, 4))
+    fixed = EquivariantLinear("S x S", (1, 0), (0, 1), 2, 2, n=(None, 5))
+    assert fixed(torch.randn(3, 2, 4)).shape == (3, 2, 5)
+
+
+def test_factors_with_constants_are_refused_with_a_reason():
+    with pytest.raises(CompileError, match="without constant tensors"):
+        EquivariantLinear("S x SO(3)", (1, 1), (1, 2), 2, 2)     # SO(3) 1 -> 2: the ε-diagram
+
+
+def test_plans_never_hold_the_full_product_size():
+    G = catnn.group("S x O(3)")
+    plan = build_plan(G, (1, 1), (1, 1), G.spanning_set((1, 1), (1, 1)))
+    n = (256, 3)
+    assert plan.largest_intermediate(n, batch=8, in_channels=32, out_channels=32) <= 8 * 32 * 256 * 3 * 2
+    assert plan.cost(n).dense_weight == (256 * 3) ** 2
