@@ -201,6 +201,14 @@ COMPILE_SAME_FILE = "refusing to compile over the program itself ({path}): give 
 TRAIN_STEPS_OR_SECONDS = "train() takes steps or seconds, not both"
 # <<< the command line and the demo (issue 7)
 
+# >>> indefinite orthogonal groups O(p,q), SO(p,q) (issue 14)
+BAD_SIGNATURE = ("{group}(p,q) needs integers p, q >= 0 with p + q >= 1 (e.g. {group}(1,3), the Lorentz group), "
+                 "got p={p!r}, q={q!r}")
+NORM_INDEFINITE = ("'{name}' is not {group}-equivariant: {group} preserves no positive norm (the η-norm "
+                   "xᵀηx of a vector is indefinite, and boosts change Euclidean norms); use gate, with "
+                   "invariants from a k -> 0 layer")
+# <<< indefinite orthogonal groups O(p,q), SO(p,q) (issue 14)
+
 # >>> products of groups (issue 12)
 MPOLY_SIZES = "the coefficient uses {symbol} but only {count} sizes were given"
 NOT_LAURENT_SORTS = "cannot divide by {divisor}: coefficients are Laurent polynomials in n_0, n_1, ..."

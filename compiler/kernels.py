@@ -45,7 +45,9 @@ Adding a group (Sp(n), SO(n), A_n, ...) touches nothing outside this file's regi
    labels (the core then carries them to the top half), or in the top half contracting kept
    bottom legs. The kernels of Sp, SO, A, H and B are in :mod:`.kernels_classical`.
 3. ``register_kernels("Sp", SymplecticKernels())`` (a group may register several kernels; the
-   first whose ``handles`` accepts a diagram is used).
+   first whose ``handles`` accepts a diagram is used). A family whose names carry parameters
+   (``O(1,3)``, ``SO(2,2)``) registers a resolver instead, ``register_family(resolve)``:
+   ``resolve(name)`` returns the kernels for that name, or None if the name is not of the family.
 
 The plan folds accumulators into larger ones only in constant-free views and derives cores from
 cores only when the constants agree, so new kernels are correct without further work.
@@ -53,7 +55,7 @@ cores only when the constants agree, so new kernels are correct without further 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +67,8 @@ from .factorize import Factorization
 
 __all__ = [
     "BottomHalf", "TopHalf", "Halves", "Kernels", "PartitionKernels", "KERNELS", "CONSTANTS",
-    "register_kernels", "register_constant", "kernels_for", "constant_sources", "constant_value",
+    "register_kernels", "register_constant", "register_family", "kernels_for", "constant_sources",
+    "constant_value",
 ]
 
 Labels = tuple[int, ...]
@@ -159,12 +162,19 @@ class PartitionKernels(Kernels):
 KERNELS: dict[str, list[Kernels]] = {}
 #: constant kind -> Python source defining ``_const_<kind>(n)`` (nested lists of numbers)
 CONSTANTS: dict[str, str] = {}
+#: resolvers of parametrised families: group name -> its kernels, or None if not of the family
+FAMILIES: list[Callable[[str], list[Kernels] | None]] = []
 
 
 def register_kernels(group_name: str, kernels: Kernels, *, first: bool = False) -> None:
     """Use ``kernels`` for diagrams of the group called ``group_name`` (appended, or tried first)."""
     entry = KERNELS.setdefault(group_name, [])
     entry.insert(0, kernels) if first else entry.append(kernels)
+
+
+def register_family(resolve: Callable[[str], list[Kernels] | None]) -> None:
+    """Resolve group names of a parametrised family (e.g. ``O(p,q)``) to kernels on first use."""
+    FAMILIES.append(resolve)
 
 
 def register_constant(kind: str, source: str) -> None:
@@ -176,6 +186,12 @@ def register_constant(kind: str, source: str) -> None:
 
 def kernels_for(group_name: str, d: Any) -> Kernels:
     """The kernels that run diagram ``d`` for the group ``group_name``."""
+    if group_name not in KERNELS:
+        for resolve in FAMILIES:
+            found = resolve(group_name)
+            if found is not None:
+                KERNELS[group_name] = found
+                break
     for kernels in KERNELS.get(group_name, ()):
         if kernels.handles(d):
             return kernels

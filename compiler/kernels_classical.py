@@ -1,4 +1,4 @@
-"""Block kernels of Sp(n), SO(n), A_n, H_n and B_n (registered with :mod:`.kernels` on import).
+"""Block kernels of Sp(n), SO(n), O(p,q), SO(p,q), A_n, H_n and B_n (registered with :mod:`.kernels` on import).
 
 >>> import catnn
 >>> from catnn.compiler.factorize import factorize
@@ -30,6 +30,10 @@ arises because every label sits on its original axis, so the planar order never 
   keeps the strands and the s_t free outputs) when s_t <= s_b, else in the top half (the core keeps
   the strands and the s_b free inputs, a plain trace/view shared with Brauer diagrams, and the write
   contracts them with the head), so channel mixing runs on n^(d + min(s_t, s_b)) entries.
+- **O(p,q), SO(p,q)** (:mod:`catnn.groups.lorentz`): O(n)'s and SO(n)'s kernels plus the 1-d
+  constant ``eta<p>_<q>`` (η's diagonal, n entries) on the label of every cap and cup (a
+  sign-weighted trace or diagonal write) and of every free input of an ε; the group names carry
+  (p, q), so :func:`indefinite_kernels` resolves them (``register_family``).
 - **A_n** jellyfish (:class:`~catnn.groups.alternating.Jellyfish`): the partition diagram's blocks
   (one label each: diagonals, sums, diagonal writes) plus one head ``jelly<t>_2 .. jelly<t>_<t>`` on
   the t block labels in ε order (blocks by smallest vertex): ε(v_1, .., v_t) when t = n,
@@ -64,6 +68,7 @@ left free cannot silently run a diagram at the wrong size.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -76,11 +81,12 @@ from catnn.levi_civita import EpsilonDiagram
 from .factorize import Factorization
 from .kernels import (
     CONSTANTS, BottomHalf, ConstantRef, Halves, Kernels, Labels, PartitionKernels, TopHalf, register_constant,
-    register_kernels,
+    register_family, register_kernels,
 )
 
-__all__ = ["SymplecticKernels", "EpsilonKernels", "JellyfishKernels", "DiagramKernels", "epsilon_kind",
-           "jellyfish_kind", "levi_civita_head", "size_misfit", "SIZES"]
+__all__ = ["SymplecticKernels", "EpsilonKernels", "JellyfishKernels", "DiagramKernels", "IndefiniteKernels",
+           "IndefiniteEpsilonKernels", "epsilon_kind", "jellyfish_kind", "levi_civita_head", "eta_kind",
+           "indefinite_kernels", "size_misfit", "SIZES"]
 
 J_SOURCE = '''def _const_J(n):
     """Sp(n)'s form J = block-diag([[0, 1], [-1, 0]], ...) in the basis (e_1, e_1', e_2, e_2', ...)."""
@@ -252,11 +258,12 @@ def _split(axes: _Axes, blocks: Iterable[tuple[int, ...]]) -> tuple[list[int], l
 
 
 def _with_head(axes: _Axes, head: tuple[ConstantRef, ...], through: list[int], created: list[int], consumed: list[int],
-               summed: int) -> Halves:
-    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them."""
+               summed: int, bottom: Sequence[ConstantRef] = (), top: Sequence[ConstantRef] = ()) -> Halves:
+    """A Levi-Civita head on the labels it touches: in the half whose side has fewer of them
+    (``bottom`` and ``top``: further constants of each half, e.g. O(p,q)'s η weights)."""
     if len(created) <= len(consumed):
-        return _halves(axes.inputs, axes.outputs, through + created, summed, bottom=head)
-    return _halves(axes.inputs, axes.outputs, through + consumed, summed, top=head)
+        return _halves(axes.inputs, axes.outputs, through + created, summed, bottom=(*head, *bottom), top=top)
+    return _halves(axes.inputs, axes.outputs, through + consumed, summed, bottom=bottom, top=(*top, *head))
 
 
 # -- the kernels ----------------------------------------------------------------------------------
@@ -304,12 +311,18 @@ class EpsilonKernels(Kernels):
     def halves(self, f: Factorization) -> Halves:
         d = f.diagram
         axes = _Axes(d.k, d.l)
-        _, through, traced = _split(axes, d.pairs)
+        top, through, traced = _split(axes, d.pairs)
         legs = [axes.block((v,)) for v in d.free]
         outs = [lab for v, lab in zip(d.free, legs) if v <= d.l]
         ins = [lab for v, lab in zip(d.free, legs) if v > d.l]
         head = levi_civita_head(epsilon_kind, legs, axes.fresh)
-        return _with_head(axes, head, through, outs, ins, len(traced))
+        return _with_head(axes, head, through, outs, ins, len(traced), bottom=self.weights(traced + ins),
+                          top=self.weights(top))
+
+    def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
+        """Constants on the labels of the input pairs and free inputs (bottom half) or of the output
+        pairs (top half): none in SO(n); η's signs in SO(p,q)."""
+        return ()
 
 
 class JellyfishKernels(Kernels):
@@ -327,10 +340,89 @@ class JellyfishKernels(Kernels):
         return _with_head(axes, head, through, top, bottom, 0)
 
 
+ETA_SOURCE = '''def _const_{kind}(n):
+    """O({p},{q})'s metric η = diag(+1 x{p}, -1 x{q}) as its diagonal (a sign per index value)."""
+    if n != {n}:
+        raise ValueError(f"O({p},{q}) needs n = {n}, got n={{n}}")
+    return [1] * {p} + [-1] * {q}
+'''
+
+
+def eta_kind(p: int, q: int) -> str:
+    """The constant holding η's diagonal for O(p,q) and SO(p,q) (registered on first use).
+
+    >>> eta_kind(1, 3), __import__("catnn").compiler.kernels.constant_value("eta1_3", 4)
+    ('eta1_3', [1, -1, -1, -1])
+    """
+    kind = f"eta{p}_{q}"
+    if kind not in CONSTANTS:
+        register_constant(kind, ETA_SOURCE.format(kind=kind, p=p, q=q, n=p + q))
+        SIZES[kind] = (p + q,)
+    return kind
+
+
+class _EtaWeights:
+    """η's diagonal as a 1-d constant on given labels (O(p,q), SO(p,q))."""
+
+    def __init__(self, p: int, q: int) -> None:
+        self.kind = eta_kind(p, q)
+
+    def weights(self, labels: Iterable[int]) -> tuple[ConstantRef, ...]:
+        """One η constant per label."""
+        return tuple((self.kind, (label,)) for label in labels)
+
+
+class IndefiniteKernels(_EtaWeights, Kernels):
+    """O(p,q), SO(p,q) Brauer diagrams: O(n)'s kernels with η's signs on every cap and cup.
+
+    A same-row pair keeps O(n)'s single label (a trace on the inputs, a diagonal write on the
+    outputs) and gains the 1-d constant ``eta<p>_<q>`` on that label: a sign-weighted trace
+    Σ_x η(x) v[.., x, .., x, ..] or a sign-weighted diagonal (math.md §g). Nothing is larger than in
+    O(n).
+
+    >>> from catnn.compiler.factorize import factorize
+    >>> h = IndefiniteKernels(1, 3).halves(factorize(Diagram.from_blocks([[1, 2], [3, 4]], k=2, l=2)))
+    >>> h.bottom.input, h.bottom.constants, h.top.output, h.top.constants
+    ((1, 1), (('eta1_3', (1,)),), (0, 0), (('eta1_3', (0,)),))
+    """
+
+    def handles(self, d: Any) -> bool:
+        return isinstance(d, Diagram) and d.is_brauer()
+
+    def halves(self, f: Factorization) -> Halves:
+        d = f.diagram
+        axes = _Axes(d.k, d.l)
+        top, through, bottom = _split(axes, d.blocks)
+        return _halves(axes.inputs, axes.outputs, through, len(bottom), bottom=self.weights(bottom),
+                       top=self.weights(top))
+
+
+class IndefiniteEpsilonKernels(_EtaWeights, EpsilonKernels):
+    """SO(p,q) ε-diagrams: SO(n)'s ε-stage, with η on the caps and cups and on every free input."""
+
+
+_SIGNATURE = re.compile(r"^(S?O)\((\d+),(\d+)\)$")
+
+
+def indefinite_kernels(name: str) -> list[Kernels] | None:
+    """The kernels of ``O(p,q)`` or ``SO(p,q)`` (a group name), None for other names.
+
+    >>> [type(k).__name__ for k in indefinite_kernels("SO(1,3)")], indefinite_kernels("O")
+    (['IndefiniteEpsilonKernels', 'IndefiniteKernels'], None)
+    """
+    match = _SIGNATURE.match(name)
+    if match is None:
+        return None
+    p, q = int(match.group(2)), int(match.group(3))
+    brauer = IndefiniteKernels(p, q)
+    return [IndefiniteEpsilonKernels(p, q), brauer] if match.group(1) == "SO" else [brauer]
+
+
 register_constant("J", J_SOURCE)
 register_kernels("Sp", SymplecticKernels())
 register_kernels("SO", EpsilonKernels())
 register_kernels("SO", DiagramKernels())
 register_kernels("A", JellyfishKernels())
+register_family(indefinite_kernels)
 for _name in ("A", "H", "B"):
     register_kernels(_name, DiagramKernels())

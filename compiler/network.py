@@ -20,11 +20,12 @@ The rules (each verified numerically in tests/test_networks.py):
 - **norm_f**: ``x · f(|x| + b) / |x|`` per channel, |x| the Euclidean norm over the tensor axes and
   b a learned bias per channel; equivariant for every subgroup of O(n), i.e. every group here but
   Sp(n): Sp(n) is not compact and does not preserve |x|. (Its invariant J-form is no substitute:
-  ``<x, J^{⊗k} x>`` vanishes identically for odd k and is indefinite for even k.) Order-0 channels
-  get ``f(x)`` itself.
+  ``<x, J^{⊗k} x>`` vanishes identically for odd k and is indefinite for even k.) Nor for O(p,q),
+  SO(p,q) with p, q >= 1 (the Lorentz group): boosts change |x|, and the η-norm xᵀ η^{⊗k} x is
+  indefinite, so it cannot be the radius of a norm nonlinearity. Order-0 channels get ``f(x)`` itself.
 - **gate**: order-0 channels s gate every channel of order >= 1, ``y_c = x_c · sigmoid((W s + b)_c)``,
   with W, b learned; the order-0 channels themselves become ``relu(s)``. Invariant scalars times
-  equivariant tensors are equivariant for *every* group, Sp(n) included. It needs order-0 channels.
+  equivariant tensors are equivariant for *every* group, Sp(n) and O(p,q) included. It needs order-0 channels.
 - **sum / mean** pooling: every entry of each order summed (mean: divided by n^k), giving order-0
   channels. That is the (k -> 0) diagram of singleton blocks, invariant exactly when the group's
   category contains it (S_n, A_n, B_n, Aut(G): the groups that fix the all-ones vector). Learned
@@ -40,6 +41,7 @@ from catnn import messages
 from catnn.diagram import Diagram
 from catnn.errors import CatnnError, CheckError, CompileError
 from catnn.features import FeatureSpace
+from catnn.groups.lorentz import is_indefinite
 
 from .check_graph import group_ref
 
@@ -96,12 +98,13 @@ def check_stage(group: Any, name: str, orders: Iterable[int]) -> None:
             if not _pointwise_ok(group, name, k):
                 raise CompileError(messages.POINTWISE_NOT_EQUIVARIANT.format(
                     name=name, group=group, order=k, instead=_instead(group, name)))
-    elif kind == "norm" and group.name in _NOT_ORTHOGONAL and any(orders):
-        raise CompileError(messages.NORM_NOT_EQUIVARIANT.format(name=name, group=group))
+    elif kind == "norm" and _no_norms(group) and any(orders):
+        template = messages.NORM_INDEFINITE if is_indefinite(group) else messages.NORM_NOT_EQUIVARIANT
+        raise CompileError(template.format(name=name, group=group))
     elif kind == "gate" and 0 not in orders:
         shown = " + ".join(f"V{k}" for k in orders)
         example = " + ".join(f"C*V{k}" for k in (0, *orders))
-        instead = "a k -> 0 layer for invariants" if group.name in _NOT_ORTHOGONAL else "norm_relu"
+        instead = "a k -> 0 layer for invariants" if _no_norms(group) else "norm_relu"
         raise CompileError(messages.GATE_NEEDS_SCALARS.format(space=shown, example=example, instead=instead))
     elif kind == "pool":
         for k in orders:
@@ -126,10 +129,17 @@ def _instead(group: Any, name: str) -> str:
     """What to use instead of a pointwise map, in words."""
     if group.name in _NOT_ORTHOGONAL:
         return "gate (norm nonlinearities are no option: Sp(n) does not preserve the Euclidean norm)"
+    if is_indefinite(group):
+        return f"gate (norm nonlinearities are no option: {group} preserves no positive norm)"
     norm = f"norm_{name}" if f"norm_{name}" in NORMS else "norm_relu"
     if group.name in _SIGNED_PERMUTATIONS:
         return f"an odd function (tanh), gate or {norm}"
     return f"gate or {norm}"
+
+
+def _no_norms(group: Any) -> bool:
+    """True for the groups that preserve no positive norm: Sp(n), O(p,q) and SO(p,q) with p, q >= 1."""
+    return group.name in _NOT_ORTHOGONAL or is_indefinite(group)
 
 
 def _singletons(k: int) -> Diagram:

@@ -158,6 +158,12 @@ class _ToAst(Transformer_NonRecursive):
         return ast.GroupDecl(str(c[0]), size, self._tspan(c[0]), self._span(meta),
                              None if graph is None else str(graph), None if graph is None else self._tspan(graph))
 
+    def signature_decl(self, meta: Any, c: list) -> ast.GroupDecl:
+        """``group O(1,3)``: the name with its signature, e.g. ``O(1,3)``, and no size."""
+        p, q = (self._integer(tok, "a group signature") for tok in (c[2], c[3]))
+        name_span = Span.at(self.text, c[0].line, c[0].column, c[4].end_line, c[4].end_column, self.filename)
+        return ast.GroupDecl(f"{c[0]}({p},{q})", None, name_span, self._span(meta))
+
     # graphs: graph G = ..., and graph[...] literals
     def graph_decl(self, meta: Any, c: list) -> ast.GraphDecl:
         family, args, rows, span = c[1]

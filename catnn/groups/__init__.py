@@ -2,6 +2,8 @@
 
 >>> group("S_n").name, group("O(3)").n, group("S", n=3).dimension(2, 2)
 ('S', 3, 14)
+>>> group("O(1,3)").form.diagonal().tolist(), group("SO(2,1)").n    # η = diag(+1 ×p, -1 ×q)
+([1, -1, -1, -1], 3)
 >>> group("S x O(3)").factors, group("S(5) × S(7)", n=(None, 7)).ns
 ((catnn.group('S'), catnn.group('O', n=3)), (5, 7))
 """
@@ -16,6 +18,7 @@ from .alternating import Alternating
 from .automorphism import Automorphism
 from .base import Group
 from .easy import Bistochastic, Hyperoctahedral
+from .lorentz import IndefiniteOrthogonal, IndefiniteSpecialOrthogonal
 from .orthogonal import Orthogonal
 from .product import ProductGroup
 from .special_orthogonal import SpecialOrthogonal
@@ -39,6 +42,10 @@ for _cls in (Symmetric, Orthogonal, SpecialOrthogonal, Symplectic, Alternating, 
              Bistochastic, Automorphism):
     register(_cls)
 
+#: stem -> the indefinite family written ``O(p,q)``, ``SO(p,q)``
+SIGNATURES: dict[str, type[Group]] = {"o": IndefiniteOrthogonal, "so": IndefiniteSpecialOrthogonal}
+
+_SIGNATURE = re.compile(r"^\s*([A-Za-z]+)\s*\(\s*([+-]?\d+)\s*,\s*([+-]?\d+)\s*\)\s*$")
 _NAME = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?)\s*(?:_n|\(\s*n\s*\)|_?(\d+)|\(\s*(\d+)\s*\))?\s*$")
 #: the product sign between factors: ``×``, or an ``x`` standing alone (not inside a name)
 _TIMES = re.compile(r"×|(?<![A-Za-z_])x(?![A-Za-z_])")
@@ -49,14 +56,19 @@ def group(name: str | Group | ProductGroup, n: int | tuple[int | None, ...] | No
     """The group called ``name`` acting on R^n (``n=None``: any size, for n-independent work).
 
     Names: S, A, O, SO, Sp and aliases such as ``S_n``, ``O(n)``, ``O(3)`` (size in the name),
-    ``symmetric``, ``orthogonal``. Factors joined by ``x`` or ``×`` make a product
-    (:class:`~catnn.groups.product.ProductGroup`): ``"S x O(3)"``; its ``n`` is a tuple of sizes, one
-    per factor (None: free), and ``options`` go to every factor.
+    ``symmetric``, ``orthogonal``; ``O(p,q)`` and ``SO(p,q)`` are the indefinite orthogonal groups of
+    η = diag(+1 ×p, -1 ×q) (``O(1,3)``: the Lorentz group, time first, mostly minus). Factors joined
+    by ``x`` or ``×`` make a product (:class:`~catnn.groups.product.ProductGroup`): ``"S x O(3)"``;
+    its ``n`` is a tuple of sizes, one per factor (None: free), and ``options`` go to every factor.
     """
     if isinstance(name, (Group, ProductGroup)):
         return name
     if isinstance(name, str) and _TIMES.search(name):
         return _product(name, n, options)
+    signature = _SIGNATURE.match(name) if isinstance(name, str) else None
+    if signature is not None and signature.group(1).lower() in SIGNATURES:
+        family = SIGNATURES[signature.group(1).lower()]
+        return family(int(signature.group(2)), int(signature.group(3)), n, **options)
     match = _NAME.match(name) if isinstance(name, str) else None
     cls = REGISTRY.get(match.group(1).lower()) if match else None
     if cls is None or match is None:
