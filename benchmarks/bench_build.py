@@ -34,7 +34,6 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 CASES = {
@@ -67,7 +66,7 @@ def _imports() -> None:
     import torch  # noqa: F401
     import catnn.networks  # noqa: F401
     import catnn.nn  # noqa: F401
-    from catnn.compiler import codegen, emit_torch, layer, mixed, plan  # noqa: F401
+    from catnn.compiler import write, emit_torch, layer, mixed, plan  # noqa: F401
 
 
 def _build(case: str) -> Any:
@@ -98,14 +97,14 @@ def _timed(times: dict[str, float], stage: str, owner: Any, attr: str) -> None:
 
 
 def _stage_wrappers(times: dict[str, float]) -> None:
-    from catnn.compiler import codegen, emit_torch, mixed, plan
+    from catnn.compiler import write, emit_torch, mixed, plan
     from catnn.groups.base import Group
     from catnn.networks import MixedLinear
     from catnn.nn import EquivariantLinear
     for stage, owner, attr in (("spanning", Group, "spanning_set"), ("halves", plan, "_halves"),
                                ("schedule", plan, "_schedule_cores"), ("schedule", plan, "_schedule_accumulators"),
                                ("source", emit_torch, "_emit"), ("source", mixed, "_emit"),
-                               ("load", codegen.Emitted, "load"),
+                               ("load", write.Emitted, "load"),
                                ("init", EquivariantLinear, "reset_parameters"),
                                ("init", MixedLinear, "reset_parameters")):
         _timed(times, stage, owner, attr)

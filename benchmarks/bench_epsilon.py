@@ -25,7 +25,7 @@ import torch
 
 import catnn
 from timing import Timer, backward, no_grad
-from catnn.compiler import emit_einsum, emit_torch
+from catnn.compiler.backends import emit
 from catnn.compiler import plan as plan_module
 from catnn.compiler.factorize import Factorization
 from catnn.compiler.kernels import KERNELS, ConstantRef, Halves, Kernels, register_constant
@@ -104,8 +104,8 @@ def run_case(name: str, repeat: int) -> list[str]:
     chained_plan = build_plan(G, k, l, diagrams)
     with dense_stage(cfg["group"]):
         dense_plan = build_plan(G, k, l, diagrams)
-    chained, dense = emit_torch.emit(chained_plan).function, emit_torch.emit(dense_plan).function
-    chained_oe, dense_oe = emit_einsum.emit(chained_plan).function, emit_einsum.emit(dense_plan).function
+    chained, dense = emit(chained_plan, backend="torch").function, emit(dense_plan, backend="torch").function
+    chained_oe, dense_oe = emit(chained_plan, backend="einsum").function, emit(dense_plan, backend="einsum").function
     gen = torch.Generator().manual_seed(0)
     x = torch.randn((B, C) + (n,) * k, generator=gen).requires_grad_()
     w = (torch.randn(len(diagrams), C, C, generator=gen) / 10).requires_grad_()

@@ -36,7 +36,7 @@ import torch
 
 import catnn
 from timing import Timer, backward, no_grad
-from catnn.compiler import emit_einsum, emit_torch
+from catnn.compiler.backends import emit
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import constant_value, kernels_for
 from catnn.compiler.ir import letters
@@ -118,7 +118,7 @@ def build(name: str) -> dict:
     G = catnn.group(cfg["group"], n=n)
     diagrams = G.spanning_set(k, l)
     plan = build_plan(G, k, l, diagrams)
-    torch_fn, einsum_fn = emit_torch.emit(plan).function, emit_einsum.emit(plan).function
+    torch_fn, einsum_fn = emit(plan, backend="torch").function, emit(plan, backend="einsum").function
     gen = torch.Generator().manual_seed(0)
     x = torch.randn((B, C) + (n,) * k, generator=gen).requires_grad_()
     w = (torch.randn(len(diagrams), C, C, generator=gen) / 10).requires_grad_()

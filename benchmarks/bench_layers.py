@@ -37,7 +37,7 @@ import torch
 
 import catnn
 from timing import Timer, backward, no_grad
-from catnn.compiler import emit_einsum, emit_torch
+from catnn.compiler.backends import emit
 from catnn.compiler.factorize import factorize
 from catnn.compiler.kernels import kernels_for
 from catnn.compiler.emit_torch import diagonal_view
@@ -126,8 +126,8 @@ def build(name: str, args: argparse.Namespace) -> dict:
     diagrams = G.spanning_set(k, l)
     bias_diagrams = G.spanning_set(0, l)
     plan = build_plan(G, k, l, diagrams, bias_diagrams=bias_diagrams)
-    torch_fn = emit_torch.emit(plan).function
-    einsum_fn = emit_einsum.emit(plan).function
+    torch_fn = emit(plan, backend="torch").function
+    einsum_fn = emit(plan, backend="einsum").function
     perms = full_support(G, k)
     pieces = [diagram_pieces(G.name, d) for d in diagrams]
     gen = torch.Generator().manual_seed(0)
@@ -214,7 +214,7 @@ def dense_rows(G, cfg, args, diagrams, plan, timer) -> list[str]:
     build = time.perf_counter()
     W = dense_weight(Gn, diagrams, w.cpu()).to(args.device)
     build = time.perf_counter() - build
-    fn = emit_torch.emit(build_plan(G, k, k, diagrams)).function
+    fn = emit(build_plan(G, k, k, diagrams), backend="torch").function
     times = timer.compare({"dense": lambda: no_grad(lambda: torch.matmul(x.reshape(B, -1), W.T)),
                            "catnn": lambda: no_grad(lambda: fn(x, w))})
     return ["", f"dense at n={n}: W is {W.numel() * 4 / 2**20:.0f} MB (built in {build:.2f} s from "

@@ -258,7 +258,7 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 def _compile(args: argparse.Namespace) -> int:
     from . import messages
     from .api import load
-    from .compiler.codegen import write_module
+    from .compiler.write import write_module
     from .files import check_output, write_atomic
     output = args.output or _default_output(args.file)
     check_output(output, args.file, messages.COMPILE_SAME_FILE)
@@ -291,7 +291,7 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
 def _explain(args: argparse.Namespace) -> int:
     from . import messages
     from .api import load
-    from .compiler.codegen import explain_program
+    from .compiler.write import explain_program
     program = load(args.file)
     fixed = program.group.n
     if args.n is not None and fixed is not None and args.n != fixed:

@@ -294,7 +294,7 @@ def compile_examples(directory: Path, out_dir: Path) -> list[tuple[str, str]]:
     Returns (file name, summary) pairs; the summary counts what the module defines.
     """
     from . import load
-    from .compiler.codegen import write_module
+    from .compiler.write import write_module
     rows = []
     for path in sorted(directory.glob("*.diag")):
         program = load(path)

@@ -20,7 +20,7 @@ order, else a dict.
 **Stages.** :class:`MixedLinear` (a layer between feature spaces, one plan for all its blocks),
 :class:`Bilinear` (``x ⊗ y`` then an (a+b) -> l layer, the product never formed where a diagram
 contracts it), :class:`Pointwise`, :class:`NormNonlinearity` and :class:`Gate` (the rules of
-:mod:`catnn.compiler.network`: constructing a stage that would break the group's equivariance
+:mod:`catnn.compiler.check_network`: constructing a stage that would break the group's equivariance
 raises :class:`~catnn.errors.CompileError`), :class:`Pool` (sum or mean of all entries) and
 :class:`~catnn.nn.EquivariantLinear`; :class:`Network` chains them and checks that the feature
 spaces fit.
@@ -43,7 +43,7 @@ from torch import nn
 from . import messages
 from .compiler.backends import emit, emitter
 from .compiler.plan import Input, build_mixed_plan
-from .compiler.network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
+from .compiler.check_network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group

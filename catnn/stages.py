@@ -1,5 +1,5 @@
 """The formulas of network stages, written once: :mod:`catnn.networks` runs them, and compiled modules
-paste their source (:data:`catnn.compiler.netgen.NETWORK_HELPERS`, read from this file's text).
+paste their source (:data:`catnn.compiler.write_network.NETWORK_HELPERS`, read from this file's text).
 
 >>> import torch
 >>> node_mask(torch.tensor([[True, True, False]]), 2, torch.zeros(1)).squeeze().tolist()

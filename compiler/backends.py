@@ -16,7 +16,7 @@ from functools import lru_cache
 from catnn import messages
 from catnn.errors import CompileError
 
-from .emit import Emitted, SourceEmitter
+from .emit_common import Emitted, SourceEmitter
 from .emit_einsum import EinsumEmitter
 from .emit_torch import TorchEmitter
 from .ir import Plan

@@ -35,7 +35,7 @@ from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
-from .network import STAGE_FUNCTIONS, check_layer_signature, check_network, spanning_count_or_none
+from .check_network import STAGE_FUNCTIONS, check_layer_signature, check_network, spanning_count_or_none
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 

@@ -10,7 +10,7 @@ come from torch's autograd through these ops.
 >>> import numpy as np, catnn
 >>> from catnn.compiler.plan import build_plan
 >>> G = catnn.group("S")
->>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)))
+>>> fn = EinsumEmitter(build_plan(G, 1, 1, G.spanning_set(1, 1))).emit()
 >>> x = np.arange(6.0).reshape(1, 2, 3)                      # (batch, channels, n)
 >>> fn(x, np.ones((2, 1, 2))).tolist()                      # x_i + sum_j x_j, summed over channels
 [[[18.0, 20.0, 22.0]]]
@@ -19,12 +19,11 @@ come from torch's autograd through these ops.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
-from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, constant_helpers, with_constants
-from .ir import CoreStep, MixGroup, Plan, WriteStep, letters
+from .emit_common import PER_GRAPH_HELPER, SourceEmitter, constant_helpers, with_constants
+from .ir import CoreStep, MixGroup, WriteStep, letters
 
-__all__ = ["emit", "EinsumEmitter", "HELPERS", "CONSTANT_HELPER"]
+__all__ = ["EinsumEmitter", "HELPERS", "CONSTANT_HELPER"]
 
 HELPERS = '''def _rt__xp(a):
     """The array namespace of a (numpy or torch), without importing either."""
@@ -165,13 +164,3 @@ class EinsumEmitter(SourceEmitter):
         src = letters(range(len(perm)))
         dst = letters(perm)
         return f"_rt__contract('{'bc'[:lead]}{src}->{'bc'[:lead]}{dst}', {expr})"
-
-
-def emit(plan: Plan, name: str = "layer", doc: str | None = None) -> Emitted:
-    """The opt_einsum functions for ``plan`` (source and callable); cached per (plan, name, doc)."""
-    return _emit(plan, name, doc)
-
-
-@lru_cache(maxsize=256)
-def _emit(plan: Plan, name: str, doc: str | None) -> Emitted:
-    return EinsumEmitter(plan, name, doc).emit()

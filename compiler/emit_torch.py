@@ -3,7 +3,7 @@
 >>> import catnn
 >>> from catnn.compiler.plan import build_plan
 >>> G = catnn.group("S")
->>> fn = emit(build_plan(G, 1, 1, G.spanning_set(1, 1)), "layer")
+>>> fn = TorchEmitter(build_plan(G, 1, 1, G.spanning_set(1, 1)), "layer").emit()
 >>> print("\\n".join(fn.source.splitlines()[:8]))
 def layer__forward(xs, weights, biases, out_channels, n, sizes, save):
     \"\"\"The forward steps of layer (in place, no autograd): (outputs, saved features).\"\"\"
@@ -20,7 +20,7 @@ gradients against the saved features, the input gradients by the transposed mixe
 bilinear input's cores, einsums of two factors, are differentiated locally by autograd),
 ``NAME__Function`` (the ``torch.autograd.Function`` joining them; under ``create_graph=True`` it
 differentiates the plain steps instead, so higher derivatives work) and ``NAME__plan`` itself, which
-takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit` for
+takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit_common` for
 its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
 Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``as_strided``), sums are
@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from functools import lru_cache
 
-from .emit import PER_GRAPH_HELPER, Emitted, SourceEmitter, constant_helpers, docstring, with_constants
-from .ir import CoreStep, MixGroup, Plan, WriteStep, diagonal_blocks, letters
+from .emit_common import PER_GRAPH_HELPER, SourceEmitter, constant_helpers, docstring, with_constants
+from .ir import CoreStep, MixGroup, WriteStep, diagonal_blocks, letters
 
-__all__ = ["emit", "TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
 
 
 def diagonal_view(t, blocks):
@@ -458,13 +457,3 @@ class TorchEmitter(SourceEmitter):
             a, b = moved
             return f"{expr}.transpose({lead + a}, {lead + b})"
         return f"{expr}.permute({', '.join(str(i) for i in range(lead))}, {', '.join(str(lead + p) for p in perm)})"
-
-
-def emit(plan: Plan, name: str = "layer", doc: str | None = None) -> Emitted:
-    """The torch functions for ``plan`` (source and callable); cached per (plan, name, doc)."""
-    return _emit(plan, name, doc)
-
-
-@lru_cache(maxsize=256)
-def _emit(plan: Plan, name: str, doc: str | None) -> Emitted:
-    return TorchEmitter(plan, name, doc).emit()

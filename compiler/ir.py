@@ -23,7 +23,7 @@ group's block kernels (:mod:`.kernels`) into a bottom half (input → core) and 
    orders. A core keeps one axis per kept label and sums the others, ``c = einsum(x, consts)``;
    cores are derived from the smallest computed core that keeps a superset of their labels; a core
    that only takes diagonals is a strided view. Aut(G) cores are chains of contractions with the
-   adjacency matrix (:mod:`.kernels_graph`).
+   adjacency matrix (:mod:`.plan_graph`).
 2. **mixes** (:class:`MixStep`), per output: one per distinct top half ("output pattern"); every
    diagram writing through it — from any input — is channel-mixed in one matmul
    (:class:`MixGroup`) on the low-dimensional cores, stacked along the contraction axis with their

@@ -6,7 +6,7 @@
 (15, 15, 2, True)
 
 Shared by :class:`catnn.nn.EquivariantLinear` (in memory) and the module writer
-(:mod:`catnn.compiler.codegen`), so a compiled module and an in-memory layer run the same plan.
+(:mod:`catnn.compiler.write`), so a compiled module and an in-memory layer run the same plan.
 
 Entries are what the weights multiply: diagrams, or morphisms (``learn(f)`` with f a linear
 combination). Morphism entries expand into their distinct diagrams through a coefficient matrix
@@ -63,7 +63,7 @@ class LayerStructure:
 
         def variance(d: Any) -> float:
             if kind_of(d) == "graph":  # a bilabelled graph of Aut(G): ||X_H||^2 / n^l
-                from .kernels_graph import graph_variance
+                from .plan_graph import graph_variance
                 return graph_variance(self.group, d, self.normalize)
             b = len(d.bottom_blocks())
             return float(n) ** (-b if self.normalize else b)

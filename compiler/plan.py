@@ -10,7 +10,7 @@
 and masked layers) are views of :func:`plan_layer`, the one cached builder; the ``*_uncached``
 twins plan from scratch (for tests). A group is planned through its :class:`Planner`: the default
 one asks the group's block kernels (:mod:`.kernels`) for each diagram's halves and shares cores by
-bottom half; Aut(G) plans its cores as contraction chains (:class:`~.kernels_graph.GraphPlanner`).
+bottom half; Aut(G) plans its cores as contraction chains (:class:`~.plan_graph.GraphPlanner`).
 Planning is pure: the plan carries the constants it uses (kinds and builder sources).
 """
 
@@ -28,7 +28,7 @@ from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO,
 from .factorize import factorize
 from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, Section, Sort, Term, View, WriteStep
 from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for
-from .kernels_graph import GraphPlanner
+from .plan_graph import GraphPlanner
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
            "Planner", "ProductPlanner", "planner_for", "axis_sorts", "Plan", "Input"]
@@ -40,7 +40,7 @@ def build_plan(group: Any, k: int, l: int, diagrams: Sequence[Any], *, bias_diag
     """The plan of the layer ``Σ_i weight[i] ⊗ diagrams[i]`` (+ ``Σ_j bias[j] ⊗ bias_diagrams[j]``).
 
     ``group`` is a :class:`~catnn.groups.Group` or its name; its block kernels split each diagram
-    (Aut(G): bilabelled graphs, contractions with G's adjacency matrix, :mod:`.kernels_graph`).
+    (Aut(G): bilabelled graphs, contractions with G's adjacency matrix, :mod:`.plan_graph`).
     """
     blocks = {(0, 0): diagrams} if len(diagrams) else {}
     if isinstance(group, ProductGroup):    # typed orders: one entry per sort
@@ -111,7 +111,7 @@ class Planner:
     """What the builder asks of a group: its diagrams' halves and a schedule of the cores.
 
     The default serves every group with block kernels (:mod:`.kernels`); Aut(G) plans its cores as
-    contraction chains (:class:`~.kernels_graph.GraphPlanner`). Planners are hashable (cache keys).
+    contraction chains (:class:`~.plan_graph.GraphPlanner`). Planners are hashable (cache keys).
     """
 
     def __init__(self, name: str, n: int | None) -> None:

@@ -11,7 +11,7 @@ identifiers, no keywords, no leading underscore, no ``__``, nothing the module u
 are rendered from exact integers (:func:`table_source`: coefficients stay exact until the run's n,
 then :data:`COEFFICIENTS_HELPER` evaluates them with Python integers and rounds once), and text
 appears only inside docstrings made by :func:`docstring`, which escapes it (checked by parsing it
-back). Used by the emitters (:mod:`.emit`), the module writer (:mod:`.codegen`, :mod:`.netgen`), the
+back). Used by the emitters (:mod:`.emit_common`), the module writer (:mod:`.write`, :mod:`.write_network`), the
 checker (which applies the same name rule) and the runtime (the same helpers, run in memory).
 """
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 import catnn
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.networks import Gate, MixedLinear, Network, Pointwise, Pool
 from catnn.nn import EquivariantLinear
 

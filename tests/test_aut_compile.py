@@ -15,23 +15,24 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 
 import catnn
 from catnn.bilabelled import BilabelledGraph
-from catnn.compiler.codegen import write_module
-from catnn.compiler.emit_einsum import emit as emit_einsum
-from catnn.compiler.emit_torch import emit as emit_torch
-from catnn.compiler.kernels_graph import adjacency_kind, bottom_steps
+from catnn.compiler.write import write_module
+from catnn.compiler.backends import emit
+from catnn.compiler.plan_graph import adjacency_kind, bottom_steps
 from catnn.compiler.plan import build_plan
 from catnn.errors import CheckError
 from catnn.nn import EquivariantLinear
 from test_aut import brute_hom_tensor, cycle, graph, group_of, oracle_automorphisms, random_graph, rank_mod_p
 
 GRAPH_NAMES = ["C5", "Petersen", "P4", "K1,4", "asymmetric", "K4"]
-EMITTERS = {"torch": emit_torch, "einsum": emit_einsum}
+EMITTERS = {backend: partial(emit, backend=backend) for backend in ("torch", "einsum")}
 
 
 # -- the oracle -------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_graph_literals_with_loops_isolated_and_closed_parts(backend, rng):
 @pytest.mark.parametrize("backend", list(EMITTERS))
 def test_layer_with_channels_bias_and_normalize(backend, rng):
     """Σ_H Λ_H ⊗ X_H x + Σ_β b_β ⊗ E_β; normalize divides by n per vertex summed out of x."""
-    G, a = group_of("P4"), graph("P4")
+    a = graph("P4")
     n, k, l = 4, 2, 1
     layer = EquivariantLinear("Aut", k, l, 3, 2, graph=a, backend=backend, normalize=True).double()
     with torch.no_grad():

@@ -15,7 +15,7 @@ import torch
 
 import catnn
 from catnn.cli import main
-from catnn.compiler.codegen import explain_program, write_module
+from catnn.compiler.write import explain_program, write_module
 from catnn.compiler.pysource import check_name, docstring
 from catnn.diagram import Diagram, identity, swap
 from catnn.errors import CompileError, Span
@@ -151,7 +151,7 @@ def test_einsum_module_works_on_numpy_arrays(program, tmp_path):
 def test_byte_identical_across_runs_and_hash_seeds(program, tmp_path):
     text = write_module(program)
     assert write_module(program) == text
-    script = ("import catnn, sys; from catnn.compiler.codegen import write_module; "
+    script = ("import catnn, sys; from catnn.compiler.write import write_module; "
               f"sys.stdout.write(write_module(catnn.compile({PROGRAM!r}, 'model.diag')))")
     try:
         catnn.compile(PROGRAM)

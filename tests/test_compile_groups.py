@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import pytest
@@ -18,8 +19,8 @@ import torch
 
 import catnn
 from catnn.cli import main
-from catnn.compiler import emit_einsum, emit_torch
-from catnn.compiler.codegen import write_module
+from catnn.compiler.backends import emit
+from catnn.compiler.write import write_module
 from catnn.compiler.plan import build_plan
 from catnn.diagram import Diagram
 from catnn.errors import CatnnError, GroupError, LimitError
@@ -30,7 +31,7 @@ from catnn.nn import EquivariantLinear, ShapeError
 from catnn.spec import LayerSpec
 from oracle_layers import dense_layer, kron_apply
 
-EMITTERS = {"torch": emit_torch.emit, "einsum": emit_einsum.emit}
+EMITTERS = {backend: partial(emit, backend=backend) for backend in ("torch", "einsum")}
 #: every group and size of the sweep (n <= 6 where the group is defined)
 SWEEP = ([("Sp", n) for n in (2, 4, 6)] + [("SO", n) for n in range(1, 7)] + [("A", n) for n in range(2, 7)]
          + [("H", n) for n in range(1, 7)] + [("B", n) for n in range(1, 7)])

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
 import numpy as np
 import pytest
 import torch
 
 import catnn
-from catnn.compiler import emit as emit_module
+from catnn.compiler import emit_common as emit_module
 from catnn.compiler import emit_einsum, emit_torch, kernels
+from catnn.compiler.backends import emit
 from catnn.compiler.factorize import factorize
 from catnn.compiler.plan import build_plan
 from catnn.dense import partition_tensor
 from oracle_layers import dense_layer
 
-EMITTERS = {"torch": emit_torch.emit, "einsum": emit_einsum.emit}
+EMITTERS = {backend: partial(emit, backend=backend) for backend in ("torch", "einsum")}
 SIZES = [(k, m - k) for m in range(7) for k in range(m + 1)]
 
 
@@ -85,8 +87,8 @@ def test_random_layers_normalized_and_numpy(seed):
 def test_float32_and_source_is_standalone():
     G = catnn.group("S")
     plan = build_plan(G, 2, 2, G.spanning_set(2, 2), bias_diagrams=G.spanning_set(0, 2))
-    for backend, emit in EMITTERS.items():
-        fn = emit(plan)
+    for backend, emit_with in EMITTERS.items():
+        fn = emit_with(plan)
         assert "\ndef layer(x, weight, bias=None):\n" in "\n" + fn.source
         assert "D_14: {1} {2} {1'} {2'}" in fn.source
         namespace: dict = {}
@@ -118,7 +120,7 @@ def test_three_to_three_at_n_200():
     plan = build_plan(G, 3, 3, G.spanning_set(3, 3))
     assert plan.largest_intermediate(n=n) <= 6 * n**3
     x = torch.randn(1, 1, n, n, n)
-    y = emit_torch.emit(plan)(x, torch.randn(203, 1, 1) / 100)
+    y = emit(plan)(x, torch.randn(203, 1, 1) / 100)
     assert y.shape == (1, 1, n, n, n) and torch.isfinite(y).all()
 
 

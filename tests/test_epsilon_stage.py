@@ -7,6 +7,7 @@ n = 8, and equivariance under random rotations / even permutations built here (f
 
 from __future__ import annotations
 
+from functools import partial
 import itertools
 import math
 
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 import catnn
-from catnn.compiler import emit_einsum, emit_torch
+from catnn.compiler.backends import emit as emit_plan
 from catnn.compiler.kernels import constant_value
 from catnn.compiler.kernels_classical import epsilon_kind, jellyfish_kind, levi_civita_head
 from catnn.compiler.plan import build_plan
@@ -101,7 +102,7 @@ def test_levi_civita_diagrams_equal_dense_oracle(name, n, k, l, rng):
     x, w = rng.standard_normal((2, 2) + (n,) * k), rng.standard_normal((len(picked), 3, 2))
     expected = dense_layer(G, k, l, picked, w, x)
     assert np.abs(expected).max() > 1e-3
-    for emit in (emit_torch.emit, emit_einsum.emit):
+    for emit in (partial(emit_plan, backend="torch"), partial(emit_plan, backend="einsum")):
         got = emit(plan)(torch.from_numpy(x), torch.from_numpy(w)).numpy()
         np.testing.assert_allclose(got, expected, atol=1e-9)
 

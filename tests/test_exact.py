@@ -15,7 +15,7 @@ import torch
 
 import catnn
 from catnn.api import InMemoryModule
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.compiler.pysource import coefficient_table, table_source
 from catnn.errors import CatnnError, RangeError
 
@@ -125,7 +125,7 @@ def test_layer_mixing_is_exact(program, module):
 
 
 def test_bilinear_mixing_is_exact(program, module):
-    """The bilinear writer's mixing (netgen) too: entry 0 is (n-1000)^5/7 x_i y_i at n = 1001."""
+    """The bilinear writer's mixing (write_network) too: entry 0 is (n-1000)^5/7 x_i y_i at n = 1001."""
     compiled, memory = (f(2, 1).double() for f in both(program, module, "b"))
     x = torch.randn(2, 2, 1001, dtype=torch.float64)
     expected = (x[:, :1] * x[:, :1]) * float(FIFTH)

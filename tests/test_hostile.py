@@ -8,7 +8,7 @@ import torch
 
 import catnn
 from catnn.cli import main
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.errors import CompileError
 
 WIDE = "group S\nmorphism m = id(49)\n"

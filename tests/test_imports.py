@@ -133,7 +133,7 @@ def test_compiled_networks_paste_the_runtime_stage_formulas():
     import re
 
     from catnn import stages
-    from catnn.compiler.netgen import NETWORK_HELPERS
+    from catnn.compiler.write_network import NETWORK_HELPERS
     for name in stages.PASTED:
         if name == "FUNCTIONS":
             continue

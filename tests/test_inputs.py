@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import catnn
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.errors import CatnnError
 from catnn.networks import Bilinear, MixedLinear
 from catnn.nn import EquivariantLinear, InputError, MorphismFunction

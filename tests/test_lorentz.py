@@ -24,10 +24,10 @@ import torch
 
 import catnn
 import oracles
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.compiler.kernels import constant_value
 from catnn.compiler.layer import layer_structure
-from catnn.compiler.network import check_stage
+from catnn.compiler.check_network import check_stage
 from catnn.diagram import Diagram, cap, cup, identity, swap
 from catnn.errors import CompileError, GroupError
 from catnn.groups import group

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import catnn
-from catnn.compiler.codegen import write_module
+from catnn.compiler.write import write_module
 from catnn.errors import CatnnError, CompileError
 from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool, node_mask
 from catnn.nn import EquivariantLinear, ShapeError

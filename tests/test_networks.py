@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import catnn
-from catnn.compiler.codegen import write_module
-from catnn.compiler.network import check_stage
+from catnn.compiler.write import write_module
+from catnn.compiler.check_network import check_stage
 from catnn.errors import CatnnError, CheckError, CompileError
 from catnn.features import space
 from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool

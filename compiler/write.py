@@ -7,9 +7,9 @@
 >>> [line for line in text.splitlines() if line.startswith("import")]
 ['import torch']
 
-The emitters (:mod:`.emit`, :mod:`.backends`) write each plan as functions; this module joins them
+The emitters (:mod:`.emit_common`, :mod:`.backends`) write each plan as functions; this module joins them
 into one module with the morphism functions and the layer classes (networks, mixed-order and
-bilinear layers: :mod:`.netgen`). Nothing from the user's program is ever pasted into code: names,
+bilinear layers: :mod:`.write_network`). Nothing from the user's program is ever pasted into code: names,
 numbers and text go through :mod:`.pysource`.
 
 :func:`write_module` (the ``catnn compile`` back end) assembles a whole program into one module that
@@ -135,7 +135,7 @@ class _ModuleWriter:
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
         if isinstance(spec, (MixedLayerSpec, BilinearLayerSpec)):
-            from .netgen import write_layer
+            from .write_network import write_layer
             write_layer(self, name, spec)
             return
         structure = layer_structure(self.group, spec.k, spec.l, spec.diagrams)
@@ -228,7 +228,7 @@ class _ModuleWriter:
                 "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
 
     def network(self, name: str, spec: Any) -> None:
-        from .netgen import write_network
+        from .write_network import write_network
         write_network(self, name, spec)
 
     def assemble(self, names: dict[str, list[str]]) -> str:
@@ -260,7 +260,7 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
     from .layer import layer_structure
     group = program.group
     sections = []
-    from .netgen import explain_layer
+    from .write_network import explain_layer
     for name, value in program.definitions.items():
         try:
             if isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):

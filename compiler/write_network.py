@@ -1,6 +1,6 @@
 """Compiled modules for networks: mixed-order and bilinear layer classes, stage helpers, network classes.
 
-Called by the module writer of :mod:`.codegen` (``catnn compile``); the code it writes imports torch
+Called by the module writer of :mod:`.write` (``catnn compile``); the code it writes imports torch
 only (and opt_einsum for ``backend="einsum"``) and runs exactly what :mod:`catnn.networks` runs in
 memory: the same emitted plan functions (:mod:`.backends`) and the same stage formulas, so equal weights
 give equal outputs, and a network's ``state_dict`` keys are the same in both (``stages.{i}....``).
@@ -26,7 +26,7 @@ from catnn.features import FeatureSpace
 from .pysource import check_name, docstring, tuple_source
 from .backends import emit
 from .plan import Input, build_mixed_plan
-from .network import check_stage, stage_kind, stage_output
+from .check_network import check_stage, stage_kind, stage_output
 
 __all__ = ["explain_layer", "write_layer", "write_mixed_layer", "write_bilinear_layer", "write_network",
            "NETWORK_HELPERS"]

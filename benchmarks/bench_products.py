@@ -1,0 +1,103 @@
+"""Layers over products of groups: catnn's shared plan against its floor and one op per term.
+
+    python benchmarks/bench_products.py                 # CPU, 1 thread
+    python benchmarks/bench_products.py --quick         # small sizes (a smoke run)
+    python benchmarks/bench_products.py --device cuda
+
+Cases (float32, batch B, C channels in and out):
+
+- S_n × O(3), typed orders (1, 1) -> (1, 1), n = 256, C = 32 (points × space, a vector per point);
+- S_n × O(3), (2, 1) -> (1, 1), n = 256, C = 32 (a vector per pair of points to a vector per point;
+  (2, 0) -> (1, 1) has no diagrams: O(3) maps nothing equivariantly from scalars to one vector);
+- S_n × S_m, (1, 1) -> (1, 1), n = m = 256, C = 32 (exchangeable matrices).
+
+Methods:
+
+- **floor**: the channel mixing of the full-support diagrams only (every block of every part joins
+  one input and one output vertex: the permutations), stacked and mixed in one matmul; no
+  equivariant layer can do less;
+- **catnn**: ``EquivariantLinear(G, k, l, C, C)`` (the group's spanning set, the bias), one plan;
+- **one op per term**: each product diagram planned and run alone (its own reduction, mixing and
+  write), summed: how UNF applies its "valid partitions".
+
+Times are the best (median) of ``--repeat`` interleaved rounds; ratios are against catnn. Memory is
+the plan's own account (``Plan.cost``): elements allocated and the largest tensor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from timing import Timer  # noqa: E402
+
+import catnn  # noqa: E402
+from catnn.nn import EquivariantLinear  # noqa: E402
+
+
+def full_support(d) -> bool:
+    """Every block of every part joins exactly one output and one input vertex."""
+    return all(len(b) == 2 and b[0] <= p.l < b[1] for p in d.parts for b in p.blocks)
+
+
+def case(name: str, k: tuple[int, ...], l: tuple[int, ...], ns: tuple[int, ...], B: int, C: int, device: str):
+    G = catnn.group(name)
+    layer = EquivariantLinear(G, k, l, C, C).to(device)
+    x = torch.randn(B, C, *(ns[s] for s in range(len(ns)) for _ in range(k[s])), device=device)
+    terms = [EquivariantLinear(G, k, l, C, C, diagrams=(d,), bias=False).to(device) for d in layer.diagrams]
+    perms = [d for d in layer.diagrams if full_support(d)]
+
+    def one_op_per_term():
+        return sum(t(x) for t in terms)
+
+    def floor():
+        if not perms:
+            return x.new_zeros(())
+        stacked = torch.stack([x] * len(perms), 1).reshape(B, len(perms) * C, -1)   # permutations are views
+        w = torch.randn(C, len(perms) * C, device=device)
+        return torch.matmul(w, stacked)
+
+    title = f"{name} {k} -> {l}, sizes {ns}, B={B}, C={C}: {len(layer.diagrams)} diagrams, {len(perms)} full-support"
+    return title, {"floor": floor, "catnn": lambda: layer(x), "one op per term": one_op_per_term}, layer
+
+
+def x_numel(ns: tuple[int, ...], k: tuple[int, ...], B: int) -> int:
+    numel = B * 32
+    for s, order in enumerate(k):
+        numel *= ns[s] ** order
+    return numel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    n, B = (32, 2) if args.quick else (256, 8)
+    timer = Timer(args.device, args.repeat)
+    for name, k, l, ns in [("S x O(3)", (1, 1), (1, 1), (n, 3)), ("S x O(3)", (2, 1), (1, 1), (n, 3)),
+                           ("S x S", (1, 1), (1, 1), (n, n))]:
+        title, fns, layer = case(name, k, l, ns, B, 32, args.device)
+        with torch.no_grad():
+            times = timer.compare(fns)
+        print(title)
+        print(f"  {'method':<16} {'forward ms':>22} {'vs catnn':>9}")
+        for method, (best, median) in times.items():
+            print(f"  {method:<16} {best * 1e3:>10.2f} ({median * 1e3:>8.2f}) {best / times['catnn'][0]:>8.2f}x")
+        cost = layer.plan.cost(ns, B, 32, 32)
+        print(f"  catnn: {cost.memory * 4 / 2**20:.1f} MB allocated, largest tensor {cost.largest:.3g} elements "
+              f"(the input has {x_numel(ns, k, B):.3g}); planned/floor flops "
+              f"{f'{cost.flops / cost.floor_flops:.2f}' if cost.floor_flops else 'n/a (k != l: no permutations)'};"
+              f" a dense weight would have {cost.dense_weight:.3g} elements")
+
+
+if __name__ == "__main__":
+    main()
