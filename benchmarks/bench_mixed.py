@@ -19,7 +19,6 @@ The backward of the shared plan is the generated one (the plan transposed, see
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -27,7 +26,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from timing import Timer  # noqa: E402
+from timing import Timer, setup  # noqa: E402
 
 from catnn.networks import Bilinear, MixedLinear  # noqa: E402
 from catnn.nn import EquivariantLinear  # noqa: E402
@@ -76,13 +75,7 @@ def total(out) -> torch.Tensor:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    args = setup(__doc__)
     s = 0.5 if args.quick else 1.0
     C = 16
     cases = [mixed_case("S", f"{C}*V0 + {C}*V1 + {C}*V2", int(32 * s), 8, args.device),

@@ -26,7 +26,6 @@ the plan's own account (``Plan.cost``): elements allocated and the largest tenso
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -34,7 +33,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from timing import Timer  # noqa: E402
+from timing import Timer, setup  # noqa: E402
 
 import catnn  # noqa: E402
 from catnn.nn import EquivariantLinear  # noqa: E402
@@ -74,13 +73,7 @@ def x_numel(ns: tuple[int, ...], k: tuple[int, ...], B: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    args = setup(__doc__)
     n, B = (32, 2) if args.quick else (256, 8)
     timer = Timer(args.device, args.repeat)
     for name, k, l, ns in [("S x O(3)", (1, 1), (1, 1), (n, 3)), ("S x O(3)", (2, 1), (1, 1), (n, 3)),

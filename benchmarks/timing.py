@@ -6,6 +6,7 @@ True
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -83,3 +84,16 @@ def backward(fn: Callable[[], torch.Tensor], grad: torch.Tensor, params: list[to
             p.grad = None
         fn().backward(grad)
     return run
+
+
+def setup(doc: str) -> argparse.Namespace:
+    """The options every small benchmark takes (``--device``, ``--repeat``, ``--quick``), with one
+    torch thread and a fixed seed."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return args

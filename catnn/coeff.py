@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from numbers import Rational
-from typing import Union
+from typing import Any, Union
 
 from . import messages
 from .errors import DiagramError
@@ -28,7 +28,59 @@ __all__ = ["Poly", "Scalar", "as_poly", "MPoly", "as_mpoly"]
 Scalar = Union[int, Fraction, "Poly"]
 
 
-class Poly:
+class _Laurent:
+    """What :class:`Poly` and :class:`MPoly` share: division from the right, powers, equality with
+    numbers, hashing and printing. A subclass sets ``_coerce`` (a number or polynomial to its kind),
+    ``_text`` (one term as text) and its ``const``.
+    """
+
+    __slots__ = ()
+
+    def is_zero(self) -> bool:
+        """True for the zero polynomial."""
+        return not self._terms
+
+    def __bool__(self) -> bool:
+        return bool(self._terms)
+
+    def is_monomial(self) -> bool:
+        """True for a single term ``c * n^e`` (``c * n_0^e0 * n_1^e1 ...``) with ``c != 0``."""
+        return len(self._terms) == 1
+
+    def __rtruediv__(self, other: object) -> Any:
+        return type(self)._coerce(other) / self
+
+    def __pow__(self, power: int) -> Any:
+        if power < 0:
+            return type(self).const(1) / self ** (-power)
+        result = type(self).const(1)
+        for _ in range(power):
+            result = result * self
+        return result
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to polynomials of its own kind and to numbers (a Poly never equals an MPoly)."""
+        if isinstance(other, Rational) and not isinstance(other, bool):
+            other = type(self).const(Fraction(other))
+        return isinstance(other, type(self)) and self._terms == other._terms
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        if not self._terms:
+            return "0"
+        parts = [type(self)._text(key, c) for key, c in self._terms.items()]
+        text = parts[0]
+        for part in parts[1:]:
+            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class Poly(_Laurent):
     """An immutable Laurent polynomial ``sum c_e n^e`` with rational ``c_e``.
 
     >>> Poly.n(2) + 3 == Poly({2: 1, 0: 3})
@@ -36,6 +88,14 @@ class Poly:
     """
 
     __slots__ = ("_terms", "_hash")
+
+    @staticmethod
+    def _coerce(value: object) -> Poly:
+        return as_poly(value)
+
+    @staticmethod
+    def _text(e: int, c: Fraction) -> str:
+        return _monomial(e, c)
 
     def __init__(self, terms: dict[int, Fraction | int] | None = None) -> None:
         clean = {int(e): Fraction(c) for e, c in (terms or {}).items() if c != 0}
@@ -65,17 +125,6 @@ class Poly:
     def terms(self) -> dict[int, Fraction]:
         """``{exponent: coefficient}``, highest exponent first, no zeros."""
         return dict(self._terms)
-
-    def is_zero(self) -> bool:
-        """True for the zero polynomial."""
-        return not self._terms
-
-    def __bool__(self) -> bool:
-        return bool(self._terms)
-
-    def is_monomial(self) -> bool:
-        """True for ``c * n^e`` with ``c != 0``."""
-        return len(self._terms) == 1
 
     def constant(self) -> Fraction | None:
         """The value if this polynomial is constant, else None."""
@@ -144,38 +193,6 @@ class Poly:
         (e, c), = other._terms.items()
         return Poly({e0 - e: c0 / c for e0, c0 in self._terms.items()})
 
-    def __rtruediv__(self, other: Scalar) -> Poly:
-        return as_poly(other) / self
-
-    def __pow__(self, power: int) -> Poly:
-        if power < 0:
-            return Poly.const(1) / self ** (-power)
-        result = Poly.const(1)
-        for _ in range(power):
-            result = result * self
-        return result
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Rational) and not isinstance(other, bool):
-            other = Poly.const(Fraction(other))
-        return isinstance(other, Poly) and self._terms == other._terms
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    # -- printing -----------------------------------------------------------------------------
-    def __str__(self) -> str:
-        if not self._terms:
-            return "0"
-        parts = [_monomial(e, c) for e, c in self._terms.items()]
-        text = parts[0]
-        for part in parts[1:]:
-            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
-        return text
-
-    def __repr__(self) -> str:
-        return f"Poly({str(self)!r})"
-
 
 def _monomial(e: int, c: Fraction) -> str:
     """``c n^e`` as DSL text: ``3``, ``-1/2``, ``n``, ``-n^2``, ``2*n^-1``, ``1/3*n``."""
@@ -212,7 +229,7 @@ def as_poly(value: object) -> Poly:
 Monomial = tuple[tuple[int, int], ...]
 
 
-class MPoly:
+class MPoly(_Laurent):
     """An immutable Laurent polynomial in the size symbols ``n_0, n_1, ...`` (one per sort of a
     product group) with rational coefficients; ``Poly`` stays the one-symbol case.
 
@@ -227,6 +244,14 @@ class MPoly:
     """
 
     __slots__ = ("_terms", "_hash")
+
+    @staticmethod
+    def _coerce(value: object) -> MPoly:
+        return as_mpoly(value)
+
+    @staticmethod
+    def _text(mono: Monomial, c: Fraction) -> str:
+        return _mono_text(mono, c)
 
     def __init__(self, terms: dict[Monomial, Fraction | int] | None = None) -> None:
         clean = {tuple(sorted((int(s), int(e)) for s, e in mono if e)): Fraction(c)
@@ -281,17 +306,6 @@ class MPoly:
     def symbols(self) -> frozenset[int]:
         """The sorts whose symbol occurs with a non-zero exponent."""
         return frozenset(s for mono in self._terms for s, _ in mono)
-
-    def is_zero(self) -> bool:
-        """True for the zero polynomial."""
-        return not self._terms
-
-    def __bool__(self) -> bool:
-        return bool(self._terms)
-
-    def is_monomial(self) -> bool:
-        """True for ``c * n_0^e0 * n_1^e1 ...`` with ``c != 0``."""
-        return len(self._terms) == 1
 
     def constant(self) -> Fraction | None:
         """The value if this polynomial is constant, else None."""
@@ -356,39 +370,6 @@ class MPoly:
         (mono, c), = other._terms.items()
         inverse = tuple((s, -e) for s, e in mono)
         return MPoly({_mono_product(m, inverse): c0 / c for m, c0 in self._terms.items()})
-
-    def __rtruediv__(self, other: object) -> MPoly:
-        return as_mpoly(other) / self
-
-    def __pow__(self, power: int) -> MPoly:
-        if power < 0:
-            return MPoly.const(1) / self ** (-power)
-        result = MPoly.const(1)
-        for _ in range(power):
-            result = result * self
-        return result
-
-    def __eq__(self, other: object) -> bool:
-        """Equal to MPolys and numbers; never to a Poly (whose == does not know MPoly either)."""
-        if isinstance(other, Rational) and not isinstance(other, bool):
-            other = MPoly.const(Fraction(other))
-        return isinstance(other, MPoly) and self._terms == other._terms
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    # -- printing -----------------------------------------------------------------------------
-    def __str__(self) -> str:
-        if not self._terms:
-            return "0"
-        parts = [_mono_text(mono, c) for mono, c in self._terms.items()]
-        text = parts[0]
-        for part in parts[1:]:
-            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
-        return text
-
-    def __repr__(self) -> str:
-        return f"MPoly({str(self)!r})"
 
 
 _SIGNS = re.compile(r"\s+([+-])\s+")

@@ -313,6 +313,18 @@ class SourceEmitter:
         raise NotImplementedError
 
     def write(self, w: WriteStep) -> None:
+        """``out = acc`` (the first write), else the accumulator, times the view's constants and
+        broadcast, added into its view of ``out``."""
+        view = self.plan.view(w.view)
+        if w.first:
+            self.line(f"out = {w.acc}")
+            return
+        value, labels = with_constants(view, w.acc, w.labels, self.contract)
+        self.add_into(view, self.broadcast(value, labels, view.labels),
+                      f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
+
+    def add_into(self, view: View, value: str, comment: str) -> None:
+        """``view(out) += value`` in place (a diagonal view when the view repeats an output label)."""
         raise NotImplementedError
 
     def zeros(self, shape: str) -> str:
@@ -321,9 +333,20 @@ class SourceEmitter:
     def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
         raise NotImplementedError
 
-    def helper_sources(self) -> tuple[str, ...]:
-        """The helpers the written functions call (constants' builders last)."""
+    #: the backend's ``_rt__constant`` (a constant at size n, as an array like the input)
+    constant_helper = ""
+
+    def backend_helpers(self) -> tuple[str, ...]:
+        """The helpers this backend's spelling calls (diagonal views, cached contractions, …)."""
         raise NotImplementedError
+
+    def helper_sources(self) -> tuple[str, ...]:
+        """The helpers the written functions call: the backend's, the per-sample scale, the constants'
+        builders, then the long index lists (call after :meth:`source`)."""
+        helpers = self.backend_helpers() + ((PER_GRAPH_HELPER,) if self.plan.normalize else ())
+        if self.plan.constants:
+            helpers += (self.constant_helper,) + constant_helpers(self.plan)
+        return helpers + self.index_sources()
 
     # -- building -----------------------------------------------------------------------------
     def emit(self) -> Emitted:

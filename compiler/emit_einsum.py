@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .emit_common import PER_GRAPH_HELPER, SourceEmitter, constant_helpers, with_constants
-from .ir import CoreStep, MixGroup, WriteStep, letters
+from .emit_common import SourceEmitter
+from .ir import CoreStep, MixGroup, View, letters
 
 __all__ = ["EinsumEmitter", "HELPERS", "CONSTANT_HELPER"]
 
@@ -93,11 +93,10 @@ class EinsumEmitter(SourceEmitter):
 
     imports = ("import sys", "", "import opt_einsum")
 
-    def helper_sources(self) -> tuple[str, ...]:
-        helpers = (HELPERS,) + ((PER_GRAPH_HELPER,) if self.plan.normalize else ())
-        if self.plan.constants:
-            helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
-        return helpers + self.index_sources()
+    constant_helper = CONSTANT_HELPER
+
+    def backend_helpers(self) -> tuple[str, ...]:
+        return (HELPERS,)
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"_rt__like({signs}, {like})[:, None, None]"
@@ -143,14 +142,7 @@ class EinsumEmitter(SourceEmitter):
         if M > 1:
             self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
 
-    def write(self, w: WriteStep) -> None:
-        view = self.plan.view(w.view)
-        if w.first:
-            self.line(f"out = {w.acc}")
-            return
-        value, labels = with_constants(view, w.acc, w.labels, self.contract)
-        value = self.broadcast(value, labels, view.labels)
-        comment = f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]"
+    def add_into(self, view: View, value: str, comment: str) -> None:
         if view.is_whole:
             self.line(f"out += {value}{comment}")
         else:

@@ -35,8 +35,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 
-from .emit_common import PER_GRAPH_HELPER, SourceEmitter, constant_helpers, docstring, with_constants
-from .ir import CoreStep, MixGroup, WriteStep, diagonal_blocks, letters
+from .emit_common import SourceEmitter, docstring
+from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
 __all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
 
@@ -377,12 +377,10 @@ class TorchEmitter(SourceEmitter):
             self.line(f"{name} += {expr}")
 
     # -- spelling the forward steps -----------------------------------------------------------
-    def helper_sources(self) -> tuple[str, ...]:
-        helpers = (PER_GRAPH_HELPER,) if self.plan.normalize else ()
-        helpers += (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
-        if self.plan.constants:
-            helpers += (CONSTANT_HELPER,) + constant_helpers(self.plan)
-        return helpers + self.index_sources()
+    constant_helper = CONSTANT_HELPER
+
+    def backend_helpers(self) -> tuple[str, ...]:
+        return (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
@@ -437,15 +435,9 @@ class TorchEmitter(SourceEmitter):
             pieces.append(f"{rows}.view({M}, {P}, O, {I}).permute(0, 2, 1, 3).reshape({M}, O, {P} * {I})")
         return f"torch.cat(({', '.join(pieces)}), 2).reshape({M} * O, -1)"
 
-    def write(self, w: WriteStep) -> None:
-        view = self.plan.view(w.view)
-        if w.first:
-            self.line(f"out = {w.acc}")
-            return
-        value, labels = with_constants(view, w.acc, w.labels, self.contract)
-        value = self.broadcast(value, labels, view.labels)
+    def add_into(self, view: View, value: str, comment: str) -> None:
         target = "out" if view.is_whole else f"_rt__diagonal(out, {view.blocks()})"
-        self.line(f"{target}.add_({value})  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
+        self.line(f"{target}.add_({value}){comment}")
 
     def zeros(self, shape: str) -> str:
         return f"x.new_zeros(({shape}))"

@@ -34,3 +34,13 @@ def _seed_everything():
 def rng() -> np.random.Generator:
     """A fresh seeded numpy Generator for the test."""
     return np.random.default_rng(SEED)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One torch thread for a module: its tiny float64 matmuls stall in a busy OpenMP pool."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

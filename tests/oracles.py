@@ -540,3 +540,14 @@ def random_morphism(rng: np.random.Generator, k: int, l: int, terms: int = 3, br
 def random_composable_chain(rng: np.random.Generator, arities: Sequence[int], brauer: bool = False):
     """Diagrams d_i : arities[i] -> arities[i+1], so that d_0 >> d_1 >> ... is defined."""
     return [random_diagram(rng, a, b, brauer) for a, b in zip(arities, arities[1:])]
+
+
+def conjugate(W: np.ndarray, g: np.ndarray, k: int, l: int) -> np.ndarray:
+    """g^{⊗l} W g^{-⊗k} for a dense (n^l, n^k) map W, one tensor factor at a time (no n^(2k) Kronecker
+    matrices): W is equivariant exactly when this returns W."""
+    n = g.shape[0]
+    t = W.astype(float).reshape((n,) * (l + k))
+    g_inv_t = np.linalg.inv(g).T
+    for axis in range(l + k):
+        t = np.moveaxis(np.tensordot(g if axis < l else g_inv_t, t, axes=([1], [axis])), 0, axis)
+    return t.reshape(W.shape)

@@ -37,13 +37,7 @@ SWEEP = ([("Sp", n) for n in (2, 4, 6)] + [("SO", n) for n in range(1, 7)] + [("
          + [("H", n) for n in range(1, 7)] + [("B", n) for n in range(1, 7)])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: the tiny float64 matmuls here stall for tens of ms in a busy OpenMP pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 # -- helpers ------------------------------------------------------------------------------------------

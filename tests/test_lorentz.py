@@ -86,20 +86,10 @@ FAST = [c for c in _cases(4096, all_pairs=False) if _fast(c)]
 SLOW = [c for c in _cases(4096, all_pairs=True) if c not in FAST]
 
 
-def _act(W: np.ndarray, g: np.ndarray, k: int, l: int) -> np.ndarray:
-    """g^{⊗l} W g^{-⊗k}, one tensor factor at a time."""
-    n = g.shape[0]
-    t = W.astype(float).reshape((n,) * (l + k))
-    g_inv_t = np.linalg.inv(g).T
-    for axis in range(l + k):
-        t = np.moveaxis(np.tensordot(g if axis < l else g_inv_t, t, axes=([1], [axis])), 0, axis)
-    return t.reshape(W.shape)
-
-
 def _relative_error(W: np.ndarray, g: np.ndarray, k: int, l: int) -> float:
     """|g^{⊗l} W g^{-⊗k} - W| relative to |W| times the growth |g|^l |g^{-1}|^k of the action."""
     growth = np.linalg.norm(g, 2) ** l * np.linalg.norm(np.linalg.inv(g), 2) ** k
-    return float(np.abs(_act(W, g, k, l) - W).max() / (np.abs(W).max() * growth))
+    return float(np.abs(oracles.conjugate(W, g, k, l) - W).max() / (np.abs(W).max() * growth))
 
 
 def _check(name: str, p: int, q: int, k: int, l: int) -> None:
@@ -171,14 +161,14 @@ def test_lorentz_parity_and_time_reversal():
         for d in G.spanning_set(k, l):
             W = G.matrix(d)
             for g in (P, T):
-                np.testing.assert_array_equal(_act(W, g, k, l), W)
+                np.testing.assert_array_equal(oracles.conjugate(W, g, k, l), W)
         eps = [d for d in H.spanning_set(k, l) if isinstance(d, EpsilonDiagram)]
         assert bool(eps) == (k + l == 4)
         for d in eps:
             W = H.matrix(d).astype(float)
-            np.testing.assert_array_equal(_act(W, P, k, l), -W)
-            np.testing.assert_array_equal(_act(W, T, k, l), -W)
-            np.testing.assert_array_equal(_act(W, P @ T, k, l), W)
+            np.testing.assert_array_equal(oracles.conjugate(W, P, k, l), -W)
+            np.testing.assert_array_equal(oracles.conjugate(W, T, k, l), -W)
+            np.testing.assert_array_equal(oracles.conjugate(W, P @ T, k, l), W)
 
 
 # -- the functor from its definition -------------------------------------------------------------
@@ -290,13 +280,7 @@ LAYERS = [("O(1,3)", 2, 2), ("O(1,3)", 1, 3), ("O(1,3)", 2, 0), ("O(1,3)", 0, 2)
           ("SO(1,2)", 1, 2), ("O(2,2)", 2, 2), ("SO(1,1)", 1, 1)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: the tiny float64 matmuls stall in a busy OpenMP pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _random_layer(name, k, l, backend, seed=0):

@@ -131,4 +131,4 @@ def test_the_readme_product_example_runs():
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'catnn.group("S x O(3)")' in b)
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)
-    assert scope["y"].shape == (32, 8, 100, 3) and scope["G"].dimension((1, 1), (1, 1)) == 2
+    assert scope["y"].shape == (32, 8, 100, 3) and scope["G"].at((5, 3)).dimension((1, 1), (1, 1)) == 2
