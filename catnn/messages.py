@@ -241,8 +241,6 @@ PRODUCT_TERM = "cannot read the term {term!r} of a product morphism: write it li
 # <<< products of groups (issue 12)
 
 # >>> products of groups: layers
-PRODUCT_CONSTANTS = ("layers over {group} are planned for factors without constant tensors (S, O, H, B) for now: "
-                     "Sp's form, SO's and A_n's Levi-Civita symbol are not yet split by sort")
 BAD_TYPED_INPUT = ("{layer} expects input (batch, {channels}, {axes}) with equal sizes per sort (and the fixed "
                    "sizes), got shape {shape}")
 NEEDS_SORT_SIZE = ("{layer} has no input axis of sort {sort} to read its size from: fix it, "

@@ -204,8 +204,9 @@ class SourceEmitter:
         return tuple(f"{name} = {value}\n" for name, value in self.index_constants.items())
 
     def constants(self, like: str) -> None:
-        for kind in self.plan.constants:
-            self.line(f"{kind} = _rt__constant({kind!r}, n, {like})")
+        sorts = self.plan.constant_sorts or (0,) * len(self.plan.constants)
+        for kind, sort in zip(self.plan.constants, sorts):
+            self.line(f"{kind} = _rt__constant({kind!r}, {self.size(sort)}, {like})")
 
     def section(self, j: int, sec: Section) -> None:
         self.line(f"# output {j} (order {sec.order}): channel mixing on the cores, one matmul per group")

@@ -291,6 +291,8 @@ class Plan:
     constants: tuple[str, ...] = ()
     constant_sources: tuple[str, ...] = ()
     sorts: tuple[Sort, ...] = ()
+    #: the sort whose size each constant is built at (aligned with ``constants``)
+    constant_sorts: tuple[int, ...] = ()
 
     # -- lookups ------------------------------------------------------------------------------
     @cached_property

@@ -27,7 +27,8 @@ from catnn.groups.product import ProductGroup
 from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
 from .factorize import factorize
 from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, Section, Sort, Term, View, WriteStep
-from .kernels import BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for
+from .kernels import (CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for,
+                      register_constant)
 from .plan_graph import GraphPlanner
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
@@ -127,6 +128,10 @@ class Planner:
     def _key(self) -> tuple:
         return (self.name, self.n)
 
+    def constant_sort(self, kind: str) -> int:
+        """The sort whose size a constant is built at (one group: sort 0)."""
+        return 0
+
     def diagram(self, d: Any) -> Any:
         """``d`` as this planner takes it (the identity; Aut(G) turns partitions into graphs)."""
         return d
@@ -164,28 +169,47 @@ class ProductPlanner(Planner):
     def _key(self) -> tuple:
         return (self.name, self.sorts)
 
+    def constant_sort(self, kind: str) -> int:
+        """Sort 0's constants keep their kind; sort s's are ``KIND__s<s>`` (built at n_s)."""
+        base, _, sort = kind.rpartition("__s")
+        return int(sort) if base and sort.isdigit() else 0
+
     def halves(self, d: Any) -> Halves:
         r = len(self.factors)
         parts = [kernels_for(name, part).halves(factorize(part)) for name, part in zip(self.factors, d.parts)]
-        if any(h.bottom.constants or h.top.constants for h in parts):
-            raise CompileError(messages.PRODUCT_CONSTANTS.format(group=self.name))
 
         def joined(pick: Any) -> Labels:
             return tuple(lab * r + s for s, h in enumerate(parts) for lab in pick(h))
 
-        def sorts(labels: Labels) -> tuple[tuple[int, int], ...]:
+        def constants(pick: Any) -> tuple[ConstantRef, ...]:
+            return tuple((_sorted_kind(kind, s), tuple(lab * r + s for lab in labs))
+                         for s, h in enumerate(parts) for kind, labs in pick(h))
+
+        def sorts(labels: Iterable[int]) -> tuple[tuple[int, int], ...]:
             return tuple((lab, lab % r) for lab in dict.fromkeys(labels) if lab % r)
 
         inputs, core = joined(lambda h: h.bottom.input), joined(lambda h: h.bottom.core)
         acc, output = joined(lambda h: h.top.acc), joined(lambda h: h.top.output)
+        below, above = constants(lambda h: h.bottom.constants), constants(lambda h: h.top.constants)
         starts = [sum(len(h.bottom.core) for h in parts[:s]) for s in range(r)]
         perm = tuple(starts[s] + p for s, h in enumerate(parts) for p in h.perm)
         sign = 1
         for h in parts:
             sign *= h.sign
-        bottom = BottomHalf(inputs, core, summed=sum(h.bottom.summed for h in parts), sorts=sorts(inputs + core))
-        top = TopHalf(acc, output, sorts=sorts(acc + output))
+        bottom = BottomHalf(inputs, core, below, sum(h.bottom.summed for h in parts),
+                            sorts(inputs + core + tuple(lab for _, labs in below for lab in labs)))
+        top = TopHalf(acc, output, above, sorts(acc + output + tuple(lab for _, labs in above for lab in labs)))
         return Halves(bottom, top, perm, sign)
+
+
+def _sorted_kind(kind: str, sort: int) -> str:
+    """A constant of sort s > 0 as its own kind ``KIND__s<s>`` (the same builder, run at n_s)."""
+    if not sort:
+        return kind
+    renamed = f"{kind}__s{sort}"
+    if renamed not in CONSTANTS:
+        register_constant(renamed, CONSTANTS[kind].replace(f"def _const_{kind}(", f"def _const_{renamed}(", 1))
+    return renamed
 
 
 @lru_cache(maxsize=256)
@@ -209,7 +233,8 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     kinds = sorted({kind for c in cores for kind, _ in c.constants}
                    | {kind for s in sections for v in s.views for kind, _ in v.constants})
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
-                tuple(terms), gathered, tuple(kinds), constant_sources(kinds), planner.sorts)
+                tuple(terms), gathered, tuple(kinds), constant_sources(kinds), planner.sorts,
+                tuple(planner.constant_sort(kind) for kind in kinds))
 
 
 def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Block, ...],

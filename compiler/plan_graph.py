@@ -354,6 +354,11 @@ class GraphPlanner:
         return hash((self.kind, self.n))
 
     @staticmethod
+    def constant_sort(kind: str) -> int:
+        """Aut(G) has one sort."""
+        return 0
+
+    @staticmethod
     def diagram(d: Any) -> Any:
         """A partition diagram as its bilabelled graph (graphs pass through)."""
         from catnn.bilabelled import BilabelledGraph

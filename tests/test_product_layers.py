@@ -16,10 +16,12 @@ import torch
 import catnn
 from catnn.compiler.backends import emit
 from catnn.compiler.plan import build_plan
-from catnn.errors import CompileError, ShapeError
+from catnn.errors import ShapeError
 from catnn.nn import EquivariantLinear
 
-PRODUCTS = [("S x O", (4, 3)), ("S x S", (3, 4)), ("O x S x S", (2, 3, 2)), ("S x H", (3, 2)), ("B x S", (3, 2))]
+PRODUCTS = [("S x O", (4, 3)), ("S x S", (3, 4)), ("O x S x S", (2, 3, 2)), ("S x H", (3, 2)), ("B x S", (3, 2)),
+            ("S x SO(3)", (3, 3)), ("SO(3) x S", (3, 2)), ("S x Sp", (3, 2)), ("S x O(1,3)", (2, 4)),
+            ("S x A(4)", (2, 4))]   # the last five: factors with constants (ε, J, η, jellyfish heads), one per sort
 
 
 def typed_orders(r: int, total: int) -> list[tuple[int, ...]]:
@@ -111,9 +113,20 @@ def test_free_sizes_are_read_per_sort_and_fixed_sizes_checked():
     assert fixed(torch.randn(3, 2, 4)).shape == (3, 2, 5)
 
 
-def test_factors_with_constants_are_refused_with_a_reason():
-    with pytest.raises(CompileError, match="without constant tensors"):
-        EquivariantLinear("S x SO(3)", (1, 1), (1, 2), 2, 2)     # SO(3) 1 -> 2: the ε-diagram
+def test_a_sorts_constants_are_built_at_its_size():
+    """S_n x SO(3) with n = 3 = the SO(3) size and n = 5: the ε chain of sort 1 is read at n_1 = 3 and
+    is named apart from any sort-0 constant; a points x space cross-product layer is equivariant."""
+    G = catnn.group("S x SO(3)")
+    plan = build_plan(G, (1, 2), (1, 1), G.spanning_set((1, 2), (1, 1)))
+    assert plan.constants and all(kind.endswith("__s1") for kind in plan.constants)
+    assert set(plan.constant_sorts) == {1}
+    layer = EquivariantLinear(G, (1, 2), (1, 1), 2, 2, n=(5, 3)).double()
+    x = torch.randn(3, 2, 5, 3, 3, dtype=torch.float64)
+    Gn, rng = G.at((5, 3)), np.random.default_rng(1)
+    for _ in range(3):
+        g = Gn.sample(rng)
+        gy = torch.as_tensor(Gn.act(g, layer(x).detach().numpy(), (1, 1)))
+        assert torch.allclose(layer(torch.as_tensor(Gn.act(g, x.numpy(), (1, 2)))), gy, atol=1e-10)
 
 
 def test_plans_never_hold_the_full_product_size():
