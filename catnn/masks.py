@@ -71,11 +71,22 @@ def _check_mask(mask: torch.Tensor, feats: dict[int, torch.Tensor], layer: str) 
         raise ShapeError(messages.MASK_SHAPE.format(layer=layer, expected=(batch, n), shape=tuple(mask.shape)))
 
 
-def _mask_plan_ok(layer: str, group: Group, constants: tuple[str, ...]) -> None:
+#: constants that stay right on a padded batch: Sp's J is block-diagonal in pairs (2j, 2j+1), so J at
+#: the padded size restricted to a sample's nodes is that sample's own J when its nodes come in whole pairs
+MASKABLE_CONSTANTS = frozenset({"J"})
+
+
+def _mask_plan_ok(layer: str, group: Group, constants: tuple[str, ...], mask: torch.Tensor | None = None) -> None:
+    """Refuse a mask where a padded sample would not compute as if alone: a fixed n, or constants that
+    depend on the size (SO(n)'s and A_n's Levi-Civita symbols have n legs); Sp's J needs whole pairs."""
     if group.n is not None:
         raise ShapeError(messages.MASK_FIXED_N.format(layer=layer, n=group.n))
-    if constants:
-        raise CompileError(messages.MASK_GROUP.format(layer=layer, group=group, constants=", ".join(constants)))
+    unmaskable = [kind for kind in constants if kind not in MASKABLE_CONSTANTS]
+    if unmaskable:
+        raise CompileError(messages.MASK_GROUP.format(layer=layer, group=group, constants=", ".join(unmaskable)))
+    if constants and mask is not None and mask.dim() == 2 and (
+            mask.shape[1] % 2 or not bool((mask[:, 0::2] == mask[:, 1::2]).all())):
+        raise ShapeError(messages.MASK_PAIRS.format(layer=layer))
 
 
 def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Group, what: str) -> int:
@@ -103,7 +114,7 @@ def masked_linear(layer: Any, x: torch.Tensor, mask: torch.Tensor | None,
     """
     name = f"EquivariantLinear({layer.group} {layer.k} -> {layer.l})"
     if mask is not None:
-        _mask_plan_ok(name, layer.group, layer.plan.constants)
+        _mask_plan_ok(name, layer.group, layer.plan.constants, mask)
     if x.dim() != layer.k + 2 or x.shape[1] != layer.in_channels:
         raise ShapeError(messages.SPACE_MISMATCH.format(what=name, expected=FeatureSpace({layer.k: layer.in_channels}),
                                                         got=f"shape {tuple(x.shape)}"))

@@ -178,7 +178,10 @@ NETWORK_SPACE_OUTPUT = "network '{name}' is declared to give {l} but its stages 
 NETWORK_SPACE_INPUT = "network '{name}' takes {k} but its first layer '{layer}' expects {lk}"
 MASK_SHAPE = "{layer}: the node mask must be (batch, n) = {expected} booleans, got shape {shape}"
 MASK_GROUP = ("{layer}: masks (padded variable-size batches) need a layer whose diagrams do not depend on n, "
-              "but the {group} plan uses the constants {constants}")
+              "but the {group} plan uses the constants {constants} (a Levi-Civita symbol has one leg per "
+              "dimension: a smaller sample would need another one)")
+MASK_PAIRS = ("{layer}: an Sp(n) mask must keep whole symplectic pairs (coordinates 2j and 2j+1 together, "
+              "an even padded size), so that each sample's part of J is its own J")
 MASK_FIXED_N = "{layer} is built for n={n}: masks are for layers whose n is left free"
 BILINEAR_CHANNELS = "a channelwise bilinear layer needs equal channels in both factors, got {a} and {b}"
 BAD_CHANNEL_MODE = "unknown channel mode {mode!r}; known: 'pair' (x_c ⊗ y_c) and 'outer' (x_c ⊗ y_d)"

@@ -131,7 +131,7 @@ class MixedLinear(_PlanModule):
             check_input(t, next(iter(self.weight.values())), what)
         _check_space(feats, self.in_space, what)
         if mask is not None:
-            _mask_plan_ok(what, self.group, self.plan.constants)
+            _mask_plan_ok(what, self.group, self.plan.constants, mask)
             _check_mask(mask, feats, what)
             feats = _masked(feats, mask)
         n = _size(feats, mask, self.group, what) if n is None or any(feats) or mask is not None else n
@@ -219,7 +219,7 @@ class Bilinear(_PlanModule):
         feats = {0: x} if not self.a else {}
         feats.update({k: t for k, t in ((self.a, x), (self.b, y)) if k})
         if mask is not None:
-            _mask_plan_ok(what, self.group, self.plan.constants)
+            _mask_plan_ok(what, self.group, self.plan.constants, mask)
             _check_mask(mask, feats, what)
             x, y = (t * node_mask(mask, k, t) if k else t for t, k in ((x, self.a), (y, self.b)))
         n = _size(feats, mask, self.group, what) if n is None or self.a or self.b or mask is not None else n

@@ -10,7 +10,7 @@ import torch
 
 import catnn
 from catnn.compiler.write import write_module
-from catnn.errors import CatnnError, CompileError
+from catnn.errors import CatnnError
 from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool, node_mask
 from catnn.nn import EquivariantLinear, ShapeError
 
@@ -126,15 +126,33 @@ def test_node_mask_and_mask_errors():
 
 
 def test_masks_are_refused_where_diagrams_depend_on_n():
-    # Sp's J is free of n but its layers need even sizes and a fixed n here; SO(n)'s and A_n's
-    # diagrams carry n-index Levi-Civita symbols: a padded graph would need another n
+    # SO(n)'s and A_n's diagrams carry Levi-Civita symbols with n legs: a padded graph would need another n
     mask = torch.ones(1, 4, dtype=torch.bool)
-    with pytest.raises(CompileError, match="masks .* need a layer whose diagrams do not depend on n, but the "
-                                          r"Sp\(n\) plan uses the constants J"):
-        MixedLinear("Sp", "2*V2", "2*V2")({2: torch.randn(1, 2, 4, 4)}, mask=mask)
     for G in (catnn.group("SO", n=4), catnn.group("A", n=4)):
         with pytest.raises(ShapeError, match="masks are for layers whose n is left free"):
             MixedLinear(G, "2*V2", "2*V2")({2: torch.randn(1, 2, 4, 4)}, mask=mask)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_sp_masks_keep_whole_pairs_and_equal_each_sample_alone(normalize):
+    """Sp(n) with n left free: samples of sizes 2 and 4 padded to 6 equal each sample run alone (J at the
+    padded size restricted to whole pairs is the sample's own J); a mask splitting a pair is refused."""
+    torch.manual_seed(0)
+    layer = MixedLinear("Sp", "2*V1 + 1*V2", "1*V0 + 2*V2", normalize=normalize).double()
+    for p in layer.parameters():
+        torch.nn.init.normal_(p)
+    sizes, N = (2, 4), 6
+    x = {1: torch.randn(2, 2, N, dtype=torch.float64), 2: torch.randn(2, 1, N, N, dtype=torch.float64)}
+    mask = torch.arange(N)[None, :] < torch.tensor(sizes)[:, None]
+    y = layer(x, mask=mask)
+    for b, s in enumerate(sizes):
+        alone = layer({1: x[1][b:b + 1, :, :s], 2: x[2][b:b + 1, :, :s, :s]})
+        torch.testing.assert_close(y[0][b:b + 1], alone[0], rtol=0, atol=1e-10)
+        torch.testing.assert_close(y[2][b:b + 1, :, :s, :s], alone[2], rtol=0, atol=1e-10)
+        assert (y[2][b, :, s:, :] == 0).all() and (y[2][b, :, :, s:] == 0).all()
+    split = torch.tensor([[True, False, True, True, False, False]] * 2)
+    with pytest.raises(ShapeError, match="whole symplectic pairs"):
+        layer(x, mask=split)
 
 
 def load(text: str, path):
