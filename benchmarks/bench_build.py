@@ -11,7 +11,7 @@ and CPU) and the peak memory, and once with the stages wrapped in timers, for th
 seconds (steadier than wall time on a shared machine):
 
 - spanning: the group's spanning sets (``Group.spanning_set``, the layer's and the bias's);
-- halves: factorisation and block kernels per diagram (``plan._halves``);
+- halves: factorisation and block kernels per diagram (``plan.Planner.halves``);
 - schedule: the cores, accumulators, groups, folds and writes (``plan._schedule_*``);
 - source: writing the generated source (the emitters' ``_emit`` less the load);
 - load: compiling and executing it (``Emitted.load``);
@@ -66,7 +66,7 @@ def _imports() -> None:
     import torch  # noqa: F401
     import catnn.networks  # noqa: F401
     import catnn.nn  # noqa: F401
-    from catnn.compiler import write, emit_torch, layer, mixed, plan  # noqa: F401
+    from catnn.compiler import backends, emit_common, layer, plan, write  # noqa: F401
 
 
 def _build(case: str) -> Any:
@@ -97,14 +97,13 @@ def _timed(times: dict[str, float], stage: str, owner: Any, attr: str) -> None:
 
 
 def _stage_wrappers(times: dict[str, float]) -> None:
-    from catnn.compiler import write, emit_torch, mixed, plan
+    from catnn.compiler import backends, emit_common, plan
     from catnn.groups.base import Group
     from catnn.networks import MixedLinear
     from catnn.nn import EquivariantLinear
-    for stage, owner, attr in (("spanning", Group, "spanning_set"), ("halves", plan, "_halves"),
+    for stage, owner, attr in (("spanning", Group, "spanning_set"), ("halves", plan.Planner, "halves"),
                                ("schedule", plan, "_schedule_cores"), ("schedule", plan, "_schedule_accumulators"),
-                               ("source", emit_torch, "_emit"), ("source", mixed, "_emit"),
-                               ("load", write.Emitted, "load"),
+                               ("source", backends, "_emit"), ("load", emit_common.Emitted, "load"),
                                ("init", EquivariantLinear, "reset_parameters"),
                                ("init", MixedLinear, "reset_parameters")):
         _timed(times, stage, owner, attr)
