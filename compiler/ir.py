@@ -371,9 +371,17 @@ class Plan:
 
     def signs(self, block: int) -> tuple[int, ...]:
         """The sign of each gathered weight row of ``block`` (-1 for Sp crossings)."""
-        sign = {t.index: t.sign for m in self.mixes for t in m.terms}
-        index = {tr: t for t, tr in enumerate(self.terms)}
-        return tuple(sign[index[(block, row)]] for row in self.gather[block])
+        return self._signs[block]
+
+    @cached_property
+    def _signs(self) -> tuple[tuple[int, ...], ...]:
+        by_row: list[dict[int, int]] = [{} for _ in self.blocks]
+        for m in self.mixes:
+            for t in m.terms:
+                if t.sign != 1:
+                    b, row = self.terms[t.index]
+                    by_row[b][row] = t.sign
+        return tuple(tuple(by_row[b].get(row, 1) for row in rows) for b, rows in enumerate(self.gather))
 
     # -- costs --------------------------------------------------------------------------------
     def group_sorts(self, g: MixGroup) -> Labels:

@@ -265,6 +265,9 @@ def _section(order: int, steps: tuple, bias: tuple[Any, ...], offset: int, count
         for item in items:
             rename[item.name] = f"{prefix}{counters[c]}"
             counters[c] += 1
+    if offset == 0 and all(old == new for old, new in rename.items()):   # the first output: nothing moves
+        return Section(order, tuple(views), tuple(mixes), tuple(groups),
+                       tuple(sorted(folds, key=lambda f: len(f.source_labels))), tuple(writes), bias, sorts)
     views = tuple(View(rename[v.name], v.output, v.constants, v.label_sorts) for v in views)
     mixes = tuple(MixStep(rename[m.name], rename[m.view], m.labels,
                           tuple(Term(t.index + offset, t.core, t.perm, t.sign) for t in m.terms), m.bias,
