@@ -309,10 +309,6 @@ class Plan:
     def mix(self, name: str) -> MixStep:
         return self._by_name[name]
 
-    def section_of(self, name: str) -> Section:
-        """The section holding the view, mix or group ``name``."""
-        return next(s for s in self.sections if any(x.name == name for x in (*s.views, *s.mixes, *s.groups)))
-
     def input_cores(self, i: int) -> tuple[CoreStep, ...]:
         """The cores read from input ``i``."""
         return tuple(c for c in self.cores if c.input == i)

@@ -127,3 +127,14 @@ def test_kernel_registry_first_match_and_constants():
     finally:
         kernels.KERNELS.pop("Toy")
         kernels.CONSTANTS.pop("toyvec", None)
+
+
+def test_uncached_twins_plan_from_scratch_and_agree():
+    from catnn.compiler.plan import build_mixed_plan, build_mixed_plan_uncached, build_plan_uncached
+    G = catnn.group("S")
+    cached = build_plan(G, 2, 2, G.spanning_set(2, 2))
+    fresh = build_plan_uncached(G, 2, 2, G.spanning_set(2, 2))
+    assert fresh == cached and fresh is not cached and build_plan(G, 2, 2, G.spanning_set(2, 2)) is cached
+    mixed = build_mixed_plan(G, (1, 2), (1,))
+    again = build_mixed_plan_uncached(G, (1, 2), (1,))
+    assert again == mixed and again is not mixed
