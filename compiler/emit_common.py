@@ -116,7 +116,7 @@ class SourceEmitter:
         signature = "x, weight, bias=None" if p.k else f"x, weight, bias=None, n={n_default}"
         return "\n\n" + "\n".join([
             f"def {self.name}({signature}):",
-            f'    """{p.group} {p.k} -> {p.l}: x (B, C_in{", n" * p.k}) -> (B, C_out{", n" * p.l}); see '
+            f'    """{p.headline}; see '
             f'{self.name}__plan."""',
             f"    return {self.name}__plan((x,), (weight,), (bias,), (weight.shape[1],), "
             f"{'None' if p.k else 'n'})[0]",
@@ -410,7 +410,7 @@ def default_doc(plan: Plan) -> str:
     """The docstring of an emitted plan function: what it computes and which diagram is which."""
     norm = "; each summed-out block divided by n" if plan.normalize else ""
     if plan.is_single:
-        head = (f"{plan.group} {plan.k} -> {plan.l}: x (B, C_in{', n' * plan.k}) -> (B, C_out{', n' * plan.l}).\n\n"
+        head = (f"{plan.headline}.\n\n"
                 f"out = sum_i weight[i] (x) D_i{' + sum_j bias[j] (x) E_j' if plan.bias_diagrams else ''}{norm}.")
         lines = [head, ""]
         if len(plan.diagrams) <= DOC_DIAGRAMS:

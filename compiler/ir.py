@@ -360,6 +360,30 @@ class Plan:
     def bias_diagrams(self) -> tuple[Any, ...]:
         return self._single().sections[0].bias_diagrams
 
+    @property
+    def headline(self) -> str:
+        """A single-order plan's orders and shapes, typed per sort for a product.
+
+        ``"S(n) x O(3) (2, 1) -> (1, 1): x (B, C_in, n, n, n1) -> (B, C_out, n, n1)"``
+        """
+        x, out = self._single().inputs[0].axis_sorts, self.sections[0].axis_sorts
+        return f"{self.signature}: x (B, C_in{self._axes(x)}) -> (B, C_out{self._axes(out)})"
+
+    @property
+    def signature(self) -> str:
+        """A single-order plan's group and orders: ``"S(n) x O(3) (2, 1) -> (1, 1)"``, ``"S(n) 2 -> 2"``."""
+        x, out = self._single().inputs[0].axis_sorts, self.sections[0].axis_sorts
+        return f"{self.group} {self._orders(x)} -> {self._orders(out)}"
+
+    def _orders(self, sorts: Labels) -> str:
+        if len(self.sorts) <= 1:
+            return str(len(sorts))
+        return "(" + ", ".join(str(sorts.count(s)) for s in range(len(self.sorts))) + ")"
+
+    def _axes(self, sorts: Labels) -> str:
+        symbols = [s.symbol for s in self.sorts] or ["n"]
+        return "".join(f", {symbols[s]}" for s in sorts)
+
     def _single(self) -> Plan:
         if len(self.inputs) != 1 or len(self.outputs) != 1:
             raise AttributeError("k, l, diagrams and bias_diagrams belong to plans with one input and one output")
@@ -542,7 +566,7 @@ def _space(x: Input) -> str:
 def _heading(plan: Plan) -> str:
     tail = ", normalize" if plan.normalize else ""
     if plan.is_single:
-        return (f"Plan: {plan.group} {plan.k} -> {plan.l}, {len(plan.diagrams)} diagrams, "
+        return (f"Plan: {plan.signature}, {len(plan.diagrams)} diagrams, "
                 f"{len(plan.bias_diagrams)} bias diagrams{tail}")
     blocks = ", ".join(f"{_space(plan.inputs[b.input])} -> V{plan.outputs[b.output]}: {len(b.diagrams)} diagrams"
                        for b in plan.blocks)
