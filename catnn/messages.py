@@ -153,6 +153,8 @@ DRAW_SAME_FILE = "refusing to draw over the program itself ({path}): give anothe
 
 # >>> networks (issue 6): feature spaces, nonlinearities, bilinear and mixed layers, masks
 FEATURE_SPACE_TEXT = "cannot read the feature space {text!r}: {why}; write it like 10*V0 + 5*V1 + 2*V2"
+FEATURE_SPACE_SORTS = ("a feature space's orders must all be plain orders or all typed orders of one length "
+                       "(one entry per sort); got {orders}")
 FEATURE_SPACE_ENTRY = "a feature space maps orders to channel counts, both whole numbers (order >= 0, channels >= 1); got {order!r}: {channels!r}"
 POINTWISE_NOT_EQUIVARIANT = "'{name}' is not {group}-equivariant on tensors of order {order}: use {instead}"
 NORM_NOT_EQUIVARIANT = ("'{name}' is not {group}-equivariant: {group} does not preserve the Euclidean norm "
@@ -265,3 +267,19 @@ EINSUM_ALPHABET = ("this needs {count} distinct tensor axes in one contraction, 
                    "code can name; split the diagram into smaller pieces")
 EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradict it; leave --n out"
 # <<< exact numbers and hostile input (issue 15)
+
+# -- typed features over products of groups (catnn.typed) ------------------------------------------
+TYPED_SIZES = ("{what}: the axes of sort {sort} must all have one size{fixed_note}, got sizes {sizes} "
+               "(shapes {shapes})")
+TYPED_POINTWISE = ("'{name}' is not {group}-equivariant on tensors of order {order}: {factor} acts on {axes} of "
+                   "its axes; use {instead} (norms over the {factor} axes only)")
+TYPED_GATE = ("'gate' gates order {order} by the channels of order {needs} (its permutation sorts only), "
+              "which the features lack: add C*V({needs_text})")
+TYPED_SPACE = ("{what}: over {group} a feature space has typed orders, one entry per sort ({r} here), "
+               "like 4*V({example}); got {space}")
+MASK_SORT = "{layer}: a mask on sort {sort}, but {group} has sorts 0..{last}"
+MASK_FIXED_SORT = "{layer}: sort {sort} ({factor}) is fixed at n={n}: masks are for sorts whose size is left free"
+MASK_SORT_GROUP = ("{layer}: sort {sort} ({factor}) cannot be masked: a padded sample computes as if alone only on "
+                   "sorts whose diagrams do not depend on n and need no constants (S, O, H, B)")
+TYPED_NORMALIZE = ("{what}: normalize=True is not supported over products of groups yet (the means would divide "
+                   "by sort 0's size only); use normalize=False")

@@ -51,6 +51,8 @@ from .stages import FUNCTIONS, gate, node_mask, norm_nonlinearity, pointwise, po
 from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
+from .groups.product import ProductGroup
+from .typed import check_typed_layer, order_key, typed_linear
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -67,12 +69,25 @@ class MixedLinear(_PlanModule):
     >>> {k: tuple(t.shape) for k, t in y.items()}, sorted(layer.weight)
     ({1: (6, 3, 9), 2: (6, 5, 9, 9)}, ['0_1', '0_2', '2_1', '2_2'])
 
+    Over a product of groups the orders are typed (one entry per sort, :mod:`catnn.typed`), e.g.
+    the weights and biases of an MLP 1 -> h1 -> h2 -> 1 under S_{h1} × S_{h2} (hidden neurons
+    permuted): W1, b1: (1,0); W2: (1,1); b2, W3: (0,1); b3: (0,0):
+
+    >>> mlp = "2*V(1,0) + V(1,1) + 2*V(0,1) + V(0,0)"
+    >>> layer = MixedLinear("S x S", mlp, mlp)
+    >>> y = layer({(1, 0): torch.randn(6, 2, 16), (1, 1): torch.randn(6, 1, 16, 8),
+    ...            (0, 1): torch.randn(6, 2, 8), (0, 0): torch.randn(6, 1)})
+    >>> {k: tuple(t.shape) for k, t in y.items()}[(1, 1)], layer.weight["1,1_1,1"].shape
+    ((6, 1, 16, 8), torch.Size([4, 1, 1]))
+
     ``weight["k_l"]`` (diagrams, D_l, C_k) holds the block from order k to order l (the group's
     spanning set; blocks without diagrams, e.g. O(n) between orders of different parity, are left
     out), ``bias["l"]`` (bias diagrams, D_l) the 0 -> l diagrams of output l. All blocks run as one
     plan (:mod:`catnn.compiler.plan`): cores of each input order shared by every output order,
     channel mixing of all input orders that write through one output pattern in one matmul.
     Initialisation: each block by the rule of :mod:`catnn.nn`, scaled by 1/sqrt(blocks into l).
+    Typed keys are ``"1,0_1,1"`` (weights) and ``"1,1"`` (biases); ``mask={sort: (B, N_s)}`` pads
+    permutation sorts; ``n=(n_0, n_1, ...)`` gives the sizes of sorts that no input axis shows.
     """
 
     def __init__(self, group: str | Group, in_space: Any, out_space: Any, *, n: int | None = None,
@@ -80,6 +95,8 @@ class MixedLinear(_PlanModule):
         super().__init__()
         self.group = _resolve_group(group, n)
         self.in_space, self.out_space = space(in_space), space(out_space)
+        if isinstance(self.group, ProductGroup):
+            check_typed_layer(self.group, self.in_space, self.out_space, normalize, "MixedLinear")
         emitter(backend)  # unknown backends are a CompileError naming the known ones
         self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
         self._build()
@@ -90,7 +107,7 @@ class MixedLinear(_PlanModule):
             self.key(b): nn.Parameter(torch.empty(len(b.diagrams), outs[b.output][1], ins[b.input][1]))
             for b in self.plan.blocks})
         self.bias = nn.ParameterDict({
-            str(s.order): nn.Parameter(torch.zeros(len(s.bias_diagrams), outs[j][1]))
+            order_key(outs[j][0]): nn.Parameter(torch.zeros(len(s.bias_diagrams), outs[j][1]))
             for j, s in enumerate(self.plan.sections) if s.bias_diagrams})
         self.reset_parameters()
 
@@ -100,8 +117,8 @@ class MixedLinear(_PlanModule):
         self._function = emit(self.plan, "mixed_layer", self.backend)
 
     def key(self, block: Any) -> str:
-        """The name of a block's weight: ``"k_l"``."""
-        return f"{self.in_space.orders[block.input]}_{self.out_space.orders[block.output]}"
+        """The name of a block's weight: ``"k_l"`` (typed: ``"1,0_1,1"``)."""
+        return f"{order_key(self.in_space.orders[block.input])}_{order_key(self.out_space.orders[block.output])}"
 
     @property
     def source(self) -> str:
@@ -126,6 +143,8 @@ class MixedLinear(_PlanModule):
     def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
         """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
+        if isinstance(self.group, ProductGroup):
+            return typed_linear(self, x, mask, n, what)
         feats = _features(x, what)
         for t in feats.values():
             check_input(t, next(iter(self.weight.values())), what)
@@ -139,11 +158,16 @@ class MixedLinear(_PlanModule):
             raise ShapeError(messages.BAD_INPUT_N.format(layer=what, n=self.group.n, got=n))
         xs = tuple(feats[k] for k in self.in_space.orders)
         weights = tuple(self.weight[self.key(b)] for b in self.plan.blocks)
-        biases = tuple(self.bias[str(s.order)] if s.bias_diagrams else None for s in self.plan.sections)
+        biases = self.biases()
         ys = self._function.plan_function(xs, weights, biases, tuple(c for _, c in self.out_space.items()), n=n,
                             sizes=_sizes(mask, xs[0]))
         out = dict(zip(self.out_space.orders, ys))
         return _result(_masked(out, mask))
+
+    def biases(self) -> tuple[torch.Tensor | None, ...]:
+        """Each output's bias (None where it has no bias diagrams), in plan order."""
+        return tuple(self.bias[order_key(k)] if s.bias_diagrams else None
+                     for k, s in zip(self.out_space.orders, self.plan.sections))
 
     def extra_repr(self) -> str:
         return (f"{self.group}, {self.in_space} -> {self.out_space}, blocks={len(self.plan.blocks)}, "

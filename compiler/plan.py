@@ -70,6 +70,8 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
     block; blocks without diagrams are left out. ``bias``: each output gets the group's 0 -> l
     diagrams, one weight per output channel (``biases[j]`` is (len, D_j)).
     """
+    if isinstance(group, ProductGroup):     # typed orders (tuples, one entry per sort)
+        return _typed_mixed_plan(group, inputs, outputs, diagrams, bias, normalize, cached)
     ins = tuple(x if isinstance(x, Input) else Input(int(x)) for x in inputs)
     chosen: dict[tuple[int, int], Sequence[Any]] = {}
     for i, x in enumerate(ins):
@@ -80,6 +82,21 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
                 chosen[(i, j)] = diagrams[(i, j)]
     bias_diagrams = tuple(tuple(group.spanning_set(0, l)) if bias else () for l in outputs)
     return plan_layer(group, ins, tuple(outputs), chosen, bias_diagrams, normalize=normalize, cached=cached)
+
+
+def _typed_mixed_plan(group: ProductGroup, inputs: Sequence[Sequence[int]], outputs: Sequence[Sequence[int]],
+                      diagrams: Mapping[tuple[int, int], Sequence[Any]] | None, bias: bool, normalize: bool,
+                      cached: bool) -> Plan:
+    """:func:`build_mixed_plan` over a product: inputs and outputs are typed orders."""
+    ins = tuple(group.check_orders(k, k)[0] for k in inputs)
+    outs = tuple(group.check_orders(l, l)[0] for l in outputs)
+    chosen = {(i, j): (group.spanning_set(k, l) if diagrams is None else diagrams.get((i, j), ()))
+              for i, k in enumerate(ins) for j, l in enumerate(outs)}
+    zero = (0,) * len(group.factors)
+    bias_diagrams = tuple(tuple(group.spanning_set(zero, l)) if bias else () for l in outs)
+    return plan_layer(group, tuple(Input(sum(k), sorts=axis_sorts(k)) for k in ins), tuple(sum(l) for l in outs),
+                      chosen, bias_diagrams, normalize=normalize, cached=cached,
+                      output_sorts=tuple(axis_sorts(l) for l in outs))
 
 
 def plan_layer(group: Any, inputs: tuple[Input, ...], outputs: tuple[int, ...],

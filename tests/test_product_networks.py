@@ -1,0 +1,161 @@
+"""Typed feature spaces, mixed layers, networks, pooling and masks over products of groups.
+
+Oracles: ``G.matrix`` (the kron of the factors' own dense matrices, checked in test_product_groups.py)
+assembled into the block matrix of a whole mixed layer; per-block EquivariantLinear layers; ``G.act``
+of sampled product elements (permutations and O(3) elements with reflections); each padded sample
+run alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import catnn
+from catnn.errors import CompileError, ShapeError
+from catnn.features import FeatureSpace, FeatureSpaceError, space
+from catnn.networks import MixedLinear
+from catnn.nn import EquivariantLinear
+
+#: the weights and biases of an MLP 1 -> h1 -> h2 -> 1 under S_h1 x S_h2: W1, b1 | W2 | b2, W3 | b3
+MLP = "2*V(1,0) + V(1,1) + 2*V(0,1) + V(0,0)"
+MIXED = [("S x S", MLP, MLP, (4, 3)),
+         ("S x O(3)", "2*V(1,0) + V(1,1) + V(0,0)", "V(1,1) + 2*V(0,1) + V(2,0)", (4, 3)),
+         ("O x S", "V(1,1) + 2*V(0,2)", "3*V(1,0) + V(2,1)", (3, 2)),
+         ("S x S x S", "V(1,0,1) + V(0,1,0)", "2*V(0,1,1) + V(1,0,0)", (2, 3, 2))]
+
+
+def random_features(sp: FeatureSpace, ns: tuple[int, ...], batch: int = 3, seed: int = 0) -> dict:
+    gen = torch.Generator().manual_seed(seed)
+    return {k: torch.randn(batch, c, *(ns[s] for s in range(len(ns)) for _ in range(k[s])), generator=gen,
+                           dtype=torch.float64) for k, c in sp.items()}
+
+
+def dense_stack(Gn, diagrams) -> torch.Tensor:
+    return torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
+
+
+def block_matrix(layer: MixedLinear, ns: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole layer as one dense matrix (rows: outputs, channel-major; columns: inputs) and its bias."""
+    G = layer.group.at(ns)
+    ins, outs = layer.in_space, layer.out_space
+    rows = [torch.zeros(c * FeatureSpace({l: 1}).dim(ns), ins.dim(ns), dtype=torch.float64) for l, c in outs.items()]
+    bias = [torch.zeros(c * FeatureSpace({l: 1}).dim(ns), dtype=torch.float64) for l, c in outs.items()]
+    starts = np.cumsum([0] + [c * FeatureSpace({k: 1}).dim(ns) for k, c in ins.items()])
+    for i, (k, c) in enumerate(ins.items()):
+        for j, (l, d) in enumerate(outs.items()):
+            diagrams = layer.group.spanning_set(k, l)
+            key = f"{','.join(map(str, k))}_{','.join(map(str, l))}"
+            if not diagrams:
+                assert key not in layer.weight
+                continue
+            w = layer.weight[key].detach().double()
+            block = torch.einsum("dpq,doi->opiq", dense_stack(G, diagrams), w)
+            rows[j][:, starts[i]:starts[i + 1]] += block.reshape(rows[j].shape[0], -1)
+    for j, (l, d) in enumerate(outs.items()):
+        key = ",".join(map(str, l))
+        if key in layer.bias:
+            cols = dense_stack(G, layer.group.spanning_set((0,) * len(ns), l))[:, :, 0]
+            bias[j] = torch.einsum("dp,do->op", cols, layer.bias[key].detach().double()).reshape(-1)
+    return torch.cat(rows), torch.cat(bias)
+
+
+def flat(feats: dict, sp: FeatureSpace) -> torch.Tensor:
+    return torch.cat([feats[k].reshape(feats[k].shape[0], -1) for k in sp.orders], 1)
+
+
+# -- typed feature spaces -----------------------------------------------------------------------------
+def test_typed_spaces_read_print_and_multiply():
+    s = space(MLP)
+    assert s.orders == ((0, 0), (0, 1), (1, 0), (1, 1)) and s.sorts == 2 and space(str(s)) == s
+    assert s.dim((5, 7)) == 1 + 2 * 7 + 2 * 5 + 35
+    a, b = space("V(1,0) + 2*V(0,1)"), space("3*V(1,1)")
+    assert (a @ b).dim((3, 4)) == a.dim((3, 4)) * b.dim((3, 4)) and (a @ b)[(2, 1)] == 3
+    assert FeatureSpace({(1, 0): 2}) ** 0 == space("V(0,0)")
+    with pytest.raises(FeatureSpaceError, match="one length"):
+        space("V(1,0) + V(1,0,0)")
+    with pytest.raises(FeatureSpaceError, match="one length"):
+        space("V(1,0) + V1")
+    with pytest.raises(FeatureSpaceError):
+        FeatureSpace({(1, -1): 2})
+
+
+# -- mixed layers ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,ins,outs,ns", MIXED)
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_mixed_layers_equal_the_dense_block_matrix(name, ins, outs, ns, backend):
+    torch.manual_seed(0)
+    layer = MixedLinear(name, ins, outs, backend=backend).double()
+    with torch.no_grad():
+        for p in layer.bias.values():
+            p.normal_()
+    x = random_features(layer.in_space, ns)
+    y = layer(x)
+    y = y if isinstance(y, dict) else {layer.out_space.orders[0]: y}
+    M, b = block_matrix(layer, ns)
+    assert M.abs().sum() > 0 and len(layer.plan.blocks) > 1
+    want = flat(x, layer.in_space) @ M.T + b
+    assert torch.allclose(flat(y, layer.out_space), want, atol=1e-10)
+
+
+@pytest.mark.parametrize("name,ins,outs,ns", MIXED[:2])
+def test_mixed_layers_equal_the_sum_of_per_block_layers(name, ins, outs, ns):
+    """One plan for all blocks == Σ_i EquivariantLinear(k_i -> l_j) with the same weights (bias once)."""
+    layer = MixedLinear(name, ins, outs).double()
+    with torch.no_grad():
+        for p in layer.bias.values():
+            p.normal_()
+    x = random_features(layer.in_space, ns)
+    y = layer(x)
+    for l, d in layer.out_space.items():
+        want = torch.zeros_like(y[l])
+        for idx, (k, c) in enumerate(layer.in_space.items()):
+            key = f"{','.join(map(str, k))}_{','.join(map(str, l))}"
+            if key not in layer.weight:
+                continue
+            single = EquivariantLinear(name, k, l, c, d, bias=False, n=ns).double()
+            with torch.no_grad():
+                single.weight.copy_(layer.weight[key])
+            want += single(x[k])
+        bias_key = ",".join(map(str, l))
+        if bias_key in layer.bias:
+            zero = (0,) * len(ns)
+            only_bias = EquivariantLinear(name, zero, l, 1, d, n=ns).double()
+            with torch.no_grad():
+                only_bias.weight.zero_()
+                only_bias.bias.copy_(layer.bias[bias_key])
+            want += only_bias(torch.zeros(x[k].shape[0], 1, dtype=torch.float64))
+        assert torch.allclose(y[l], want, atol=1e-10), l
+
+
+def test_mixed_layers_pass_gradcheck_through_the_generated_backward():
+    layer = MixedLinear("S x O(3)", "V(1,0) + V(1,1)", "V(1,1) + V(0,0)").double()
+    x = random_features(layer.in_space, (3, 3), batch=2)
+    names = [name for name, _ in layer.named_parameters()]
+    params = [p.detach().clone().normal_().requires_grad_() for _, p in layer.named_parameters()]
+
+    def run(a, b, *values):
+        out = torch.func.functional_call(layer, dict(zip(names, values)), ({(1, 0): a, (1, 1): b},))
+        return tuple(out[k] for k in layer.out_space.orders)
+
+    inputs = (x[(1, 0)].requires_grad_(), x[(1, 1)].requires_grad_(), *params)
+    assert "Function.apply" in layer.source or "__Function" in layer.source
+    assert torch.autograd.gradcheck(run, inputs)
+
+
+def test_mixed_layer_errors_name_the_typed_space():
+    with pytest.raises(CompileError, match=r"typed orders, one entry per sort \(2 here\)"):
+        MixedLinear("S x O(3)", "2*V1", "V(1,1)")
+    with pytest.raises(CompileError, match="normalize=True"):
+        MixedLinear("S x S", "V(1,0)", "V(0,1)", normalize=True)
+    layer = MixedLinear("S x O(3)", "V(1,0) + V(1,1)", "V(1,1)")
+    with pytest.raises(ShapeError, match="expects features"):
+        layer({(1, 0): torch.randn(2, 1, 4), (1, 1): torch.randn(2, 2, 4, 3)})
+    with pytest.raises(ShapeError, match="sort 0 must all have one size"):
+        layer({(1, 0): torch.randn(2, 1, 4), (1, 1): torch.randn(2, 1, 5, 3)})
+    with pytest.raises(ShapeError, match=r"sort 1 must all have one size \(fixed at 3\)"):
+        layer({(1, 0): torch.randn(2, 1, 4), (1, 1): torch.randn(2, 1, 4, 2)})
+    assert MixedLinear("S x S", "V(1,0)", "V(0,1)")(torch.randn(2, 1, 4), n=(None, 6)).shape == (2, 1, 6)
+    with pytest.raises(ShapeError, match="no input axis of sort 1"):
+        MixedLinear("S x S", "V(1,0)", "V(0,1)")(torch.randn(2, 1, 4))
