@@ -283,3 +283,6 @@ MASK_SORT_GROUP = ("{layer}: sort {sort} ({factor}) cannot be masked: a padded s
                    "sorts whose diagrams do not depend on n and need no constants (S, O, H, B)")
 TYPED_NORMALIZE = ("{what}: normalize=True is not supported over products of groups yet (the means would divide "
                    "by sort 0's size only); use normalize=False")
+TYPED_STAGE = "stage {index} ({kind}) cannot run in a network over {group}: use MixedLinear, EquivariantLinear or a stage"
+TYPED_STAGE_GROUP = ("stage {index} ({name}) over typed features needs the product group at construction "
+                     "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")

@@ -52,7 +52,8 @@ from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 from .groups.product import ProductGroup
-from .typed import check_typed_layer, order_key, typed_linear
+from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key, permutation_sorts,
+                    pool_sort, sort_masks, sort_sizes, typed_gate, typed_norm, typed_linear, typed_stage_output)
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -266,7 +267,7 @@ class _Stage(nn.Module):
         self.group = None if group is None else _resolve_group(group, None)
         self.features = None if features is None else space(features)
         if self.group is not None and self.features is not None:
-            check_stage(self.group, name, self.features.orders)
+            _check_stage(self.group, name, self.features.orders)
 
     def extra_repr(self) -> str:
         return self.name + ("" if self.features is None else f", {self.features}")
@@ -285,7 +286,7 @@ class Pointwise(_Stage):
         super().__init__(name, group, features)
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        return _result(_masked(pointwise(self.name, _features(x, self.name)), mask))
+        return _result(_masked_any(pointwise(self.name, _features_any(x, self.features, self.name)), mask))
 
 
 class NormNonlinearity(_Stage):
@@ -296,18 +297,25 @@ class NormNonlinearity(_Stage):
     (['2'], torch.Size([3]))
 
     ``bias[str(k)]`` holds b, one per channel of order k (initialised to zero, where norm_relu is
-    the identity on tensors). Equivariant for subgroups of O(n); refused for Sp(n).
+    the identity on tensors). Equivariant for subgroups of O(n); refused for Sp(n). Over a product
+    (typed orders) |x| runs over the axes of the non-permutation sorts only (:mod:`catnn.typed`):
+    one norm per point on S_n × O(3), ``bias["1,1"]``.
     """
 
     def __init__(self, name: str, group: str | Group | None, features: Any) -> None:
         if stage_kind(name) != "norm":
             raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="norm_relu, norm_gelu, ..."))
         super().__init__(name, group, features)
-        self.bias = nn.ParameterDict({str(k): nn.Parameter(torch.zeros(c)) for k, c in self.features.items() if k})
+        normed = [k for k in self.features.orders if _normed(self.group, k)]
+        self.bias = nn.ParameterDict({order_key(k): nn.Parameter(torch.zeros(self.features[k])) for k in normed})
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        out = norm_nonlinearity(norm_function(self.name), _features(x, self.name), self.bias, NORM_EPS)
-        return _result(_masked(out, mask))
+        feats = _features_any(x, self.features, self.name)
+        if isinstance(self.group, ProductGroup):
+            out = typed_norm(norm_function(self.name), feats, self.bias, permutation_sorts(self.group), NORM_EPS)
+        else:
+            out = norm_nonlinearity(norm_function(self.name), feats, self.bias, NORM_EPS)
+        return _result(_masked_any(out, mask))
 
 
 class Gate(_Stage):
@@ -318,20 +326,35 @@ class Gate(_Stage):
     (torch.Size([3, 4]), torch.Size([3]))
 
     Gated channels are ordered by tensor order, then channel. Equivariant for every group, Sp(n)
-    included: the gates are invariant. Needs order-0 channels.
+    included: the gates are invariant. Needs order-0 channels. Over a product, order k is gated by
+    the channels of order p(k) (its non-permutation sorts set to 0: per point on S_n × O(3),
+    :mod:`catnn.typed`), with ``weight[key(k)]``, ``bias[key(k)]`` per gated order.
     """
 
     def __init__(self, group: str | Group | None, features: Any) -> None:
         super().__init__("gate", group, features)
+        if isinstance(self.group, ProductGroup):
+            self._typed_parameters()
+            return
         if 0 not in self.features:   # without a group to check against, the rule still holds
             check_stage(_resolve_group("O", None), "gate", self.features.orders)
         scalars, gated = self.features[0], self.features.total - self.features[0]
         self.weight = nn.Parameter(torch.randn(gated, scalars) / math.sqrt(scalars))
         self.bias = nn.Parameter(torch.zeros(gated))
 
+    def _typed_parameters(self) -> None:
+        """Over a product: ``weight[key(k)]`` (C_k, C_p(k)) and ``bias[key(k)]`` per gated order k."""
+        gated = [k for k in self.features.orders if gated_by(self.group, k) != k]
+        self.weight = nn.ParameterDict({order_key(k): nn.Parameter(
+            torch.randn(self.features[k], self.features[gated_by(self.group, k)])
+            / math.sqrt(self.features[gated_by(self.group, k)])) for k in gated})
+        self.bias = nn.ParameterDict({order_key(k): nn.Parameter(torch.zeros(self.features[k])) for k in gated})
+
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        feats = _features(x, "gate")
+        feats = _features_any(x, self.features, "gate")
         _check_space(feats, self.features, "gate")
+        if isinstance(self.group, ProductGroup):
+            return _result(_masked_any(typed_gate(feats, self.weight, self.bias, permutation_sorts(self.group)), mask))
         return _result(_masked(gate(feats, self.weight, self.bias, dict(self.features.items())), mask))
 
 
@@ -343,15 +366,31 @@ class Pool(_Stage):
 
     ``mean`` divides order k by n^k (with a mask: each graph's own n). Invariant only for groups
     that fix the all-ones vector (S_n, A_n, B_n, Aut(G)); learned readouts are k -> 0 layers.
+
+    Over a product, ``sort=s`` pools the axes of sort s only (k -> k with k_s = 0; orders that meet
+    concatenate their channels), e.g. a sum over the points of S_n × O(3) features:
+
+    >>> Pool("sum", "S x O(3)", "2*V(1,0) + V(1,1)", sort=0)({(1, 0): torch.ones(1, 2, 5),
+    ...                                                       (1, 1): torch.ones(1, 1, 5, 3)})[(0, 1)].shape
+    torch.Size([1, 1, 3])
+
+    ``sort=None`` pools every axis (order (0, …, 0)); only sorts with axes need to fix the all-ones vector.
     """
 
-    def __init__(self, name: str, group: str | Group | None = None, features: Any = None) -> None:
+    def __init__(self, name: str, group: str | Group | None = None, features: Any = None,
+                 sort: int | None = None) -> None:
         if stage_kind(name) != "pool":
             raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="sum, mean"))
-        super().__init__(name, group, features)
+        self.sort = sort
+        super().__init__(name, group, None if features is None else _pooled_features(space(features), sort))
+        self.features = None if features is None else space(features)
 
-    def forward(self, x: Features, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return pool(self.name, _features(x, self.name), mask)
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        feats = _features_any(x, self.features, self.name)
+        if feats and isinstance(next(iter(feats)), tuple):
+            out = pool_sort(self.name, feats, self.sort, sort_masks(mask))
+            return _result(out) if self.sort is not None else next(iter(out.values()))
+        return pool(self.name, feats, mask)
 
 
 def stage(name: str, group: str | Group, features: Any) -> nn.Module:
@@ -410,6 +449,11 @@ class Network(nn.Module):
                 raise ShapeError(messages.SPACE_MISMATCH.format(what=f"stage {i} ({type(s).__name__})",
                                                                 expected=expected, got=flow))
             if isinstance(s, _Stage):
+                if isinstance(self.group, ProductGroup):
+                    _adopt(s, self.group, flow, i)
+                    flow = typed_stage_output(s.name, flow, getattr(s, "sort", None))
+                    spaces.append(flow)
+                    continue
                 check_stage(self.group, s.name, flow.orders)
                 flow = stage_output(s.name, flow)
             else:
@@ -428,6 +472,8 @@ class Network(nn.Module):
     def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
         """The network on x (a tensor, or a dict {order: tensor}); ``mask``: (B, n) node mask of a
         padded batch; ``n``: the size, needed only when no input has axes and there is no mask."""
+        if isinstance(self.group, ProductGroup):
+            return _typed_forward(self, x, mask, n)
         feats = _features(x, "network")
         _check_space(feats, self.in_space, "the network")
         if mask is not None:
@@ -462,6 +508,79 @@ def _run(s: nn.Module, feats: dict[int, torch.Tensor], mask: torch.Tensor | None
         return _features(s(feats, mask=mask, n=n), "MixedLinear")
     out = s(feats, mask=mask)
     return out if isinstance(out, dict) else {after.orders[0]: out}
+
+
+def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
+    """A network over a product on typed features; ``mask``: {sort: (B, N_s)} (a tensor: sort 0)."""
+    feats = _features_any(x, net.in_space, "the network")
+    _check_space(feats, net.in_space, "the network")
+    masks = sort_masks(mask)
+    if masks:
+        batch = next(iter(feats.values())).shape[0] if feats else None
+        check_masks(net.group, masks, batch, (), "the network")
+        feats = masked_typed(feats, masks)
+    sizes = sort_sizes(net.group, feats, masks, "the network", n)
+    for i, (s, after) in enumerate(zip(net.stages, net.spaces[1:])):
+        if isinstance(s, MixedLinear):
+            out = s(feats, mask=masks, n=sizes)
+        elif isinstance(s, EquivariantLinear):
+            out = masked_typed({s.l: s(feats[s.k])}, masks)
+        elif isinstance(s, _Stage):
+            out = s(feats, mask=masks)
+        else:
+            raise CatnnError(messages.TYPED_STAGE.format(index=i, kind=type(s).__name__, group=net.group))
+        feats = out if isinstance(out, dict) else {after.orders[0]: out}
+    return _result(feats)
+
+
+def _adopt(s: _Stage, group: ProductGroup, flow: FeatureSpace, index: int) -> None:
+    """A stage inside a network over a product: checked sort by sort on the features that reach it
+    (the error names the stage), and given the network's group if it was built without one."""
+    checked = _pooled_features(flow, s.sort) if isinstance(s, Pool) else flow
+    try:
+        check_typed_stage(group, s.name, checked.orders)
+    except CompileError as err:
+        raise CompileError(f"stage {index} ({s.name}): {err}") from None
+    if s.group is None:
+        if isinstance(s, (NormNonlinearity, Gate)):
+            raise CompileError(messages.TYPED_STAGE_GROUP.format(index=index, name=s.name))
+        s.group = group
+
+
+def _check_stage(group: Any, name: str, orders: Any) -> None:
+    if isinstance(group, ProductGroup):
+        check_typed_stage(group, name, orders)
+    else:
+        check_stage(group, name, orders)
+
+
+def _normed(group: Any, order: Any) -> bool:
+    """Does a norm nonlinearity take a norm (and a bias) on this order?"""
+    if isinstance(group, ProductGroup):
+        return any(e and not p for e, p in zip(order, permutation_sorts(group)))
+    return bool(order)
+
+
+def _features_any(x: Features, features: FeatureSpace | None, what: str) -> dict[Any, torch.Tensor]:
+    """``_features``, except that a tensor of a typed single space gets its typed order."""
+    if isinstance(x, torch.Tensor) and features is not None and features.sorts and features.is_single:
+        return {features.orders[0]: x}
+    return _features(x, what)
+
+
+def _masked_any(feats: dict[Any, torch.Tensor], mask: Any) -> dict[Any, torch.Tensor]:
+    """Padded entries zeroed: typed features under {sort: mask}, plain ones under a (B, N) mask."""
+    if feats and isinstance(next(iter(feats)), tuple):
+        return masked_typed(feats, sort_masks(mask))
+    return _masked(feats, mask)
+
+
+def _pooled_features(features: FeatureSpace, sort: int | None) -> FeatureSpace:
+    """What a pool checks: the space itself (the sort is checked by :func:`catnn.typed.check_typed_stage`
+    on the orders with the other sorts zeroed)."""
+    if sort is None or not features.sorts:
+        return features
+    return FeatureSpace([(tuple(e if s == sort else 0 for s, e in enumerate(k)), c) for k, c in features.items()])
 
 
 def _in_space(s: nn.Module) -> FeatureSpace | None:

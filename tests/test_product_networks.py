@@ -159,3 +159,85 @@ def test_mixed_layer_errors_name_the_typed_space():
     assert MixedLinear("S x S", "V(1,0)", "V(0,1)")(torch.randn(2, 1, 4), n=(None, 6)).shape == (2, 1, 6)
     with pytest.raises(ShapeError, match="no input axis of sort 1"):
         MixedLinear("S x S", "V(1,0)", "V(0,1)")(torch.randn(2, 1, 4))
+
+
+# -- networks over products ---------------------------------------------------------------------------
+from catnn.groups.orthogonal import random_orthogonal  # noqa: E402
+from catnn.networks import Gate, Network, NormNonlinearity, Pointwise, Pool  # noqa: E402
+
+
+def act(G, g, feats: dict) -> dict:
+    return {k: torch.as_tensor(G.act(g, t.detach().numpy(), k)) for k, t in feats.items()}
+
+
+def as_dict(y, sp: FeatureSpace) -> dict:
+    return y if isinstance(y, dict) else {sp.orders[0]: y}
+
+
+def elements(Gn, count: int, seed: int = 0) -> list:
+    """Random elements; every O(3) factor drawn once as a reflection (det -1) and once as a rotation."""
+    rng = np.random.default_rng(seed)
+    out = [Gn.sample(rng) for _ in range(count)]
+    for det in (-1, 1):
+        out.append(tuple(random_orthogonal(g.shape[0], rng, det) if f.name == "O" else g
+                         for f, g in zip(Gn.factors, Gn.sample(rng))))
+    return out
+
+
+def point_cloud_net(pool: str = "mean") -> Network:
+    """S_n x O(3): points with a scalar and coordinates -> per-point scalars and vectors -> invariants and a vector."""
+    G = catnn.group("S x O(3)")
+    h = "4*V(1,0) + 3*V(1,1) + 2*V(2,0)"
+    return Network(G, [MixedLinear(G, "V(1,0) + V(1,1)", h), Gate(G, h), MixedLinear(G, h, h),
+                       NormNonlinearity("norm_silu", G, h), MixedLinear(G, h, "2*V(1,0) + 2*V(1,1)"),
+                       Pointwise("identity"), Pool(pool, sort=0), MixedLinear(G, "2*V(0,0) + 2*V(0,1)", "V(0,0) + V(0,1)")])
+
+
+def mlp_space_net() -> Network:
+    """S_h1 x S_h2 on the weights of an MLP: relu everywhere, pooled over the second hidden layer."""
+    G = catnn.group("S x S")
+    return Network(G, [MixedLinear(G, MLP, "4*V(1,0) + 4*V(1,1) + 4*V(0,1) + 2*V(0,0)"), Pointwise("relu"),
+                       Pool("sum", sort=1), MixedLinear(G, "6*V(0,0) + 8*V(1,0)", "V(1,0) + V(0,0)")])
+
+
+@pytest.mark.parametrize("make,ns", [(point_cloud_net, (6, 3)), (mlp_space_net, (5, 4))])
+def test_networks_are_equivariant_under_random_product_elements(make, ns):
+    torch.manual_seed(0)
+    net = make().double()
+    G = net.group.at(ns)
+    x = random_features(net.in_space, ns, batch=2)
+    y = as_dict(net(x), net.out_space)
+    assert all(t.abs().max() > 1e-3 for t in y.values())
+    for g in elements(G, 4):
+        gy = as_dict(net(act(G, g, x)), net.out_space)
+        want = act(G, g, y)
+        for k in y:
+            assert torch.allclose(gy[k], want[k], atol=1e-10), k
+
+
+def test_the_refused_maps_really_break_a_sort():
+    """The rule is not vacuous: relu on S_n x O(3) features of order (1, 1) (what check_typed_stage
+    refuses) is not equivariant, while on (2, 0) (allowed) it is."""
+    G = catnn.group("S x O(3)").at((4, 3))
+    rng = np.random.default_rng(3)
+    for k, ok in (((1, 1), False), ((2, 0), True)):
+        x = {k: torch.randn(2, 3, *([4] * k[0] + [3] * k[1]), dtype=torch.float64)}
+        g = (G.sample(rng)[0], random_orthogonal(3, rng, -1))
+        same = torch.allclose(torch.relu(act(G, g, x)[k]), act(G, g, {k: torch.relu(x[k])})[k], atol=1e-10)
+        assert same == ok
+    with pytest.raises(CompileError, match=r"stage 1 \(relu\).*order \(1, 1\): O\(3\) acts"):
+        Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(2,0) + V(1,1)"), Pointwise("relu")])
+    Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(2,0)"), Pointwise("relu")])
+
+
+def test_stages_that_break_one_sort_are_refused_with_the_stage_named():
+    with pytest.raises(CompileError, match="Sp.*does not preserve the Euclidean norm"):
+        NormNonlinearity("norm_relu", "S x Sp", "V(1,1)")
+    NormNonlinearity("norm_relu", "S x Sp", "V(1,0)")          # no Sp axes: a norm per entry is fine
+    with pytest.raises(CompileError, match=r"gates order \(1, 1\) by the channels of order \(1, 0\)"):
+        Gate("S x O(3)", "V(0,0) + V(1,1)")
+    with pytest.raises(CompileError, match="not O\\(3\\)-invariant"):
+        Pool("sum", "S x O(3)", "V(1,1)", sort=1)
+    Pool("sum", "S x O(3)", "V(1,1)", sort=0)
+    with pytest.raises(CompileError, match=r"stage 2 \(sum\).*O\(3\)"):
+        Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,1)", "V(1,1)"), Pointwise("identity"), Pool("sum")])
