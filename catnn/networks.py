@@ -518,8 +518,8 @@ def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
     if masks:
         batch = next(iter(feats.values())).shape[0] if feats else None
         check_masks(net.group, masks, batch, (), "the network")
-        feats = masked_typed(feats, masks)
     sizes = sort_sizes(net.group, feats, masks, "the network", n)
+    feats = masked_typed(feats, masks)
     for i, (s, after) in enumerate(zip(net.stages, net.spaces[1:])):
         if isinstance(s, MixedLinear):
             out = s(feats, mask=masks, n=sizes)

@@ -181,8 +181,8 @@ def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str) -> Any:
     masks = sort_masks(mask)
     if masks:
         check_masks(layer.group, masks, next(iter(feats.values())).shape[0], layer.plan.constant_sorts, what)
-        feats = masked_typed(feats, masks)
     sizes = sort_sizes(layer.group, feats, masks, what, n)
+    feats = masked_typed(feats, masks)
     xs = tuple(feats[k] for k in layer.in_space.orders)
     weights = tuple(layer.weight[layer.key(b)] for b in layer.plan.blocks)
     ys = layer._function.plan_function(xs, weights, layer.biases(), tuple(c for _, c in layer.out_space.items()),

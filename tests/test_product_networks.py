@@ -241,3 +241,80 @@ def test_stages_that_break_one_sort_are_refused_with_the_stage_named():
     Pool("sum", "S x O(3)", "V(1,1)", sort=0)
     with pytest.raises(CompileError, match=r"stage 2 \(sum\).*O\(3\)"):
         Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,1)", "V(1,1)"), Pointwise("identity"), Pool("sum")])
+
+
+# -- padded batches -----------------------------------------------------------------------------------
+def pad(feats: dict, sizes: tuple[int, ...], ns: tuple[int | None, ...]) -> dict:
+    """One sample's typed features zero-padded to sizes ns (None: the sort is not padded)."""
+    out = {}
+    for k, t in feats.items():
+        widths = []
+        for s in reversed(range(len(k))):
+            for _ in range(k[s]):
+                widths += [0, (ns[s] - sizes[s]) if ns[s] is not None else 0]
+        out[k] = torch.nn.functional.pad(t, widths)
+    return out
+
+
+def padded_batch(net: Network, samples: list[tuple[int, ...]], padded: tuple[int | None, ...], seed: int = 0):
+    """Samples of different sizes, each alone and padded into one batch with masks on the padded sorts."""
+    alone = [random_features(net.in_space, ns, batch=1, seed=seed + i) for i, ns in enumerate(samples)]
+    batch = {k: torch.cat([pad(a, ns, padded)[k] for a, ns in zip(alone, samples)]) for k in net.in_space.orders}
+    masks = {s: torch.tensor([[j < ns[s] for j in range(padded[s])] for ns in samples])
+             for s in range(len(padded)) if padded[s] is not None}
+    return alone, batch, masks
+
+
+@pytest.mark.parametrize("pool", ["sum", "mean"])
+def test_padded_point_clouds_give_each_clouds_own_result(pool):
+    torch.manual_seed(1)
+    net = point_cloud_net(pool).double()
+    samples = [(3, 3), (5, 3), (1, 3), (4, 3)]
+    alone, batch, masks = padded_batch(net, samples, (5, None))
+    y = as_dict(net(batch, mask=masks[0]), net.out_space)          # a bare (B, N) mask is sort 0's
+    for i, (x, ns) in enumerate(zip(alone, samples)):
+        want = as_dict(net(x), net.out_space)
+        for k in want:
+            assert torch.allclose(y[k][i:i + 1], want[k], atol=1e-10), (i, k)
+
+
+def test_padded_mlp_weights_of_different_widths_on_both_sorts():
+    """S_h1 x S_h2 with masks on both hidden layers: per-neuron outputs equal each MLP's own, and are
+    zero on padded neurons."""
+    torch.manual_seed(2)
+    G = catnn.group("S x S")
+    h = "3*V(1,0) + 2*V(1,1) + 3*V(0,1) + V(0,0)"
+    net = Network(G, [MixedLinear(G, MLP, h), Pointwise("tanh"), MixedLinear(G, h, h), Pointwise("relu"),
+                      MixedLinear(G, h, "V(1,0) + V(0,1)")]).double()
+    samples = [(2, 3), (4, 1), (3, 3)]
+    alone, batch, masks = padded_batch(net, samples, (4, 3), seed=5)
+    y = net(batch, mask=masks)
+    for i, (x, ns) in enumerate(zip(alone, samples)):
+        want = net(x)
+        assert torch.allclose(y[(1, 0)][i, :, :ns[0]], want[(1, 0)][0], atol=1e-10)
+        assert torch.allclose(y[(0, 1)][i, :, :ns[1]], want[(0, 1)][0], atol=1e-10)
+        assert not y[(1, 0)][i, :, ns[0]:].any() and not y[(0, 1)][i, :, ns[1]:].any()
+    unmasked = net(batch)
+    assert not torch.allclose(unmasked[(1, 0)][1, :, :4], y[(1, 0)][1, :, :4], atol=1e-6)   # the mask matters
+
+
+def test_masks_are_refused_on_sorts_that_cannot_be_padded():
+    net = point_cloud_net()
+    x = random_features(net.in_space, (4, 3), batch=2)
+    x = {k: t.float() for k, t in x.items()}
+    with pytest.raises(ShapeError, match=r"sort 1 \(O\(3\)\) is fixed at n=3"):
+        net(x, mask={1: torch.ones(2, 3, dtype=torch.bool)})
+    with pytest.raises(ShapeError, match="a mask on sort 2"):
+        net(x, mask={2: torch.ones(2, 3, dtype=torch.bool)})
+    with pytest.raises(ShapeError, match="sort 0 must all have one size"):
+        net(x, mask=torch.ones(2, 5, dtype=torch.bool))
+
+
+def test_networks_over_products_pass_gradcheck():
+    net = Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0) + V(1,1)", "2*V(1,0) + V(1,1)"),
+                               Gate("S x O(3)", "2*V(1,0) + V(1,1)"), Pool("mean", sort=0),
+                               MixedLinear("S x O(3)", "2*V(0,0) + V(0,1)", "V(0,1)")]).double()
+    x = random_features(net.in_space, (3, 3), batch=2)
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    a, b = x[(1, 0)].requires_grad_(), x[(1, 1)].requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: net({(1, 0): a, (1, 1): b}, mask=mask), (a, b))
