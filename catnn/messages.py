@@ -281,8 +281,8 @@ MASK_SORT = "{layer}: a mask on sort {sort}, but {group} has sorts 0..{last}"
 MASK_FIXED_SORT = "{layer}: sort {sort} ({factor}) is fixed at n={n}: masks are for sorts whose size is left free"
 MASK_SORT_GROUP = ("{layer}: sort {sort} ({factor}) cannot be masked: a padded sample computes as if alone only on "
                    "sorts whose diagrams do not depend on n and need no constants (S, O, H, B)")
-TYPED_NORMALIZE = ("{what}: normalize=True is not supported over products of groups yet (the means would divide "
-                   "by sort 0's size only); use normalize=False")
+TYPED_NORMALIZE_CONSTANTS = ("normalize=True over {group}: a summed-out block meets a constant (ε, J, η, ...), "
+                             "which the per-sort means do not handle yet; use normalize=False")
 TYPED_STAGE = "stage {index} ({kind}) cannot run in a network over {group}: use MixedLinear, EquivariantLinear or a stage"
 TYPED_STAGE_GROUP = ("stage {index} ({name}) over typed features needs the product group at construction "
                      "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")

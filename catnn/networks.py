@@ -53,7 +53,7 @@ from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 from .groups.product import ProductGroup
 from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key, permutation_sorts,
-                    pool_sort, sort_masks, sort_sizes, typed_gate, typed_norm, typed_linear, typed_stage_output)
+                    pool_sort, sort_masks, sort_sizes, typed_gate, typed_single, typed_norm, typed_linear, typed_stage_output)
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -97,7 +97,7 @@ class MixedLinear(_PlanModule):
         self.group = _resolve_group(group, n)
         self.in_space, self.out_space = space(in_space), space(out_space)
         if isinstance(self.group, ProductGroup):
-            check_typed_layer(self.group, self.in_space, self.out_space, normalize, "MixedLinear")
+            check_typed_layer(self.group, self.in_space, self.out_space, "MixedLinear")
         emitter(backend)  # unknown backends are a CompileError naming the known ones
         self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
         self._build()
@@ -524,7 +524,7 @@ def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
         if isinstance(s, MixedLinear):
             out = s(feats, mask=masks, n=sizes)
         elif isinstance(s, EquivariantLinear):
-            out = masked_typed({s.l: s(feats[s.k])}, masks)
+            out = {s.l: typed_single(s, feats[s.k], masks, sizes)}
         elif isinstance(s, _Stage):
             out = s(feats, mask=masks)
         else:

@@ -52,7 +52,7 @@ from .groups.product import ProductGroup
 
 __all__ = ["order_key", "typed_features", "sort_sizes", "sort_masks", "typed_mask", "masked_typed", "check_masks",
            "check_typed_stage", "typed_stage_output", "permutation_sorts", "gated_by", "typed_norm", "typed_gate",
-           "pool_sort", "pool_all", "Masks"]
+           "pool_sort", "pool_all", "Masks", "typed_single", "sort_counts"]
 
 Order = tuple[int, ...]
 Masks = Union[torch.Tensor, Mapping[int, torch.Tensor], None]
@@ -154,15 +154,13 @@ def check_masks(group: ProductGroup, masks: Mapping[int, torch.Tensor], batch: i
 
 
 # -- layers -----------------------------------------------------------------------------------------
-def check_typed_layer(group: ProductGroup, ins: FeatureSpace, outs: FeatureSpace, normalize: bool, what: str) -> None:
-    """Typed spaces with one entry per sort; ``normalize`` refused (its means are per sort 0 only)."""
+def check_typed_layer(group: ProductGroup, ins: FeatureSpace, outs: FeatureSpace, what: str) -> None:
+    """Typed spaces with one entry per sort."""
     r = len(group.factors)
     for sp in (ins, outs):
         if sp.sorts != r:
             example = ",".join(["1"] + ["0"] * (r - 1))
             raise CompileError(messages.TYPED_SPACE.format(what=what, group=group, r=r, example=example, space=sp))
-    if normalize:
-        raise CompileError(messages.TYPED_NORMALIZE.format(what=what))
 
 
 def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str) -> Any:
@@ -186,9 +184,30 @@ def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str) -> Any:
     xs = tuple(feats[k] for k in layer.in_space.orders)
     weights = tuple(layer.weight[layer.key(b)] for b in layer.plan.blocks)
     ys = layer._function.plan_function(xs, weights, layer.biases(), tuple(c for _, c in layer.out_space.items()),
-                                       n=sizes)
+                                       n=sizes, sizes=sort_counts(masks, len(sizes), xs[0]))
     out = masked_typed(dict(zip(layer.out_space.orders, ys)), masks)
     return next(iter(out.values())) if len(out) == 1 else out
+
+
+def typed_single(layer: Any, x: torch.Tensor, mask: Masks, n: Any = None) -> torch.Tensor:
+    """An :class:`~catnn.nn.EquivariantLinear` over a product on a padded batch (``mask``: {sort: (B, N_s)})."""
+    masks = sort_masks(mask)
+    what = layer.label
+    feats = typed_features(x, FeatureSpace({layer.k: layer.in_channels}), what)
+    if masks:
+        check_masks(layer.group, masks, x.shape[0], layer.plan.constant_sorts, what)
+    sizes = sort_sizes(layer.group, feats, masks, what, n)
+    x = masked_typed(feats, masks)[layer.k]
+    y = layer._function.plan_function((x,), (layer.effective_weight(sizes),), (layer.bias,), (layer.out_channels,),
+                                      n=sizes, sizes=sort_counts(masks, len(sizes), x))[0]
+    return masked_typed({layer.l: y}, masks)[layer.l]
+
+
+def sort_counts(masks: Mapping[int, torch.Tensor] | None, sorts: int, like: torch.Tensor) -> tuple | None:
+    """Per sort, each sample's real size (B,) under its mask (None where unmasked); None without masks."""
+    if not masks:
+        return None
+    return tuple(masks[s].to(like.dtype).sum(1).clamp(min=1) if s in masks else None for s in range(sorts))
 
 
 # -- the rules per sort -----------------------------------------------------------------------------

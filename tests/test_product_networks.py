@@ -147,8 +147,8 @@ def test_mixed_layers_pass_gradcheck_through_the_generated_backward():
 def test_mixed_layer_errors_name_the_typed_space():
     with pytest.raises(CompileError, match=r"typed orders, one entry per sort \(2 here\)"):
         MixedLinear("S x O(3)", "2*V1", "V(1,1)")
-    with pytest.raises(CompileError, match="normalize=True"):
-        MixedLinear("S x S", "V(1,0)", "V(0,1)", normalize=True)
+    with pytest.raises(CompileError, match="normalize=True over S.* x Sp.*meets a constant"):
+        MixedLinear("S x Sp", "V(1,2)", "V(1,0)", normalize=True)
     layer = MixedLinear("S x O(3)", "V(1,0) + V(1,1)", "V(1,1)")
     with pytest.raises(ShapeError, match="expects features"):
         layer({(1, 0): torch.randn(2, 1, 4), (1, 1): torch.randn(2, 2, 4, 3)})
@@ -318,3 +318,72 @@ def test_networks_over_products_pass_gradcheck():
     mask = torch.tensor([[True, True, False], [True, True, True]])
     a, b = x[(1, 0)].requires_grad_(), x[(1, 1)].requires_grad_()
     assert torch.autograd.gradcheck(lambda a, b: net({(1, 0): a, (1, 1): b}, mask=mask), (a, b))
+
+
+# -- normalize: means per sort ------------------------------------------------------------------------
+@pytest.mark.parametrize("name,ns,k,l", [("S x S", (3, 4), (2, 1), (1, 1)), ("S x O(3)", (4, 3), (1, 2), (1, 0)),
+                                         ("O x S x S", (2, 3, 2), (1, 1, 1), (1, 0, 1))])
+def test_normalize_divides_each_summed_block_by_its_own_sorts_size(name, ns, k, l):
+    """Oracle: Σ_d w_d M(d) / Π_s n_s^(bottom-only blocks of d's sort-s part)."""
+    G = catnn.group(name)
+    layer = EquivariantLinear(G, k, l, 2, 3, normalize=True, bias=False).double()
+    x = torch.randn(2, 2, *(ns[s] for s in range(len(ns)) for _ in range(k[s])), dtype=torch.float64)
+    scales = torch.tensor([1.0 / np.prod([n ** len(p.bottom_blocks()) for p, n in zip(d.parts, ns)])
+                           for d in layer.diagrams], dtype=torch.float64)
+    assert scales.min() < 1
+    want = torch.einsum("dpq,d,doi,biq->bop", dense_stack(G.at(ns), layer.diagrams), scales, layer.weight,
+                        x.reshape(2, 2, -1))
+    assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda x: layer(x), (x.requires_grad_(),))
+
+
+def normalized_factor_matrix(f, k: int, l: int, part, n: int) -> np.ndarray:
+    """The dense matrix of factor f's own normalized layer with the one diagram ``part`` (weight 1)."""
+    layer = EquivariantLinear(f, k, l, 1, 1, diagrams=[part], normalize=True, bias=False, n=n).double()
+    with torch.no_grad():
+        layer.weight.fill_(1.0)
+    eye = torch.eye(n**k, dtype=torch.float64).reshape(n**k, 1, *([n] * k))
+    return layer(eye).detach().reshape(n**k, -1).T.numpy()
+
+
+def test_normalize_over_products_is_each_factors_own_normalize():
+    """S_n x SO(3) (ε-diagrams of sort 1): the product's normalized layer is Σ_d w_d ⊗_s N_s(d_s)."""
+    G, ns, k, l = catnn.group("S x SO(3)"), (4, 3), (1, 2), (1, 1)
+    layer = EquivariantLinear(G, k, l, 1, 1, normalize=True, bias=False).double()
+    x = torch.randn(1, 1, 4, 3, 3, dtype=torch.float64)
+    want = np.zeros(4 * 3)
+    for d, w in zip(layer.diagrams, layer.weight.detach().flatten().tolist()):
+        M = np.ones((1, 1))
+        for f, part, n, a, b in zip(G.factors, d.parts, ns, k, l):
+            M = np.kron(M, normalized_factor_matrix(f if f.n else catnn.group(f.name, n=n), a, b, part, n))
+        want += w * (M @ x.flatten().numpy())
+    assert np.abs(want).max() > 1e-3
+    np.testing.assert_allclose(layer(x).detach().flatten().numpy(), want, atol=1e-12)
+
+
+def test_padded_means_per_sort_equal_each_sample_alone():
+    G = catnn.group("S x S")
+    net = Network(G, [MixedLinear(G, MLP, "2*V(1,0) + V(1,1) + V(0,0)", normalize=True), Pointwise("tanh"),
+                      MixedLinear(G, "2*V(1,0) + V(1,1) + V(0,0)", "V(0,1) + V(0,0)", normalize=True)]).double()
+    samples = [(2, 3), (4, 1), (3, 2)]
+    alone, batch, masks = padded_batch(net, samples, (4, 3), seed=9)
+    y = net(batch, mask=masks)
+    for i, (x, ns) in enumerate(zip(alone, samples)):
+        want = net(x)
+        assert torch.allclose(y[(0, 0)][i], want[(0, 0)][0], atol=1e-10)
+        assert torch.allclose(y[(0, 1)][i, :, :ns[1]], want[(0, 1)][0], atol=1e-10)
+
+
+def test_a_single_product_layer_takes_masks_per_sort():
+    layer = EquivariantLinear("S x S", (1, 1), (1, 1), 1, 2, normalize=True).double()
+    with torch.no_grad():
+        layer.bias.normal_()
+    samples, padded = [(2, 3), (4, 1), (3, 2)], (4, 3)
+    alone = [torch.randn(1, 1, *ns, dtype=torch.float64) for ns in samples]
+    batch = torch.cat([torch.nn.functional.pad(x, (0, padded[1] - ns[1], 0, padded[0] - ns[0]))
+                       for x, ns in zip(alone, samples)])
+    masks = {s: torch.tensor([[j < ns[s] for j in range(padded[s])] for ns in samples]) for s in (0, 1)}
+    y = layer(batch, mask=masks)
+    for i, (x, ns) in enumerate(zip(alone, samples)):
+        assert torch.allclose(y[i, :, :ns[0], :ns[1]], layer(x)[0], atol=1e-10)
+        assert not y[i, :, ns[0]:].any() and not y[i, :, :, ns[1]:].any()
