@@ -387,3 +387,13 @@ def test_a_single_product_layer_takes_masks_per_sort():
     for i, (x, ns) in enumerate(zip(alone, samples)):
         assert torch.allclose(y[i, :, :ns[0], :ns[1]], layer(x)[0], atol=1e-10)
         assert not y[i, :, ns[0]:].any() and not y[i, :, :, ns[1]:].any()
+
+
+def test_the_docs_product_network_example_runs():
+    import re
+    from pathlib import Path
+    text = (Path(__file__).parent.parent / "docs" / "products.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "mlp = space" in b)
+    scope: dict = {}
+    exec(compile(block, "docs/products.md", "exec"), scope)
+    assert scope["y"][(1, 1)].shape == (8, 1, 16, 32) and scope["out"][(0, 1)].shape == (4, 1, 3)
