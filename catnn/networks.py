@@ -53,7 +53,7 @@ from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 from .groups.product import ProductGroup
 from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key, permutation_sorts,
-                    pool_sort, sort_masks, sort_sizes, typed_gate, typed_single, typed_norm, typed_linear, typed_stage_output)
+                    pool_sort, sort_masks, sort_sizes, typed_bilinear, typed_bilinear_plan, typed_gate, typed_single, typed_norm, typed_linear, typed_stage_output)
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -205,7 +205,8 @@ class Bilinear(_PlanModule):
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
         emitter(backend)  # unknown backends are a CompileError naming the known ones
-        self.structure = layer_structure(self.group, a + b, l, diagrams, bias=bias, normalize=normalize)
+        ab = tuple(x + y for x, y in zip(a, b)) if isinstance(self.group, ProductGroup) else a + b
+        self.structure = layer_structure(self.group, ab, l, diagrams, bias=bias, normalize=normalize)
         self._build()
         self.weight = nn.Parameter(torch.empty(len(self.structure.entries), out_channels, products))
         nbias = len(self.plan.sections[0].bias_diagrams)
@@ -217,6 +218,11 @@ class Bilinear(_PlanModule):
 
     def _build(self) -> None:
         s = self.structure
+        if isinstance(self.group, ProductGroup):
+            self.plan = typed_bilinear_plan(self.group, self.a, self.b, self.l, self.channels == "outer",
+                                            s.plan.diagrams, bool(s.plan.bias_diagrams), s.normalize)
+            self._function = emit(self.plan, "bilinear", self.backend)
+            return
         source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
         self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
                                      bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
@@ -235,6 +241,8 @@ class Bilinear(_PlanModule):
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
+        if isinstance(self.group, ProductGroup):
+            return typed_bilinear(self, x, y, mask, n, what)
         for t in (x, y):
             check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
@@ -525,6 +533,8 @@ def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
             out = s(feats, mask=masks, n=sizes)
         elif isinstance(s, EquivariantLinear):
             out = {s.l: typed_single(s, feats[s.k], masks, sizes)}
+        elif isinstance(s, Bilinear):
+            out = {s.l: s(feats[s.a], feats[s.b], mask=masks, n=sizes)}
         elif isinstance(s, _Stage):
             out = s(feats, mask=masks)
         else:

@@ -52,7 +52,8 @@ from .groups.product import ProductGroup
 
 __all__ = ["order_key", "typed_features", "sort_sizes", "sort_masks", "typed_mask", "masked_typed", "check_masks",
            "check_typed_stage", "typed_stage_output", "permutation_sorts", "gated_by", "typed_norm", "typed_gate",
-           "pool_sort", "pool_all", "Masks", "typed_single", "sort_counts"]
+           "pool_sort", "pool_all", "Masks", "typed_single", "sort_counts", "typed_bilinear",
+           "typed_bilinear_plan"]
 
 Order = tuple[int, ...]
 Masks = Union[torch.Tensor, Mapping[int, torch.Tensor], None]
@@ -88,17 +89,19 @@ def typed_features(x: Any, space: FeatureSpace, what: str) -> dict[Order, torch.
                                                     got=type(x).__name__))
 
 
-def sort_sizes(group: ProductGroup, feats: Mapping[Order, torch.Tensor], masks: Mapping[int, torch.Tensor] | None,
-               what: str, n: Any = None) -> tuple[int, ...]:
-    """Each sort's size: from the axes of that sort (all equal), else its mask, ``n`` or the fixed size."""
+def sort_sizes(group: ProductGroup, feats: Mapping[Order, torch.Tensor] | Iterable[tuple[Order, torch.Tensor]],
+               masks: Mapping[int, torch.Tensor] | None, what: str, n: Any = None) -> tuple[int, ...]:
+    """Each sort's size: from the axes of that sort (all equal), else its mask, ``n`` or the fixed size.
+    ``feats``: {order: tensor}, or (order, tensor) pairs."""
     sizes = []
+    pairs = list(feats.items() if isinstance(feats, Mapping) else feats)
     given = tuple(n) if isinstance(n, (tuple, list)) else (None,) * len(group.ns)
     for s, fixed in enumerate(group.ns):
-        seen = {int(t.shape[a]) for k, t in feats.items() for a in axes_of(k, s)}
+        seen = {int(t.shape[a]) for k, t in pairs for a in axes_of(k, s)}
         if masks and s in masks:
             seen.add(int(masks[s].shape[-1]))
         if len(seen) > 1 or (fixed is not None and seen and seen != {fixed}):
-            shapes = {k: tuple(t.shape) for k, t in feats.items()}
+            shapes = [(k, tuple(t.shape)) for k, t in pairs]
             raise ShapeError(messages.TYPED_SIZES.format(what=what, sort=s, sizes=sorted(seen), shapes=shapes,
                                                          fixed_note=f" (fixed at {fixed})" if fixed else ""))
         size = seen.pop() if seen else fixed if fixed is not None else given[s]
@@ -201,6 +204,36 @@ def typed_single(layer: Any, x: torch.Tensor, mask: Masks, n: Any = None) -> tor
     y = layer._function.plan_function((x,), (layer.effective_weight(sizes),), (layer.bias,), (layer.out_channels,),
                                       n=sizes, sizes=sort_counts(masks, len(sizes), x))[0]
     return masked_typed({layer.l: y}, masks)[layer.l]
+
+
+def typed_bilinear_plan(group: ProductGroup, a: Order, b: Order, l: Order, outer: bool, diagrams: Any,
+                        bias: bool, normalize: bool) -> Any:
+    """The plan of x ⊗ y (typed orders a, b; its axes x's then y's) followed by an (a+b) -> l layer."""
+    from .compiler.plan import Input, axis_sorts, plan_layer
+    source = Input(sum(a) + sum(b), (sum(a), sum(b)), outer, sorts=axis_sorts(a) + axis_sorts(b))
+    zero = (0,) * len(group.factors)
+    return plan_layer(group, (source,), (sum(l),), {(0, 0): diagrams},
+                      (tuple(group.spanning_set(zero, l)) if bias else (),), normalize=normalize,
+                      output_sorts=(axis_sorts(l),))
+
+
+def typed_bilinear(layer: Any, x: torch.Tensor, y: torch.Tensor, mask: Masks, n: Any, what: str) -> torch.Tensor:
+    """A :class:`~catnn.networks.Bilinear` over a product: x (order a), y (order b), typed."""
+    from .nn import check_input
+    pairs = [(layer.a, x), (layer.b, y)]
+    for (order, t), c in zip(pairs, layer.in_channels):
+        check_input(t, layer.weight, what)
+        if t.dim() != 2 + sum(order) or t.shape[1] != c:
+            raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({order: c}),
+                                                            got=f"shape {tuple(t.shape)}"))
+    masks = sort_masks(mask)
+    if masks:
+        check_masks(layer.group, masks, x.shape[0], layer.plan.constant_sorts, what)
+    sizes = sort_sizes(layer.group, pairs, masks, what, n)
+    x, y = (masked_typed({k: t}, masks)[k] for k, t in pairs)
+    out = layer._function.plan_function(((x, y),), (layer.effective_weight(sizes),), (layer.bias,),
+                                        (layer.out_channels,), n=sizes, sizes=sort_counts(masks, len(sizes), x))[0]
+    return masked_typed({layer.l: out}, masks)[layer.l]
 
 
 def sort_counts(masks: Mapping[int, torch.Tensor] | None, sorts: int, like: torch.Tensor) -> tuple | None:

@@ -17,6 +17,7 @@ Planning is pure: the plan carries the constants it uses (kinds and builder sour
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -235,6 +236,11 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     if any(x.factors for x in inputs) and planner.name == "Aut":
         raise CompileError(messages.MIXED_AUT)
     halves = {b: [planner.halves(d) for d in block.diagrams] for b, block in enumerate(blocks)}
+    for b, block in enumerate(blocks):      # a typed x ⊗ y: its axes are x's then y's, not sort-major
+        order = _factor_axes(inputs[block.input])
+        if order:
+            halves[b] = [replace(h, bottom=replace(h.bottom, input=tuple(h.bottom.input[i] for i in order)))
+                         for h in halves[b]]
     cores, core_of = _input_cores(planner, inputs, blocks, halves)
     sections, terms, counters = [], [], [0, 0, 0]
     for j, l in enumerate(outputs):
@@ -252,6 +258,21 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
                 tuple(terms), gathered, tuple(kinds), constant_sources(kinds), planner.sorts,
                 tuple(planner.constant_sort(kind) for kind in kinds))
+
+
+def _factor_axes(x: Input) -> Labels:
+    """For a bilinear input over a product, where each axis of x ⊗ y (x's axes, then y's) sits in the
+    sort-major order the product's diagrams use; () otherwise.
+
+    >>> _factor_axes(Input(4, (2, 2), sorts=(0, 1, 0, 1)))
+    (0, 2, 1, 3)
+    """
+    if not x.factors or not x.sorts:
+        return ()
+    split = x.factors[0]
+    tagged = [(s, i >= split, i) for i, s in enumerate(x.sorts)]
+    where = {i: pos for pos, (_, _, i) in enumerate(sorted(tagged))}
+    return tuple(where[i] for i in range(len(x.sorts)))
 
 
 def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Block, ...],

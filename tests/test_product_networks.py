@@ -397,3 +397,55 @@ def test_the_docs_product_network_example_runs():
     scope: dict = {}
     exec(compile(block, "docs/products.md", "exec"), scope)
     assert scope["y"][(1, 1)].shape == (8, 1, 16, 32) and scope["out"][(0, 1)].shape == (4, 1, 3)
+
+
+# -- bilinear layers over products ------------------------------------------------------------------
+from catnn.compiler.plan import axis_sorts  # noqa: E402
+from catnn.networks import Bilinear  # noqa: E402
+
+
+@pytest.mark.parametrize("name,ns,a,b,l,channels", [("S x O(3)", (4, 3), (1, 1), (1, 1), (1, 0), "pair"),
+                                                    ("S x O(3)", (4, 3), (1, 1), (0, 1), (1, 0), "outer"),
+                                                    ("S x O(3)", (4, 3), (1, 1), (1, 1), (0, 2), "pair"),
+                                                    ("S x S", (3, 2), (1, 1), (1, 0), (1, 1), "outer")])
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_bilinear_layers_equal_the_dense_matrix_on_x_tensor_y(name, ns, a, b, l, channels, backend):
+    """Oracle: x ⊗ y formed densely, its axes put in sort-major order, times Σ_d w_d G.matrix(d)."""
+    layer = Bilinear(name, a, b, l, 2 if channels == "pair" else (2, 3), 2, channels=channels, backend=backend).double()
+    with torch.no_grad():
+        layer.bias.normal_() if layer.bias is not None else None
+    cx, cy = layer.in_channels
+    x = torch.randn(2, cx, *(ns[s] for s in axis_sorts(a)), dtype=torch.float64)
+    y = torch.randn(2, cy, *(ns[s] for s in axis_sorts(b)), dtype=torch.float64)
+    if channels == "pair":
+        xy = torch.einsum("bcp,bcq->bcpq", x.reshape(2, cx, -1), y.reshape(2, cy, -1))
+    else:
+        xy = torch.einsum("bcp,bdq->bcdpq", x.reshape(2, cx, -1), y.reshape(2, cy, -1)).reshape(2, cx * cy, -1, y[0, 0].numel())
+    xy = xy.reshape(2, xy.shape[1], *x.shape[2:], *y.shape[2:])
+    tags = sorted([(s, 0, i) for i, s in enumerate(axis_sorts(a))] + [(s, 1, sum(a) + i) for i, s in enumerate(axis_sorts(b))])
+    xy = xy.permute(0, 1, *[2 + t[2] for t in tags]).reshape(2, xy.shape[1], -1)
+    G = catnn.group(name).at(ns)
+    want = torch.einsum("dpq,doi,biq->bop", dense_stack(G, layer.structure.entries), layer.weight, xy)
+    if layer.bias is not None:
+        want = want + torch.einsum("dp,do->op", dense_stack(G, layer.plan.bias_diagrams)[:, :, 0], layer.bias)[None]
+    assert torch.allclose(layer(x, y).reshape(want.shape), want, atol=1e-10)
+
+
+def test_dot_products_per_point_gate_vectors_in_an_equivariant_network():
+    """S_n x O(3): a Bilinear (1,1) @ (1,1) -> (1,0) gives each point's dot products, which gate its vectors."""
+    G = catnn.group("S x O(3)")
+    net = Network(G, [MixedLinear(G, "V(1,1)", "3*V(1,1)"), Bilinear(G, (1, 1), (1, 1), (1, 0), 3, 4),
+                      Pointwise("relu"), Pool("mean", sort=0), MixedLinear(G, "4*V(0,0)", "2*V(0,0)")]).double()
+    x = torch.randn(2, 1, 5, 3, dtype=torch.float64)
+    y = net(x)
+    assert y.abs().max() > 1e-3
+    Gn = G.at((5, 3))
+    for g in elements(Gn, 3):
+        assert torch.allclose(net(act(Gn, g, {(1, 1): x})[(1, 1)]), y, atol=1e-10)
+    layer = net.stages[1]
+    assert "einsum('bcij,bcij->bci'" in layer.source.replace('"', "'")       # per point: x ⊗ y never formed
+    z = torch.randn(2, 3, 4, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z: layer(z), (z,))
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    padded = layer(z, mask=mask)
+    assert torch.allclose(padded[0, :, :2], layer(z[:1, :, :2])[0], atol=1e-10) and not padded[0, :, 2:].any()
