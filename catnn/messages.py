@@ -286,3 +286,5 @@ TYPED_NORMALIZE_CONSTANTS = ("normalize=True over {group}: a summed-out block me
 TYPED_STAGE = "stage {index} ({kind}) cannot run in a network over {group}: use MixedLinear, EquivariantLinear or a stage"
 TYPED_STAGE_GROUP = ("stage {index} ({name}) over typed features needs the product group at construction "
                      "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")
+POOL_SORT = ("'{name}' over sort {sort}: {group} has no such sort (pooling per sort is for products of groups, "
+             "sorts 0, 1, ...; sort=None pools every axis)")

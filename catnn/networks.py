@@ -392,6 +392,10 @@ class Pool(_Stage):
         self.sort = sort
         super().__init__(name, group, None if features is None else _pooled_features(space(features), sort))
         self.features = None if features is None else space(features)
+        sorts = len(self.group.factors) if isinstance(self.group, ProductGroup) else self.features and self.features.sorts
+        if sort is not None and (self.group is not None or self.features is not None) and not (
+                isinstance(sort, int) and 0 <= sort < (sorts or 0)):
+            raise CompileError(messages.POOL_SORT.format(name=name, sort=sort, group=self.group or self.features))
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
         feats = _features_any(x, self.features, self.name)

@@ -449,3 +449,14 @@ def test_dot_products_per_point_gate_vectors_in_an_equivariant_network():
     mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
     padded = layer(z, mask=mask)
     assert torch.allclose(padded[0, :, :2], layer(z[:1, :, :2])[0], atol=1e-10) and not padded[0, :, 2:].any()
+
+
+def test_pool_sorts_are_checked_and_initialisation_keeps_the_variance():
+    with pytest.raises(CompileError, match="over sort 2"):
+        Pool("sum", "S x O(3)", "V(1,1)", sort=2)
+    with pytest.raises(CompileError, match="over sort 0"):
+        Pool("sum", "S", "V1", sort=0)
+    torch.manual_seed(0)
+    sp = space("16*V(1,0) + 16*V(1,1) + 16*V(0,1) + 16*V(0,0)")
+    y = MixedLinear("S x S", sp, sp)({k: t.float() for k, t in random_features(sp, (16, 16), batch=8).items()})
+    assert all(0.6 < t.std().item() < 1.5 for t in y.values())
