@@ -271,8 +271,8 @@ EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradi
 # -- typed features over products of groups (catnn.typed) ------------------------------------------
 TYPED_SIZES = ("{what}: the axes of sort {sort} must all have one size{fixed_note}, got sizes {sizes} "
                "(shapes {shapes})")
-TYPED_POINTWISE = ("'{name}' is not {group}-equivariant on tensors of order {order}: {factor} acts on {axes} of "
-                   "its axes; use {instead} (norms over the {factor} axes only)")
+TYPED_POINTWISE = ("'{name}' is not {group}-equivariant on tensors of order {order}: it does not commute with "
+                   "{factor} on the {axes} axes of sort {sort}; use {instead}")
 TYPED_GATE = ("'gate' gates order {order} by the channels of order {needs} (its permutation sorts only), "
               "which the features lack: add C*V({needs_text})")
 TYPED_SPACE = ("{what}: over {group} a feature space has typed orders, one entry per sort ({r} here), "

@@ -12,7 +12,7 @@ nonlinearity rules per sort, pooling per sort.
 >>> check_typed_stage(G, "relu", space("4*V(1,0) + 3*V(1,1)").orders)
 Traceback (most recent call last):
 ...
-catnn.errors.CompileError: 'relu' is not S(n) x O(3)-equivariant on tensors of order (1, 1): O(3) acts on 1 of its axes; use gate or norm_relu (norms over the O(3) axes only)
+catnn.errors.CompileError: 'relu' is not S(n) x O(3)-equivariant on tensors of order (1, 1): it does not commute with O(3) on the 1 axes of sort 1; use gate or norm_relu (norms over the O(3) axes only)
 
 A typed tensor of order k = (k_0, …, k_{r-1}) is ``(B, C, n_0 × k_0 axes, n_1 × k_1 axes, …)``;
 features are dicts ``{k: tensor}``. The rules, sort by sort (an element (g_0, …, g_{r-1}) acts on
@@ -45,7 +45,7 @@ from typing import Any, Union
 import torch
 
 from . import messages
-from .compiler.check_network import _pointwise_ok, check_stage, stage_kind
+from .compiler.check_network import NORMS, _no_norms, _pointwise_ok, check_stage, stage_kind
 from .errors import CompileError, ShapeError
 from .features import FeatureSpace
 from .groups.product import ProductGroup
@@ -260,12 +260,11 @@ def check_typed_stage(group: ProductGroup, name: str, orders: Iterable[Order]) -
     kind = stage_kind(name)
     for k in orders:
         if kind == "pointwise":
-            bad = [(f, e) for f, e in zip(group.factors, k) if e and not _pointwise_ok(f, name, e)]
+            bad = [(s, f, e) for s, (f, e) in enumerate(zip(group.factors, k)) if e and not _pointwise_ok(f, name, e)]
             if bad:
-                f, e = bad[0]
-                instead = f"an odd function (tanh), gate or norm_{name}" if f.name == "H" else "gate or norm_relu"
+                s, f, e = bad[0]
                 raise CompileError(messages.TYPED_POINTWISE.format(name=name, group=group, order=k, factor=f,
-                                                                   axes=e, instead=instead))
+                                                                   axes=e, sort=s, instead=_instead(f, name)))
         elif kind == "norm":
             for f, e, perm in zip(group.factors, k, permutation_sorts(group)):
                 if e and not perm:
@@ -277,6 +276,15 @@ def check_typed_stage(group: ProductGroup, name: str, orders: Iterable[Order]) -
             for f, e in zip(group.factors, k):
                 if e:
                     check_stage(f, name, (e,))
+
+
+def _instead(factor: Any, name: str) -> str:
+    """What to use instead of a pointwise map that one sort's factor refuses."""
+    norm = f"norm_{name}" if f"norm_{name}" in NORMS else "norm_relu"
+    if _no_norms(factor):
+        return "gate (no norm nonlinearity: that sort preserves no positive norm)"
+    odd = "an odd function (tanh), " if factor.name == "H" else ""
+    return f"{odd}gate or {norm} (norms over the {factor} axes only)"
 
 
 def typed_stage_output(name: str, features: FeatureSpace, sort: int | None = None) -> FeatureSpace:

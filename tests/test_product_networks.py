@@ -225,7 +225,7 @@ def test_the_refused_maps_really_break_a_sort():
         g = (G.sample(rng)[0], random_orthogonal(3, rng, -1))
         same = torch.allclose(torch.relu(act(G, g, x)[k]), act(G, g, {k: torch.relu(x[k])})[k], atol=1e-10)
         assert same == ok
-    with pytest.raises(CompileError, match=r"stage 1 \(relu\).*order \(1, 1\): O\(3\) acts"):
+    with pytest.raises(CompileError, match=r"stage 1 \(relu\).*order \(1, 1\): it does not commute with O\(3\) on the 1 axes of sort 1"):
         Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(2,0) + V(1,1)"), Pointwise("relu")])
     Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(2,0)"), Pointwise("relu")])
 
