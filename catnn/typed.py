@@ -45,14 +45,20 @@ from typing import Any, Union
 import torch
 
 from . import messages
-from .compiler.check_network import NORMS, _no_norms, _pointwise_ok, check_stage, stage_kind
+from .compiler.check_network import (
+    NORMS,
+    _no_norms,
+    _pointwise_ok,
+    check_stage,
+    stage_kind,
+)
 from .errors import CompileError, ShapeError
 from .features import FeatureSpace
 from .groups.product import ProductGroup
 
 __all__ = ["order_key", "typed_features", "sort_sizes", "sort_masks", "typed_mask", "masked_typed", "check_masks",
            "check_typed_stage", "typed_stage_output", "permutation_sorts", "gated_by", "typed_norm", "typed_gate",
-           "pool_sort", "pool_all", "Masks", "typed_single", "sort_counts", "typed_bilinear",
+           "pool_sort", "Masks", "typed_single", "sort_counts", "typed_bilinear",
            "typed_bilinear_plan"]
 
 Order = tuple[int, ...]
@@ -360,11 +366,6 @@ def pool_sort(name: str, feats: dict[Order, torch.Tensor], sort: int | None,
                     total = total / _count(masks, s, t.shape[axes_of(k, s)[0]], total) ** k[s]
         parts.setdefault(_pooled(k, sort), []).append(total)
     return {k: torch.cat(ts, 1) for k, ts in parts.items()}
-
-
-def pool_all(name: str, feats: dict[Order, torch.Tensor], masks: Mapping[int, torch.Tensor] | None) -> torch.Tensor:
-    """Every axis of every order pooled: (B, total channels)."""
-    return next(iter(pool_sort(name, feats, None, masks).values()))
 
 
 def _count(masks: Mapping[int, torch.Tensor] | None, sort: int, size: int, like: torch.Tensor) -> Any:

@@ -11,11 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from catnn.compiler.plan import axis_sorts
 
 import catnn
 from catnn.errors import CompileError, ShapeError
 from catnn.features import FeatureSpace, FeatureSpaceError, space
-from catnn.networks import MixedLinear
+from catnn.groups.orthogonal import random_orthogonal
+from catnn.networks import (
+    Bilinear,
+    Gate,
+    MixedLinear,
+    Network,
+    NormNonlinearity,
+    Pointwise,
+    Pool,
+)
 from catnn.nn import EquivariantLinear
 
 #: the weights and biases of an MLP 1 -> h1 -> h2 -> 1 under S_h1 x S_h2: W1, b1 | W2 | b2, W3 | b3
@@ -162,8 +172,6 @@ def test_mixed_layer_errors_name_the_typed_space():
 
 
 # -- networks over products ---------------------------------------------------------------------------
-from catnn.groups.orthogonal import random_orthogonal  # noqa: E402
-from catnn.networks import Gate, Network, NormNonlinearity, Pointwise, Pool  # noqa: E402
 
 
 def act(G, g, feats: dict) -> dict:
@@ -400,8 +408,6 @@ def test_the_docs_product_network_example_runs():
 
 
 # -- bilinear layers over products ------------------------------------------------------------------
-from catnn.compiler.plan import axis_sorts  # noqa: E402
-from catnn.networks import Bilinear  # noqa: E402
 
 
 @pytest.mark.parametrize("name,ns,a,b,l,channels", [("S x O(3)", (4, 3), (1, 1), (1, 1), (1, 0), "pair"),
