@@ -45,21 +45,14 @@ from typing import Any, Union
 import torch
 
 from . import messages
-from .compiler.check_network import (
-    NORMS,
-    _no_norms,
-    _pointwise_ok,
-    check_stage,
-    stage_kind,
-)
+from .compiler.check_network import NORMS, _no_norms, _pointwise_ok, check_stage, stage_kind
 from .errors import CompileError, ShapeError
 from .features import FeatureSpace
 from .groups.product import ProductGroup
 
 __all__ = ["order_key", "typed_features", "sort_sizes", "sort_masks", "typed_mask", "masked_typed", "check_masks",
            "check_typed_stage", "typed_stage_output", "permutation_sorts", "gated_by", "typed_norm", "typed_gate",
-           "pool_sort", "Masks", "typed_single", "sort_counts", "typed_bilinear",
-           "typed_bilinear_plan"]
+           "pool_sort", "Masks", "typed_single", "sort_counts", "typed_bilinear", "typed_bilinear_plan"]
 
 Order = tuple[int, ...]
 Masks = Union[torch.Tensor, Mapping[int, torch.Tensor], None]

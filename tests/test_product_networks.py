@@ -11,21 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from catnn.compiler.plan import axis_sorts
 
 import catnn
+from catnn.compiler.plan import axis_sorts
 from catnn.errors import CompileError, ShapeError
 from catnn.features import FeatureSpace, FeatureSpaceError, space
 from catnn.groups.orthogonal import random_orthogonal
-from catnn.networks import (
-    Bilinear,
-    Gate,
-    MixedLinear,
-    Network,
-    NormNonlinearity,
-    Pointwise,
-    Pool,
-)
+from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool
 from catnn.nn import EquivariantLinear
 
 #: the weights and biases of an MLP 1 -> h1 -> h2 -> 1 under S_h1 x S_h2: W1, b1 | W2 | b2, W3 | b3
