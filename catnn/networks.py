@@ -52,8 +52,9 @@ from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
 from .groups.product import ProductGroup
-from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key, permutation_sorts,
-                    pool_sort, sort_masks, sort_sizes, typed_bilinear, typed_bilinear_plan, typed_gate, typed_single, typed_norm, typed_linear, typed_stage_output)
+from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key,
+                    permutation_sorts, pool_sort, sort_masks, sort_sizes, typed_bilinear, typed_bilinear_plan,
+                    typed_gate, typed_linear, typed_norm, typed_single, typed_stage_output)
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -202,6 +203,8 @@ class Bilinear(_PlanModule):
         if channels == "pair" and pair[0] != pair[1]:
             raise CatnnError(messages.BILINEAR_CHANNELS.format(a=pair[0], b=pair[1]))
         products = pair[0] * pair[1] if channels == "outer" else pair[0]
+        if isinstance(self.group, ProductGroup):   # typed orders: one entry per sort
+            (a, b), l = self.group.check_orders(a, b), self.group.check_orders(l, l)[0]
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
         emitter(backend)  # unknown backends are a CompileError naming the known ones
