@@ -284,7 +284,7 @@ MASK_SORT_GROUP = ("{layer}: sort {sort} ({factor}) cannot be masked: a padded s
 TYPED_NORMALIZE_CONSTANTS = ("normalize=True over {group}: a summed-out block meets a constant (ε, J, η, ...), "
                              "which the per-sort means do not handle yet; use normalize=False")
 TYPED_STAGE = "stage {index} ({kind}) cannot run in a network over {group}: use MixedLinear, EquivariantLinear or a stage"
-TYPED_STAGE_GROUP = ("stage {index} ({name}) over typed features needs the product group at construction "
+TYPED_STAGE_GROUP = ("{what} over typed features needs the product group at construction "
                      "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")
 POOL_SORT = ("'{name}' over sort {sort}: {group} has no such sort (pooling per sort is for products of groups, "
              "sorts 0, 1, ...; sort=None pools every axis)")

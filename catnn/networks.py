@@ -277,6 +277,9 @@ class _Stage(nn.Module):
         self.name = name
         self.group = None if group is None else _resolve_group(group, None)
         self.features = None if features is None else space(features)
+        if self.group is None and self.features is not None and self.features.sorts and stage_kind(name) in (
+                "norm", "gate"):
+            raise CompileError(messages.TYPED_STAGE_GROUP.format(what=name))
         if self.group is not None and self.features is not None:
             _check_stage(self.group, name, self.features.orders)
 
@@ -560,7 +563,7 @@ def _adopt(s: _Stage, group: ProductGroup, flow: FeatureSpace, index: int) -> No
         raise CompileError(f"stage {index} ({s.name}): {err}") from None
     if s.group is None:
         if isinstance(s, (NormNonlinearity, Gate)):
-            raise CompileError(messages.TYPED_STAGE_GROUP.format(index=index, name=s.name))
+            raise CompileError(messages.TYPED_STAGE_GROUP.format(what=f"stage {index} ({s.name})"))
         s.group = group
 
 

@@ -458,3 +458,11 @@ def test_pool_sorts_are_checked_and_initialisation_keeps_the_variance():
     sp = space("16*V(1,0) + 16*V(1,1) + 16*V(0,1) + 16*V(0,0)")
     y = MixedLinear("S x S", sp, sp)({k: t.float() for k, t in random_features(sp, (16, 16), batch=8).items()})
     assert all(0.6 < t.std().item() < 1.5 for t in y.values())
+
+
+def test_norms_and_gates_over_typed_features_need_the_group():
+    for make in (lambda: Gate(None, "V(0,0) + V(1,1)"), lambda: NormNonlinearity("norm_relu", None, "V(1,1)")):
+        with pytest.raises(CompileError, match="needs the product group at construction"):
+            make()
+    with pytest.raises(CompileError, match=r"stage 1 \(gate\) over typed features needs the product group"):
+        Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(1,0) + V(1,1)"), Gate(None, "V0 + V1")])
