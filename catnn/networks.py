@@ -146,7 +146,7 @@ class MixedLinear(_PlanModule):
         """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
         if isinstance(self.group, ProductGroup):
-            return typed_linear(self, x, mask, n, what)
+            return typed_linear(self, x, mask, n, what, check_input)
         feats = _features(x, what)
         for t in feats.values():
             check_input(t, next(iter(self.weight.values())), what)
@@ -245,7 +245,7 @@ class Bilinear(_PlanModule):
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
         if isinstance(self.group, ProductGroup):
-            return typed_bilinear(self, x, y, mask, n, what)
+            return typed_bilinear(self, x, y, mask, n, what, check_input)
         for t in (x, y):
             check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
@@ -542,7 +542,7 @@ def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
         if isinstance(s, MixedLinear):
             out = s(feats, mask=masks, n=sizes)
         elif isinstance(s, EquivariantLinear):
-            out = {s.l: typed_single(s, feats[s.k], masks, sizes)}
+            out = {s.l: typed_single(s, feats[s.k], masks, check_input, sizes)}
         elif isinstance(s, Bilinear):
             out = {s.l: s(feats[s.a], feats[s.b], mask=masks, n=sizes)}
         elif isinstance(s, _Stage):

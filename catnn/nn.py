@@ -222,7 +222,7 @@ class EquivariantLinear(_PlanModule):
         graphs of different sizes, each computed as if alone (:func:`catnn.masks.masked_linear`)."""
         if mask is not None and isinstance(self.group, ProductGroup):   # {sort: (B, N_s)} masks
             from .typed import typed_single
-            return typed_single(self, x, mask)
+            return typed_single(self, x, mask, check_input)
         if mask is not None:
             return masked_linear(self, x, mask)
         n = self._check(x)

@@ -39,7 +39,7 @@ at padded positions, so each sample computes exactly as if alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Union
 
 import torch
@@ -165,10 +165,10 @@ def check_typed_layer(group: ProductGroup, ins: FeatureSpace, outs: FeatureSpace
             raise CompileError(messages.TYPED_SPACE.format(what=what, group=group, r=r, example=example, space=sp))
 
 
-def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str) -> Any:
+def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str, check_input: Callable) -> Any:
     """A :class:`~catnn.networks.MixedLinear` over a product on typed features (a tensor when the
-    output has one order); ``mask``: {sort: (B, N_s)}; ``n``: sizes of sorts no input axis shows."""
-    from .nn import check_input
+    output has one order); ``mask``: {sort: (B, N_s)}; ``n``: sizes of sorts no input axis shows;
+    ``check_input``: :func:`catnn.nn.check_input` (passed in: this module is below catnn.nn)."""
     feats = typed_features(x, layer.in_space, what)
     like = next(iter(layer.weight.values()))
     for t in feats.values():
@@ -191,10 +191,14 @@ def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str) -> Any:
     return next(iter(out.values())) if len(out) == 1 else out
 
 
-def typed_single(layer: Any, x: torch.Tensor, mask: Masks, n: Any = None) -> torch.Tensor:
+def typed_single(layer: Any, x: torch.Tensor, mask: Masks, check_input: Callable, n: Any = None) -> torch.Tensor:
     """An :class:`~catnn.nn.EquivariantLinear` over a product on a padded batch (``mask``: {sort: (B, N_s)})."""
     masks = sort_masks(mask)
     what = layer.label
+    check_input(x, layer.weight, what)
+    if x.dim() != 2 + sum(layer.k) or x.shape[1] != layer.in_channels:
+        raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({layer.k: layer.in_channels}),
+                                                        got=f"shape {tuple(x.shape)}"))
     feats = typed_features(x, FeatureSpace({layer.k: layer.in_channels}), what)
     if masks:
         check_masks(layer.group, masks, x.shape[0], layer.plan.constant_sorts, what)
@@ -216,9 +220,9 @@ def typed_bilinear_plan(group: ProductGroup, a: Order, b: Order, l: Order, outer
                       output_sorts=(axis_sorts(l),))
 
 
-def typed_bilinear(layer: Any, x: torch.Tensor, y: torch.Tensor, mask: Masks, n: Any, what: str) -> torch.Tensor:
+def typed_bilinear(layer: Any, x: torch.Tensor, y: torch.Tensor, mask: Masks, n: Any, what: str,
+                   check_input: Callable) -> torch.Tensor:
     """A :class:`~catnn.networks.Bilinear` over a product: x (order a), y (order b), typed."""
-    from .nn import check_input
     pairs = [(layer.a, x), (layer.b, y)]
     for (order, t), c in zip(pairs, layer.in_channels):
         check_input(t, layer.weight, what)
