@@ -466,3 +466,24 @@ def test_norms_and_gates_over_typed_features_need_the_group():
             make()
     with pytest.raises(CompileError, match=r"stage 1 \(gate\) over typed features needs the product group"):
         Network("S x O(3)", [MixedLinear("S x O(3)", "V(1,0)", "V(1,0) + V(1,1)"), Gate(None, "V0 + V1")])
+
+
+def test_a_free_orthogonal_sort_can_be_padded_too():
+    """S x O (both sizes free), masks on both sorts: the O(n) sort's diagrams (and its cup bias) do not
+    depend on n, so padded coordinates are as if absent."""
+    torch.manual_seed(3)
+    G = catnn.group("S x O")
+    h = "2*V(1,0) + 2*V(0,2) + V(1,1) + 2*V(0,0)"
+    net = Network(G, [MixedLinear(G, "V(1,1) + V(0,2)", h), Gate(G, h), MixedLinear(G, h, "V(1,1) + V(0,2)")])
+    with torch.no_grad():
+        for p in net.stages[0].bias.values():
+            p.normal_()
+    net = net.double()
+    samples = [(3, 2), (2, 4), (4, 3)]
+    alone, batch, masks = padded_batch(net, samples, (4, 4), seed=11)
+    y = net(batch, mask=masks)
+    for i, (x, ns) in enumerate(zip(alone, samples)):
+        want = net(x)
+        assert torch.allclose(y[(1, 1)][i, :, :ns[0], :ns[1]], want[(1, 1)][0], atol=1e-10)
+        assert torch.allclose(y[(0, 2)][i, :, :ns[1], :ns[1]], want[(0, 2)][0], atol=1e-10)
+        assert not y[(0, 2)][i, :, ns[1]:].any()
