@@ -411,11 +411,14 @@ class Pool(_Stage):
         return pool(self.name, feats, mask)
 
 
-def stage(name: str, group: str | Group, features: Any) -> nn.Module:
-    """The nonlinearity or pooling stage called ``name`` for ``features``, checked for ``group``.
+def stage(name: str, group: str | Group, features: Any, sort: int | None = None) -> nn.Module:
+    """The nonlinearity or pooling stage called ``name`` for ``features``, checked for ``group``;
+    ``sort``: the sort a pool runs over (products of groups).
 
     >>> type(stage("norm_silu", "O", "3*V1")).__name__, stage("mean", "S", "3*V1 + 2*V2").features
     ('NormNonlinearity', space('3*V1 + 2*V2'))
+    >>> stage("sum", "S x O(3)", "V(1,1)", sort=0).sort
+    0
     """
     kind = stage_kind(name)
     if kind == "pointwise":
@@ -424,7 +427,7 @@ def stage(name: str, group: str | Group, features: Any) -> nn.Module:
         return NormNonlinearity(name, group, features)
     if kind == "gate":
         return Gate(group, features)
-    return Pool(name, group, features)
+    return Pool(name, group, features, sort=sort)
 
 
 # -- networks -----------------------------------------------------------------------------------------
