@@ -323,10 +323,11 @@ def test_networks_over_products_pass_gradcheck():
 # -- normalize: means per sort ------------------------------------------------------------------------
 @pytest.mark.parametrize("name,ns,k,l", [("S x S", (3, 4), (2, 1), (1, 1)), ("S x O(3)", (4, 3), (1, 2), (1, 0)),
                                          ("O x S x S", (2, 3, 2), (1, 1, 1), (1, 0, 1))])
-def test_normalize_divides_each_summed_block_by_its_own_sorts_size(name, ns, k, l):
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_normalize_divides_each_summed_block_by_its_own_sorts_size(name, ns, k, l, backend):
     """Oracle: Σ_d w_d M(d) / Π_s n_s^(bottom-only blocks of d's sort-s part)."""
     G = catnn.group(name)
-    layer = EquivariantLinear(G, k, l, 2, 3, normalize=True, bias=False).double()
+    layer = EquivariantLinear(G, k, l, 2, 3, normalize=True, bias=False, backend=backend).double()
     x = torch.randn(2, 2, *(ns[s] for s in range(len(ns)) for _ in range(k[s])), dtype=torch.float64)
     scales = torch.tensor([1.0 / np.prod([n ** len(p.bottom_blocks()) for p, n in zip(d.parts, ns)])
                            for d in layer.diagrams], dtype=torch.float64)
