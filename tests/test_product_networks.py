@@ -335,7 +335,8 @@ def test_normalize_divides_each_summed_block_by_its_own_sorts_size(name, ns, k, 
     want = torch.einsum("dpq,d,doi,biq->bop", dense_stack(G.at(ns), layer.diagrams), scales, layer.weight,
                         x.reshape(2, 2, -1))
     assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
-    assert torch.autograd.gradcheck(lambda x: layer(x), (x.requires_grad_(),))
+    if backend == "torch":          # the generated backward (einsum runs through autograd)
+        assert torch.autograd.gradcheck(lambda x: layer(x), (x.requires_grad_(),))
 
 
 def normalized_factor_matrix(f, k: int, l: int, part, n: int) -> np.ndarray:
