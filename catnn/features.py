@@ -14,10 +14,19 @@ copies (c channels). ``+`` is the direct sum, ``@`` the tensor product (``(V + V
 ``V2 + V1``), ``**`` a tensor power. ``str`` prints the canonical text, which :func:`space` reads
 back. The order-k part of a batch is a tensor ``(B, C_k, n, ..., n)`` with k axes of size n; a
 mixed batch is a dict ``{k: tensor}`` (see :mod:`catnn.networks`). This module needs no torch.
+
+**Typed orders** (products of groups, ``docs/products.md``): over G_0 × … × G_{r-1} an order is a
+tuple (k_0, …, k_{r-1}), one entry per sort, written ``V(k_0,...,k_{r-1})``; every order of one space
+has the same length. The part of order k is a tensor ``(B, C_k, n_0 × k_0 axes, n_1 × k_1 axes, …)``.
+
+>>> w = space("2*V(1,0) + V(1,1)")              # over S x S: 2 vectors of sort 0 and a matrix
+>>> w.orders, w.sorts, w.dim((3, 4)), str(w @ w)
+(((1, 0), (1, 1)), 2, 18, '4*V(2,0) + 4*V(2,1) + 1*V(2,2)')
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from numbers import Integral
@@ -33,38 +42,51 @@ class FeatureSpaceError(CatnnError, ValueError):
     """A feature space that cannot be read or built."""
 
 
+Order = Union[int, tuple[int, ...]]
+
+
 class FeatureSpace:
     """``Σ_k C_k · V^{⊗k}``: tensor orders k with C_k >= 1 channels each (immutable, hashable).
 
     >>> FeatureSpace({2: 3, 0: 1}).items()
     ((0, 1), (2, 3))
+    >>> FeatureSpace({(0, 1): 1, (1, 0): 2}).items()      # typed orders: one entry per sort
+    (((0, 1), 1), ((1, 0), 2))
     >>> str(FeatureSpace({}))                 # the zero space
     '0'
     """
 
     __slots__ = ("_items",)
 
-    def __init__(self, channels: Mapping[int, int] | Iterable[tuple[int, int]] = ()) -> None:
+    def __init__(self, channels: Mapping[Order, int] | Iterable[tuple[Order, int]] = ()) -> None:
         pairs = channels.items() if isinstance(channels, Mapping) else channels
-        merged: dict[int, int] = {}
+        merged: dict[Order, int] = {}
         for order, count in pairs:
-            if not (_whole(order) and _whole(count) and order >= 0 and count >= 1):
+            key = _order(order)
+            if key is None or not (_whole(count) and count >= 1):
                 raise FeatureSpaceError(messages.FEATURE_SPACE_ENTRY.format(order=order, channels=count))
-            merged[int(order)] = merged.get(int(order), 0) + int(count)
+            merged[key] = merged.get(key, 0) + int(count)
+        if len({_rank(k) for k in merged}) > 1:
+            raise FeatureSpaceError(messages.FEATURE_SPACE_SORTS.format(orders=", ".join(map(str, merged))))
         object.__setattr__(self, "_items", tuple(sorted(merged.items())))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FeatureSpace is immutable")
 
     # -- reading ------------------------------------------------------------------------------
-    def items(self) -> tuple[tuple[int, int], ...]:
+    def items(self) -> tuple[tuple[Order, int], ...]:
         """``(order, channels)`` pairs by increasing order."""
         return self._items
 
     @property
-    def orders(self) -> tuple[int, ...]:
+    def orders(self) -> tuple[Order, ...]:
         """The tensor orders present, increasing."""
         return tuple(k for k, _ in self._items)
+
+    @property
+    def sorts(self) -> int | None:
+        """The number of sorts of a typed space (orders are tuples); None for plain int orders."""
+        return _rank(self._items[0][0]) if self._items else None
 
     @property
     def total(self) -> int:
@@ -76,8 +98,10 @@ class FeatureSpace:
         """True for a single tensor order (``C * V**k``)."""
         return len(self._items) == 1
 
-    def dim(self, n: int) -> int:
-        """The dimension Σ_k C_k n^k of one sample."""
+    def dim(self, n: int | tuple[int, ...]) -> int:
+        """The dimension Σ_k C_k n^k of one sample (typed: Σ_k C_k Π_s n_s^{k_s}, ``n`` one size per sort)."""
+        if isinstance(n, tuple):
+            return sum(c * math.prod(size**e for size, e in zip(n, k)) for k, c in self._items)
         return sum(c * n**k for k, c in self._items)
 
     def with_channels(self, channels: int) -> FeatureSpace:
@@ -88,13 +112,13 @@ class FeatureSpace:
         """
         return FeatureSpace({k: channels for k in self.orders})
 
-    def __getitem__(self, order: int) -> int:
+    def __getitem__(self, order: Order) -> int:
         return dict(self._items).get(order, 0)
 
     def __contains__(self, order: object) -> bool:
         return order in self.orders
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[Order]:
         return iter(self.orders)
 
     def __len__(self) -> int:
@@ -117,13 +141,13 @@ class FeatureSpace:
         """The tensor product: ``V^a ⊗ V^b = V^(a+b)``, channels multiplied."""
         if not isinstance(other, FeatureSpace):
             return NotImplemented
-        return FeatureSpace([(a + b, c * d) for a, c in self._items for b, d in other._items])
+        return FeatureSpace([(_add(a, b), c * d) for a, c in self._items for b, d in other._items])
 
     def __pow__(self, power: int) -> FeatureSpace:
         """The tensor power (``W**0`` is one invariant channel, ``V**0``)."""
         if not _whole(power) or power < 0:
             return NotImplemented
-        result = FeatureSpace({0: 1})
+        result = FeatureSpace({(0,) * self.sorts if self.sorts else 0: 1})
         for _ in range(int(power)):
             result = result @ self
         return result
@@ -136,7 +160,7 @@ class FeatureSpace:
         return hash(("FeatureSpace", self._items))
 
     def __str__(self) -> str:
-        return " + ".join(f"{c}*V{k}" for k, c in self._items) or "0"
+        return " + ".join(f"{c}*V{_order_text(k)}" for k, c in self._items) or "0"
 
     def __repr__(self) -> str:
         return f"space({str(self)!r})"
@@ -145,7 +169,7 @@ class FeatureSpace:
         return (FeatureSpace, (dict(self._items),))
 
 
-_TERM = re.compile(r"(?:(\d+)\s*\*\s*)?V(?:(\d+)|\s*(?:\*\*|\^)\s*(\d+))?")
+_TERM = re.compile(r"(?:(\d+)\s*\*\s*)?V(?:(\d+)|\s*(?:\*\*|\^)\s*(\d+)|\(\s*(\d+(?:\s*,\s*\d+)*)\s*,?\s*\))?")
 
 
 def space(spec: Union[str, FeatureSpace, Mapping[int, int], int]) -> FeatureSpace:
@@ -180,15 +204,38 @@ def _parse(text: str) -> FeatureSpace:
         if match is None:
             why = "an empty term" if not term.strip() else f"{term.strip()!r} is not a term c*V<k>"
             raise FeatureSpaceError(messages.FEATURE_SPACE_TEXT.format(text=text, why=why))
-        count, order = match.group(1), match.group(2) or match.group(3)
+        count, order, typed = match.group(1), match.group(2) or match.group(3), match.group(4)
         if count is not None and int(count) == 0:
             raise FeatureSpaceError(messages.FEATURE_SPACE_TEXT.format(text=text, why="a channel count of 0"))
-        pairs.append((int(order) if order is not None else 1, int(count) if count is not None else 1))
+        key: Order = tuple(int(e) for e in typed.split(",")) if typed else int(order) if order is not None else 1
+        pairs.append((key, int(count) if count is not None else 1))
     return FeatureSpace(pairs)
 
 
 def _whole(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _order(value: Any) -> Order | None:
+    """An int order >= 0, or a non-empty tuple of them (typed); None for anything else."""
+    if _whole(value) and value >= 0:
+        return int(value)
+    if isinstance(value, tuple) and value and all(_whole(e) and e >= 0 for e in value):
+        return tuple(int(e) for e in value)
+    return None
+
+
+def _rank(order: Order) -> int | None:
+    return len(order) if isinstance(order, tuple) else None
+
+
+def _add(a: Order, b: Order) -> Order:
+    return tuple(x + y for x, y in zip(a, b)) if isinstance(a, tuple) else a + b
+
+
+def _order_text(order: Order) -> str:
+    """``2`` or ``(1,0)``: how an order follows the V of a term."""
+    return f"({','.join(map(str, order))})" if isinstance(order, tuple) else str(order)
 
 
 #: V = R^n itself, one channel of order 1

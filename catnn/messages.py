@@ -153,6 +153,8 @@ DRAW_SAME_FILE = "refusing to draw over the program itself ({path}): give anothe
 
 # >>> networks (issue 6): feature spaces, nonlinearities, bilinear and mixed layers, masks
 FEATURE_SPACE_TEXT = "cannot read the feature space {text!r}: {why}; write it like 10*V0 + 5*V1 + 2*V2"
+FEATURE_SPACE_SORTS = ("a feature space's orders must all be plain orders or all typed orders of one length "
+                       "(one entry per sort); got {orders}")
 FEATURE_SPACE_ENTRY = "a feature space maps orders to channel counts, both whole numbers (order >= 0, channels >= 1); got {order!r}: {channels!r}"
 POINTWISE_NOT_EQUIVARIANT = "'{name}' is not {group}-equivariant on tensors of order {order}: use {instead}"
 NORM_NOT_EQUIVARIANT = ("'{name}' is not {group}-equivariant: {group} does not preserve the Euclidean norm "
@@ -265,3 +267,24 @@ EINSUM_ALPHABET = ("this needs {count} distinct tensor axes in one contraction, 
                    "code can name; split the diagram into smaller pieces")
 EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradict it; leave --n out"
 # <<< exact numbers and hostile input (issue 15)
+
+# -- typed features over products of groups (catnn.typed) ------------------------------------------
+TYPED_SIZES = ("{what}: the axes of sort {sort} must all have one size{fixed_note}, got sizes {sizes} "
+               "(shapes {shapes})")
+TYPED_POINTWISE = ("'{name}' is not {group}-equivariant on tensors of order {order}: it does not commute with "
+                   "{factor} on the {axes} axes of sort {sort}; use {instead}")
+TYPED_GATE = ("'gate' gates order {order} by the channels of order {needs} (its permutation sorts only), "
+              "which the features lack: add C*V({needs_text})")
+TYPED_SPACE = ("{what}: over {group} a feature space has typed orders, one entry per sort ({r} here), "
+               "like 4*V({example}); got {space}")
+MASK_SORT = "{layer}: a mask on sort {sort}, but {group} has sorts 0..{last}"
+MASK_FIXED_SORT = "{layer}: sort {sort} ({factor}) is fixed at n={n}: masks are for sorts whose size is left free"
+MASK_SORT_GROUP = ("{layer}: sort {sort} ({factor}) cannot be masked: a padded sample computes as if alone only on "
+                   "sorts whose diagrams do not depend on n and need no constants (S, O, H, B)")
+TYPED_NORMALIZE_CONSTANTS = ("normalize=True over {group}: a summed-out block meets a constant (ε, J, η, ...), "
+                             "which the per-sort means do not handle yet; use normalize=False")
+TYPED_STAGE = "stage {index} ({kind}) cannot run in a network over {group}: use MixedLinear, EquivariantLinear or a stage"
+TYPED_STAGE_GROUP = ("{what} over typed features needs the product group at construction "
+                     "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")
+POOL_SORT = ("'{name}' over sort {sort}: {group} has no such sort (pooling per sort is for products of groups, "
+             "sorts 0, 1, ...; sort=None pools every axis)")

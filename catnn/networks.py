@@ -51,6 +51,10 @@ from .stages import FUNCTIONS, gate, node_mask, norm_nonlinearity, pointwise, po
 from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
 from .nn import EquivariantLinear, ShapeError, _PlanModule, _resolve_group, check_input, diagram_weights
+from .groups.product import ProductGroup
+from .typed import (check_masks, check_typed_layer, check_typed_stage, gated_by, masked_typed, order_key,
+                    permutation_sorts, pool_sort, sort_masks, sort_sizes, typed_bilinear, typed_bilinear_plan,
+                    typed_gate, typed_linear, typed_norm, typed_single, typed_stage_output)
 
 __all__ = ["Network", "EquivariantNetwork", "MixedLinear", "Bilinear", "Pointwise", "NormNonlinearity", "Gate",
            "Pool", "stage", "masked_linear", "node_mask", "FUNCTIONS"]
@@ -67,12 +71,25 @@ class MixedLinear(_PlanModule):
     >>> {k: tuple(t.shape) for k, t in y.items()}, sorted(layer.weight)
     ({1: (6, 3, 9), 2: (6, 5, 9, 9)}, ['0_1', '0_2', '2_1', '2_2'])
 
+    Over a product of groups the orders are typed (one entry per sort, :mod:`catnn.typed`), e.g.
+    the weights and biases of an MLP 1 -> h1 -> h2 -> 1 under S_{h1} × S_{h2} (hidden neurons
+    permuted): W1, b1: (1,0); W2: (1,1); b2, W3: (0,1); b3: (0,0):
+
+    >>> mlp = "2*V(1,0) + V(1,1) + 2*V(0,1) + V(0,0)"
+    >>> layer = MixedLinear("S x S", mlp, mlp)
+    >>> y = layer({(1, 0): torch.randn(6, 2, 16), (1, 1): torch.randn(6, 1, 16, 8),
+    ...            (0, 1): torch.randn(6, 2, 8), (0, 0): torch.randn(6, 1)})
+    >>> {k: tuple(t.shape) for k, t in y.items()}[(1, 1)], layer.weight["1,1_1,1"].shape
+    ((6, 1, 16, 8), torch.Size([4, 1, 1]))
+
     ``weight["k_l"]`` (diagrams, D_l, C_k) holds the block from order k to order l (the group's
     spanning set; blocks without diagrams, e.g. O(n) between orders of different parity, are left
     out), ``bias["l"]`` (bias diagrams, D_l) the 0 -> l diagrams of output l. All blocks run as one
     plan (:mod:`catnn.compiler.plan`): cores of each input order shared by every output order,
     channel mixing of all input orders that write through one output pattern in one matmul.
     Initialisation: each block by the rule of :mod:`catnn.nn`, scaled by 1/sqrt(blocks into l).
+    Typed keys are ``"1,0_1,1"`` (weights) and ``"1,1"`` (biases); ``mask={sort: (B, N_s)}`` pads
+    permutation sorts; ``n=(n_0, n_1, ...)`` gives the sizes of sorts that no input axis shows.
     """
 
     def __init__(self, group: str | Group, in_space: Any, out_space: Any, *, n: int | None = None,
@@ -80,6 +97,8 @@ class MixedLinear(_PlanModule):
         super().__init__()
         self.group = _resolve_group(group, n)
         self.in_space, self.out_space = space(in_space), space(out_space)
+        if isinstance(self.group, ProductGroup):
+            check_typed_layer(self.group, self.in_space, self.out_space, "MixedLinear")
         emitter(backend)  # unknown backends are a CompileError naming the known ones
         self.normalize, self.backend, self.init_n, self.use_bias = bool(normalize), backend, int(init_n), bool(bias)
         self._build()
@@ -90,7 +109,7 @@ class MixedLinear(_PlanModule):
             self.key(b): nn.Parameter(torch.empty(len(b.diagrams), outs[b.output][1], ins[b.input][1]))
             for b in self.plan.blocks})
         self.bias = nn.ParameterDict({
-            str(s.order): nn.Parameter(torch.zeros(len(s.bias_diagrams), outs[j][1]))
+            order_key(outs[j][0]): nn.Parameter(torch.zeros(len(s.bias_diagrams), outs[j][1]))
             for j, s in enumerate(self.plan.sections) if s.bias_diagrams})
         self.reset_parameters()
 
@@ -100,8 +119,8 @@ class MixedLinear(_PlanModule):
         self._function = emit(self.plan, "mixed_layer", self.backend)
 
     def key(self, block: Any) -> str:
-        """The name of a block's weight: ``"k_l"``."""
-        return f"{self.in_space.orders[block.input]}_{self.out_space.orders[block.output]}"
+        """The name of a block's weight: ``"k_l"`` (typed: ``"1,0_1,1"``)."""
+        return f"{order_key(self.in_space.orders[block.input])}_{order_key(self.out_space.orders[block.output])}"
 
     @property
     def source(self) -> str:
@@ -126,6 +145,8 @@ class MixedLinear(_PlanModule):
     def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
         """Features of ``in_space`` -> features of ``out_space``; ``n`` only matters without input axes."""
         what = f"MixedLinear({self.group} {self.in_space} -> {self.out_space})"
+        if isinstance(self.group, ProductGroup):
+            return typed_linear(self, x, mask, n, what, check_input)
         feats = _features(x, what)
         for t in feats.values():
             check_input(t, next(iter(self.weight.values())), what)
@@ -139,11 +160,16 @@ class MixedLinear(_PlanModule):
             raise ShapeError(messages.BAD_INPUT_N.format(layer=what, n=self.group.n, got=n))
         xs = tuple(feats[k] for k in self.in_space.orders)
         weights = tuple(self.weight[self.key(b)] for b in self.plan.blocks)
-        biases = tuple(self.bias[str(s.order)] if s.bias_diagrams else None for s in self.plan.sections)
+        biases = self.biases()
         ys = self._function.plan_function(xs, weights, biases, tuple(c for _, c in self.out_space.items()), n=n,
                             sizes=_sizes(mask, xs[0]))
         out = dict(zip(self.out_space.orders, ys))
         return _result(_masked(out, mask))
+
+    def biases(self) -> tuple[torch.Tensor | None, ...]:
+        """Each output's bias (None where it has no bias diagrams), in plan order."""
+        return tuple(self.bias[order_key(k)] if s.bias_diagrams else None
+                     for k, s in zip(self.out_space.orders, self.plan.sections))
 
     def extra_repr(self) -> str:
         return (f"{self.group}, {self.in_space} -> {self.out_space}, blocks={len(self.plan.blocks)}, "
@@ -177,10 +203,13 @@ class Bilinear(_PlanModule):
         if channels == "pair" and pair[0] != pair[1]:
             raise CatnnError(messages.BILINEAR_CHANNELS.format(a=pair[0], b=pair[1]))
         products = pair[0] * pair[1] if channels == "outer" else pair[0]
+        if isinstance(self.group, ProductGroup):   # typed orders: one entry per sort
+            (a, b), l = self.group.check_orders(a, b), self.group.check_orders(l, l)[0]
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
         emitter(backend)  # unknown backends are a CompileError naming the known ones
-        self.structure = layer_structure(self.group, a + b, l, diagrams, bias=bias, normalize=normalize)
+        ab = tuple(x + y for x, y in zip(a, b)) if isinstance(self.group, ProductGroup) else a + b
+        self.structure = layer_structure(self.group, ab, l, diagrams, bias=bias, normalize=normalize)
         self._build()
         self.weight = nn.Parameter(torch.empty(len(self.structure.entries), out_channels, products))
         nbias = len(self.plan.sections[0].bias_diagrams)
@@ -192,6 +221,11 @@ class Bilinear(_PlanModule):
 
     def _build(self) -> None:
         s = self.structure
+        if isinstance(self.group, ProductGroup):
+            self.plan = typed_bilinear_plan(self.group, self.a, self.b, self.l, self.channels == "outer",
+                                            s.plan.diagrams, bool(s.plan.bias_diagrams), s.normalize)
+            self._function = emit(self.plan, "bilinear", self.backend)
+            return
         source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
         self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
                                      bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
@@ -210,6 +244,8 @@ class Bilinear(_PlanModule):
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
         y = x if y is None else y
+        if isinstance(self.group, ProductGroup):
+            return typed_bilinear(self, x, y, mask, n, what, check_input)
         for t in (x, y):
             check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
@@ -241,8 +277,11 @@ class _Stage(nn.Module):
         self.name = name
         self.group = None if group is None else _resolve_group(group, None)
         self.features = None if features is None else space(features)
+        if self.group is None and self.features is not None and self.features.sorts and stage_kind(name) in (
+                "norm", "gate"):
+            raise CompileError(messages.TYPED_STAGE_GROUP.format(what=name))
         if self.group is not None and self.features is not None:
-            check_stage(self.group, name, self.features.orders)
+            _check_stage(self.group, name, self.features.orders)
 
     def extra_repr(self) -> str:
         return self.name + ("" if self.features is None else f", {self.features}")
@@ -261,7 +300,7 @@ class Pointwise(_Stage):
         super().__init__(name, group, features)
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        return _result(_masked(pointwise(self.name, _features(x, self.name)), mask))
+        return _result(_masked_any(pointwise(self.name, _features_any(x, self.features, self.name)), mask))
 
 
 class NormNonlinearity(_Stage):
@@ -272,18 +311,25 @@ class NormNonlinearity(_Stage):
     (['2'], torch.Size([3]))
 
     ``bias[str(k)]`` holds b, one per channel of order k (initialised to zero, where norm_relu is
-    the identity on tensors). Equivariant for subgroups of O(n); refused for Sp(n).
+    the identity on tensors). Equivariant for subgroups of O(n); refused for Sp(n). Over a product
+    (typed orders) |x| runs over the axes of the non-permutation sorts only (:mod:`catnn.typed`):
+    one norm per point on S_n × O(3), ``bias["1,1"]``.
     """
 
     def __init__(self, name: str, group: str | Group | None, features: Any) -> None:
         if stage_kind(name) != "norm":
             raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="norm_relu, norm_gelu, ..."))
         super().__init__(name, group, features)
-        self.bias = nn.ParameterDict({str(k): nn.Parameter(torch.zeros(c)) for k, c in self.features.items() if k})
+        normed = [k for k in self.features.orders if _normed(self.group, k)]
+        self.bias = nn.ParameterDict({order_key(k): nn.Parameter(torch.zeros(self.features[k])) for k in normed})
 
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        out = norm_nonlinearity(norm_function(self.name), _features(x, self.name), self.bias, NORM_EPS)
-        return _result(_masked(out, mask))
+        feats = _features_any(x, self.features, self.name)
+        if isinstance(self.group, ProductGroup):
+            out = typed_norm(norm_function(self.name), feats, self.bias, permutation_sorts(self.group), NORM_EPS)
+        else:
+            out = norm_nonlinearity(norm_function(self.name), feats, self.bias, NORM_EPS)
+        return _result(_masked_any(out, mask))
 
 
 class Gate(_Stage):
@@ -294,20 +340,35 @@ class Gate(_Stage):
     (torch.Size([3, 4]), torch.Size([3]))
 
     Gated channels are ordered by tensor order, then channel. Equivariant for every group, Sp(n)
-    included: the gates are invariant. Needs order-0 channels.
+    included: the gates are invariant. Needs order-0 channels. Over a product, order k is gated by
+    the channels of order p(k) (its non-permutation sorts set to 0: per point on S_n × O(3),
+    :mod:`catnn.typed`), with ``weight[key(k)]``, ``bias[key(k)]`` per gated order.
     """
 
     def __init__(self, group: str | Group | None, features: Any) -> None:
         super().__init__("gate", group, features)
+        if isinstance(self.group, ProductGroup):
+            self._typed_parameters()
+            return
         if 0 not in self.features:   # without a group to check against, the rule still holds
             check_stage(_resolve_group("O", None), "gate", self.features.orders)
         scalars, gated = self.features[0], self.features.total - self.features[0]
         self.weight = nn.Parameter(torch.randn(gated, scalars) / math.sqrt(scalars))
         self.bias = nn.Parameter(torch.zeros(gated))
 
+    def _typed_parameters(self) -> None:
+        """Over a product: ``weight[key(k)]`` (C_k, C_p(k)) and ``bias[key(k)]`` per gated order k."""
+        gated = [k for k in self.features.orders if gated_by(self.group, k) != k]
+        self.weight = nn.ParameterDict({order_key(k): nn.Parameter(
+            torch.randn(self.features[k], self.features[gated_by(self.group, k)])
+            / math.sqrt(self.features[gated_by(self.group, k)])) for k in gated})
+        self.bias = nn.ParameterDict({order_key(k): nn.Parameter(torch.zeros(self.features[k])) for k in gated})
+
     def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
-        feats = _features(x, "gate")
+        feats = _features_any(x, self.features, "gate")
         _check_space(feats, self.features, "gate")
+        if isinstance(self.group, ProductGroup):
+            return _result(_masked_any(typed_gate(feats, self.weight, self.bias, permutation_sorts(self.group)), mask))
         return _result(_masked(gate(feats, self.weight, self.bias, dict(self.features.items())), mask))
 
 
@@ -319,22 +380,45 @@ class Pool(_Stage):
 
     ``mean`` divides order k by n^k (with a mask: each graph's own n). Invariant only for groups
     that fix the all-ones vector (S_n, A_n, B_n, Aut(G)); learned readouts are k -> 0 layers.
+
+    Over a product, ``sort=s`` pools the axes of sort s only (k -> k with k_s = 0; orders that meet
+    concatenate their channels), e.g. a sum over the points of S_n × O(3) features:
+
+    >>> Pool("sum", "S x O(3)", "2*V(1,0) + V(1,1)", sort=0)({(1, 0): torch.ones(1, 2, 5),
+    ...                                                       (1, 1): torch.ones(1, 1, 5, 3)})[(0, 1)].shape
+    torch.Size([1, 1, 3])
+
+    ``sort=None`` pools every axis (order (0, …, 0)); only sorts with axes need to fix the all-ones vector.
     """
 
-    def __init__(self, name: str, group: str | Group | None = None, features: Any = None) -> None:
+    def __init__(self, name: str, group: str | Group | None = None, features: Any = None,
+                 sort: int | None = None) -> None:
         if stage_kind(name) != "pool":
             raise CatnnError(messages.UNKNOWN_NONLINEARITY.format(name=name, known="sum, mean"))
-        super().__init__(name, group, features)
+        self.sort = sort
+        super().__init__(name, group, None if features is None else _pooled_features(space(features), sort))
+        self.features = None if features is None else space(features)
+        sorts = len(self.group.factors) if isinstance(self.group, ProductGroup) else self.features and self.features.sorts
+        if sort is not None and (self.group is not None or self.features is not None) and not (
+                isinstance(sort, int) and 0 <= sort < (sorts or 0)):
+            raise CompileError(messages.POOL_SORT.format(name=name, sort=sort, group=self.group or self.features))
 
-    def forward(self, x: Features, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return pool(self.name, _features(x, self.name), mask)
+    def forward(self, x: Features, mask: torch.Tensor | None = None) -> Features:
+        feats = _features_any(x, self.features, self.name)
+        if feats and isinstance(next(iter(feats)), tuple):
+            out = pool_sort(self.name, feats, self.sort, sort_masks(mask))
+            return _result(out) if self.sort is not None else next(iter(out.values()))
+        return pool(self.name, feats, mask)
 
 
-def stage(name: str, group: str | Group, features: Any) -> nn.Module:
-    """The nonlinearity or pooling stage called ``name`` for ``features``, checked for ``group``.
+def stage(name: str, group: str | Group, features: Any, sort: int | None = None) -> nn.Module:
+    """The nonlinearity or pooling stage called ``name`` for ``features``, checked for ``group``;
+    ``sort``: the sort a pool runs over (products of groups).
 
     >>> type(stage("norm_silu", "O", "3*V1")).__name__, stage("mean", "S", "3*V1 + 2*V2").features
     ('NormNonlinearity', space('3*V1 + 2*V2'))
+    >>> stage("sum", "S x O(3)", "V(1,1)", sort=0).sort
+    0
     """
     kind = stage_kind(name)
     if kind == "pointwise":
@@ -343,7 +427,7 @@ def stage(name: str, group: str | Group, features: Any) -> nn.Module:
         return NormNonlinearity(name, group, features)
     if kind == "gate":
         return Gate(group, features)
-    return Pool(name, group, features)
+    return Pool(name, group, features, sort=sort)
 
 
 # -- networks -----------------------------------------------------------------------------------------
@@ -386,6 +470,11 @@ class Network(nn.Module):
                 raise ShapeError(messages.SPACE_MISMATCH.format(what=f"stage {i} ({type(s).__name__})",
                                                                 expected=expected, got=flow))
             if isinstance(s, _Stage):
+                if isinstance(self.group, ProductGroup):
+                    _adopt(s, self.group, flow, i)
+                    flow = typed_stage_output(s.name, flow, getattr(s, "sort", None))
+                    spaces.append(flow)
+                    continue
                 check_stage(self.group, s.name, flow.orders)
                 flow = stage_output(s.name, flow)
             else:
@@ -404,6 +493,8 @@ class Network(nn.Module):
     def forward(self, x: Features, mask: torch.Tensor | None = None, n: int | None = None) -> Features:
         """The network on x (a tensor, or a dict {order: tensor}); ``mask``: (B, n) node mask of a
         padded batch; ``n``: the size, needed only when no input has axes and there is no mask."""
+        if isinstance(self.group, ProductGroup):
+            return _typed_forward(self, x, mask, n)
         feats = _features(x, "network")
         _check_space(feats, self.in_space, "the network")
         if mask is not None:
@@ -438,6 +529,81 @@ def _run(s: nn.Module, feats: dict[int, torch.Tensor], mask: torch.Tensor | None
         return _features(s(feats, mask=mask, n=n), "MixedLinear")
     out = s(feats, mask=mask)
     return out if isinstance(out, dict) else {after.orders[0]: out}
+
+
+def _typed_forward(net: Network, x: Features, mask: Any, n: Any) -> Features:
+    """A network over a product on typed features; ``mask``: {sort: (B, N_s)} (a tensor: sort 0)."""
+    feats = _features_any(x, net.in_space, "the network")
+    _check_space(feats, net.in_space, "the network")
+    masks = sort_masks(mask)
+    if masks:
+        batch = next(iter(feats.values())).shape[0] if feats else None
+        check_masks(net.group, masks, batch, (), "the network")
+    sizes = sort_sizes(net.group, feats, masks, "the network", n)
+    feats = masked_typed(feats, masks)
+    for i, (s, after) in enumerate(zip(net.stages, net.spaces[1:])):
+        if isinstance(s, MixedLinear):
+            out = s(feats, mask=masks, n=sizes)
+        elif isinstance(s, EquivariantLinear):
+            out = {s.l: typed_single(s, feats[s.k], masks, check_input, sizes)}
+        elif isinstance(s, Bilinear):
+            out = {s.l: s(feats[s.a], feats[s.b], mask=masks, n=sizes)}
+        elif isinstance(s, _Stage):
+            out = s(feats, mask=masks)
+        else:
+            raise CatnnError(messages.TYPED_STAGE.format(index=i, kind=type(s).__name__, group=net.group))
+        feats = out if isinstance(out, dict) else {after.orders[0]: out}
+    return _result(feats)
+
+
+def _adopt(s: _Stage, group: ProductGroup, flow: FeatureSpace, index: int) -> None:
+    """A stage inside a network over a product: checked sort by sort on the features that reach it
+    (the error names the stage), and given the network's group if it was built without one."""
+    checked = _pooled_features(flow, s.sort) if isinstance(s, Pool) else flow
+    try:
+        check_typed_stage(group, s.name, checked.orders)
+    except CompileError as err:
+        raise CompileError(f"stage {index} ({s.name}): {err}") from None
+    if s.group is None:
+        if isinstance(s, (NormNonlinearity, Gate)):
+            raise CompileError(messages.TYPED_STAGE_GROUP.format(what=f"stage {index} ({s.name})"))
+        s.group = group
+
+
+def _check_stage(group: Any, name: str, orders: Any) -> None:
+    if isinstance(group, ProductGroup):
+        check_typed_stage(group, name, orders)
+    else:
+        check_stage(group, name, orders)
+
+
+def _normed(group: Any, order: Any) -> bool:
+    """Does a norm nonlinearity take a norm (and a bias) on this order?"""
+    if isinstance(group, ProductGroup):
+        return any(e and not p for e, p in zip(order, permutation_sorts(group)))
+    return bool(order)
+
+
+def _features_any(x: Features, features: FeatureSpace | None, what: str) -> dict[Any, torch.Tensor]:
+    """``_features``, except that a tensor of a typed single space gets its typed order."""
+    if isinstance(x, torch.Tensor) and features is not None and features.sorts and features.is_single:
+        return {features.orders[0]: x}
+    return _features(x, what)
+
+
+def _masked_any(feats: dict[Any, torch.Tensor], mask: Any) -> dict[Any, torch.Tensor]:
+    """Padded entries zeroed: typed features under {sort: mask}, plain ones under a (B, N) mask."""
+    if feats and isinstance(next(iter(feats)), tuple):
+        return masked_typed(feats, sort_masks(mask))
+    return _masked(feats, mask)
+
+
+def _pooled_features(features: FeatureSpace, sort: int | None) -> FeatureSpace:
+    """What a pool checks: the space itself (the sort is checked by :func:`catnn.typed.check_typed_stage`
+    on the orders with the other sorts zeroed)."""
+    if sort is None or not features.sorts:
+        return features
+    return FeatureSpace([(tuple(e if s == sort else 0 for s, e in enumerate(k)), c) for k, c in features.items()])
 
 
 def _in_space(s: nn.Module) -> FeatureSpace | None:

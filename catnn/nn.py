@@ -220,6 +220,9 @@ class EquivariantLinear(_PlanModule):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, C_in, n, ..., n) -> (B, C_out, n, ..., n); ``mask`` (B, n): a padded batch of
         graphs of different sizes, each computed as if alone (:func:`catnn.masks.masked_linear`)."""
+        if mask is not None and isinstance(self.group, ProductGroup):   # {sort: (B, N_s)} masks
+            from .typed import typed_single
+            return typed_single(self, x, mask, check_input)
         if mask is not None:
             return masked_linear(self, x, mask)
         n = self._check(x)

@@ -21,9 +21,13 @@ cores, then per output its mix groups, biases, folds and writes — and a backen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from catnn import messages
+from catnn.errors import CompileError
 
 from .ir import CoreStep, FoldStep, MixGroup, MixStep, Plan, Section, View, WriteStep, letters
 from .pysource import docstring
@@ -248,8 +252,20 @@ class SourceEmitter:
     def scale_suffix(self, c: CoreStep) -> str:
         if not self.plan.normalize or not c.scale:
             return ""
+        if len(self.plan.sorts) > 1:
+            return self.sorted_scale(c)
         power = "" if c.scale == 1 else f" ** {c.scale}"
         return f" / _rt__per_graph(n, sizes, {len(c.labels)}){power}"
+
+    def sorted_scale(self, c: CoreStep) -> str:
+        """Products: each summed-out block divided by its own sort's size (``sizes[s]``: each sample's
+        own n_s under a mask on sort s, ``sizes`` a tuple with one entry per sort)."""
+        counts = Counter(c.sort(lab) for lab in c.summed_labels)
+        if c.constants or sum(counts.values()) != c.scale:
+            raise CompileError(messages.TYPED_NORMALIZE_CONSTANTS.format(group=self.plan.group))
+        parts = [f"_rt__per_graph({self.size(s)}, sizes and sizes[{s}], {len(c.labels)})" + (f" ** {a}" if a > 1 else "")
+                 for s, a in sorted(counts.items())]
+        return f" / ({' * '.join(parts)})" if len(parts) > 1 else f" / {parts[0]}"
 
     def broadcast(self, expr: str, labels: Sequence[int], target: Sequence[int], lead: int = 2) -> str:
         """``expr`` (axes ``labels``) indexed so it broadcasts against axes ``target``."""

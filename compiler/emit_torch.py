@@ -122,7 +122,8 @@ class TorchEmitter(SourceEmitter):
 
     def function_class(self) -> str:
         name = self.name
-        n_value = "n" if not any(x.order for x in self.plan.inputs) else "None"
+        # n is read from the inputs' axes, except for sizes no input shows (k = 0, or a sort without input axes)
+        n_value = "n" if not any(x.order for x in self.plan.inputs) or len(self.plan.sorts) > 1 else "None"
         nx = sum(2 if x.factors else 1 for x in self.plan.inputs)
         unflatten = "\n".join("        " + line for line in self.unflatten())
         return f'''class {name}__Function(torch.autograd.Function):

@@ -17,6 +17,7 @@ Planning is pure: the plan carries the constants it uses (kinds and builder sour
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -70,6 +71,8 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
     block; blocks without diagrams are left out. ``bias``: each output gets the group's 0 -> l
     diagrams, one weight per output channel (``biases[j]`` is (len, D_j)).
     """
+    if isinstance(group, ProductGroup):     # typed orders (tuples, one entry per sort)
+        return _typed_mixed_plan(group, inputs, outputs, diagrams, bias, normalize, cached)
     ins = tuple(x if isinstance(x, Input) else Input(int(x)) for x in inputs)
     chosen: dict[tuple[int, int], Sequence[Any]] = {}
     for i, x in enumerate(ins):
@@ -80,6 +83,21 @@ def build_mixed_plan(group: Any, inputs: Sequence[int | Input], outputs: Sequenc
                 chosen[(i, j)] = diagrams[(i, j)]
     bias_diagrams = tuple(tuple(group.spanning_set(0, l)) if bias else () for l in outputs)
     return plan_layer(group, ins, tuple(outputs), chosen, bias_diagrams, normalize=normalize, cached=cached)
+
+
+def _typed_mixed_plan(group: ProductGroup, inputs: Sequence[Sequence[int]], outputs: Sequence[Sequence[int]],
+                      diagrams: Mapping[tuple[int, int], Sequence[Any]] | None, bias: bool, normalize: bool,
+                      cached: bool) -> Plan:
+    """:func:`build_mixed_plan` over a product: inputs and outputs are typed orders."""
+    ins = tuple(group.check_orders(k, k)[0] for k in inputs)
+    outs = tuple(group.check_orders(l, l)[0] for l in outputs)
+    chosen = {(i, j): (group.spanning_set(k, l) if diagrams is None else diagrams.get((i, j), ()))
+              for i, k in enumerate(ins) for j, l in enumerate(outs)}
+    zero = (0,) * len(group.factors)
+    bias_diagrams = tuple(tuple(group.spanning_set(zero, l)) if bias else () for l in outs)
+    return plan_layer(group, tuple(Input(sum(k), sorts=axis_sorts(k)) for k in ins), tuple(sum(l) for l in outs),
+                      chosen, bias_diagrams, normalize=normalize, cached=cached,
+                      output_sorts=tuple(axis_sorts(l) for l in outs))
 
 
 def plan_layer(group: Any, inputs: tuple[Input, ...], outputs: tuple[int, ...],
@@ -218,6 +236,11 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     if any(x.factors for x in inputs) and planner.name == "Aut":
         raise CompileError(messages.MIXED_AUT)
     halves = {b: [planner.halves(d) for d in block.diagrams] for b, block in enumerate(blocks)}
+    for b, block in enumerate(blocks):      # a typed x ⊗ y: its axes are x's then y's, not sort-major
+        order = _factor_axes(inputs[block.input])
+        if order:
+            halves[b] = [replace(h, bottom=replace(h.bottom, input=tuple(h.bottom.input[i] for i in order)))
+                         for h in halves[b]]
     cores, core_of = _input_cores(planner, inputs, blocks, halves)
     sections, terms, counters = [], [], [0, 0, 0]
     for j, l in enumerate(outputs):
@@ -235,6 +258,21 @@ def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs
     return Plan(planner.name, planner.n, normalize, inputs, outputs, blocks, tuple(cores), tuple(sections),
                 tuple(terms), gathered, tuple(kinds), constant_sources(kinds), planner.sorts,
                 tuple(planner.constant_sort(kind) for kind in kinds))
+
+
+def _factor_axes(x: Input) -> Labels:
+    """For a bilinear input over a product, where each axis of x ⊗ y (x's axes, then y's) sits in the
+    sort-major order the product's diagrams use; () otherwise.
+
+    >>> _factor_axes(Input(4, (2, 2), sorts=(0, 1, 0, 1)))
+    (0, 2, 1, 3)
+    """
+    if not x.factors or not x.sorts:
+        return ()
+    split = x.factors[0]
+    tagged = [(s, i >= split, i) for i, s in enumerate(x.sorts)]
+    where = {i: pos for pos, (_, _, i) in enumerate(sorted(tagged))}
+    return tuple(where[i] for i in range(len(x.sorts)))
 
 
 def _input_cores(planner: Planner, inputs: tuple[Input, ...], blocks: tuple[Block, ...],
