@@ -75,6 +75,9 @@ class _Entry:
 
 def check_program(module: ast.Module) -> Program:
     """Check a parsed program and normalise its definitions; raises :class:`CheckError`."""
+    from .check_product import check_program_over_product, is_product_program
+    if is_product_program(module):    # group S x O(3): typed orders, product diagrams (.check_product)
+        return check_program_over_product(module)
     return _Checker(module.items).run(module)
 
 
@@ -85,8 +88,13 @@ def check_expression(expr: ast.Expr, group: Group | str = "S") -> Diagram | Morp
     >>> check_expression(parse_expression("swap >> swap")) == Diagram.identity(2)
     True
     """
+    from catnn.groups.product import ProductGroup
+    G = make_group(group)
+    if isinstance(G, ProductGroup):
+        from .check_product import check_product_expression
+        return check_product_expression(expr, G)
     checker = _Checker(())
-    checker.group = make_group(group)
+    checker.group = G
     value = checker.as_morphism(checker.evaluate(expr), expr.span)
     return _bare(value) or value
 
@@ -99,6 +107,9 @@ def _bare(m: Morphism) -> Diagram | None:
 
 
 class _Checker:
+    #: True over a product of groups (:mod:`.check_product`): orders are tuples there
+    typed_orders = False
+
     def __init__(self, items: tuple) -> None:
         self.group: Group = make_group("S")
         self.env: dict[str, _Entry] = {}
@@ -124,6 +135,9 @@ class _Checker:
                 self.declare_graph(item)
                 continue
             self.new_name(item)
+            if not self.typed_orders:     # typed orders over a single group: a located error
+                from .check_product import refuse_typed
+                refuse_typed(item, self.group)
             self.current = item.name
             if isinstance(item, ast.Definition):
                 kind, (value, stored) = item.kind, self.definition(item)
@@ -291,8 +305,12 @@ class _Checker:
             return self.tagged_literal(node)
         if isinstance(node, ast.GraphLiteral):
             return self.graph_literal(node)
+        if isinstance(node, ast.ProductLiteral):
+            raise CheckError(messages.PRODUCT_LITERAL_SINGLE.format(group=self.group), node.span)
         if isinstance(node, ast.Neg):
             return -args[0]
+        if isinstance(node, ast.Transpose):
+            return self.transpose(node, args[0])
         if isinstance(node, ast.Power):
             return self.power(node, args[0])
         if isinstance(node, ast.TensorPower):
@@ -470,6 +488,12 @@ class _Checker:
                 return left @ right  # a 0 -> 0 morphism is a scalar: its product is the tensor
             raise CheckError(messages.MORPHISM_PRODUCT, node.span)
         return right * left if isinstance(left, Poly) else left * right
+
+    def transpose(self, node: ast.Transpose, value: Value) -> Morphism:
+        """``f.T``: the flip of a morphism; a number is refused (it has no outputs to flip)."""
+        if isinstance(value, Poly):
+            raise CheckError(messages.TRANSPOSE_OF_SCALAR, node.span)
+        return value.T
 
     def power(self, node: ast.Power, base: Value) -> Poly:
         if not isinstance(base, Poly):
