@@ -184,6 +184,10 @@ class InMemoryModule:
             from catnn.networks import EquivariantNetwork
             layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
             return partial(EquivariantNetwork, value, layers, backend=self._backend)
+        from catnn.groups.product import ProductGroup
+        if isinstance(self._program.group, ProductGroup):
+            from catnn.compiler.write_product import ProductMorphismFunction
+            return ProductMorphismFunction(self._program.group, value, backend=self._backend, name=name)
         from catnn.nn import MorphismFunction
         return MorphismFunction(self._program.group, value, backend=self._backend, name=name)
 

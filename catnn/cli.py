@@ -293,7 +293,7 @@ def _explain(args: argparse.Namespace) -> int:
     from .api import load
     from .compiler.write import explain_program
     program = load(args.file)
-    fixed = program.group.n
+    fixed = getattr(program.group, "n", None)   # a product has one size per sort: --n sets the free ones
     if args.n is not None and fixed is not None and args.n != fixed:
         raise CatnnError(messages.EXPLAIN_FIXED_N.format(n=fixed, group=program.group, given=args.n))
     print(explain_program(program, n=args.n, batch=args.batch, channels=args.channels))
