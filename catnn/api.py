@@ -49,7 +49,7 @@ def compile_program(text: str, filename: str = "<string>") -> Program:
     >>> compile_program("morphism p = 1/2 * (id(2) + swap)").p.k
     2
     """
-    from .compiler.check import check_program
+    from .compiler.check_product import check_program
     if isinstance(text, (str, os.PathLike)) and _looks_like_path(text):
         raise CatnnError(messages.COMPILE_PATH.format(path=os.fspath(text)))
     if isinstance(text, str) and text.startswith("\ufeff"):   # a BOM, as load() accepts it
@@ -122,7 +122,7 @@ def diagram(text: str, group: Group | str = "S") -> Diagram | Morphism:
     >>> print(diagram("(cup >> cap) * {1, 1'}"))
     n * {1, 1'}
     """
-    from .compiler.check import check_expression
+    from .compiler.check_product import check_expression
     from .grammar import parse_expression
     return check_expression(parse_expression(text), group)
 

@@ -29,6 +29,7 @@ import io
 import math
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -851,8 +852,8 @@ def layout(obj: Any, group: Any = None, title: str = "", gap: float | None = Non
         return obj
     from .groups.product import ProductDiagram, ProductGroup, ProductMorphism
     if isinstance(obj, (ProductDiagram, ProductMorphism)) or isinstance(getattr(obj, "group", None), ProductGroup):
-        from .draw_product import layout_product     # sorts in their own frames
-        return layout_product(obj, group, title, gap)
+        from .draw_product import layout_product     # sorts in their own frames, drawn with this module's kit
+        return layout_product(sys.modules[__name__], obj, group, title, gap)
     if isinstance(obj, Morphism):
         return layout_morphism(obj, title)
     if isinstance(obj, MixedLayerSpec):      # one grid per block k -> l

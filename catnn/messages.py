@@ -296,5 +296,7 @@ PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported: produc
                    "and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
 PRODUCT_LEARN_MORPHISM = ("learn(...) over a product of groups takes single product diagrams for now; this is a "
                           "linear combination of {count} diagrams")
+PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "
+                 "catnn.compile), not by catnn.compiler.check.check_program, the checker of one group")
 TRANSPOSE_OF_SCALAR = "'.T' flips a morphism; a number has nothing to flip"
 # <<< products of groups in the language (issue 12)

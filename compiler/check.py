@@ -39,7 +39,7 @@ from .check_network import STAGE_FUNCTIONS, check_layer_signature, check_network
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
-__all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS",
+__all__ = ["check_program", "check_expression", "refuse_typed", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS",
            "MAX_DIGITS"]
 
 #: the stage names a network may use besides layers: nonlinearities and poolings (rules: .network)
@@ -74,10 +74,11 @@ class _Entry:
 
 
 def check_program(module: ast.Module) -> Program:
-    """Check a parsed program and normalise its definitions; raises :class:`CheckError`."""
-    from .check_product import check_program_over_product, is_product_program
-    if is_product_program(module):    # group S x O(3): typed orders, product diagrams (.check_product)
-        return check_program_over_product(module)
+    """Check a parsed program over one group and normalise its definitions; raises :class:`CheckError`.
+
+    Programs over a product of groups (``group S x O(3)``) are checked by
+    :func:`catnn.compiler.check_product.check_program`, the entry point of every program.
+    """
     return _Checker(module.items).run(module)
 
 
@@ -88,13 +89,8 @@ def check_expression(expr: ast.Expr, group: Group | str = "S") -> Diagram | Morp
     >>> check_expression(parse_expression("swap >> swap")) == Diagram.identity(2)
     True
     """
-    from catnn.groups.product import ProductGroup
-    G = make_group(group)
-    if isinstance(G, ProductGroup):
-        from .check_product import check_product_expression
-        return check_product_expression(expr, G)
     checker = _Checker(())
-    checker.group = G
+    checker.group = make_group(group)
     value = checker.as_morphism(checker.evaluate(expr), expr.span)
     return _bare(value) or value
 
@@ -136,7 +132,6 @@ class _Checker:
                 continue
             self.new_name(item)
             if not self.typed_orders:     # typed orders over a single group: a located error
-                from .check_product import refuse_typed
                 refuse_typed(item, self.group)
             self.current = item.name
             if isinstance(item, ast.Definition):
@@ -161,6 +156,8 @@ class _Checker:
         if self.first_definition is not None:
             raise CheckError(messages.GROUP_AFTER_DEFINITIONS.format(line=self.first_definition.line),
                              item.span)
+        if isinstance(item, ast.ProductGroupDecl):     # .check_product checks these programs
+            raise CheckError(messages.PRODUCT_ENTRY, item.span)
         graphs = {name: entry.value for name, entry in self.env.items() if entry.kind == "graph"}
         aut = aut_group(item, graphs, item.graph_span or item.span)
         if aut is not None:
@@ -555,6 +552,22 @@ class _Checker:
         if max(k, l) > MAX_ARITY:
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"a {k} -> {l} morphism", limit=f"{MAX_ARITY} vertices per row"), span)
+
+
+def refuse_typed(item: Any, group: Any) -> None:
+    """A CheckError at the first typed order in ``item`` (a definition, layer or network) over a single group."""
+    arity = getattr(item, "arity", None)
+    sides = []
+    if isinstance(arity, ast.TypedArity):
+        sides = [arity.k, arity.l]
+    elif isinstance(arity, ast.Signature):
+        sides = [t.orders for t in (*arity.input.terms, *arity.output.terms) if t.orders is not None]
+    for stage in getattr(item, "stages", ()):
+        if stage.channels is not None and isinstance(stage.channels[0], ast.Space):
+            sides += [t.orders for space in stage.channels for t in space.terms if t.orders is not None]
+    if sides:
+        raise CheckError(messages.TYPED_NEEDS_PRODUCT.format(text=_excerpt(sides[0].span), group=group),
+                         sides[0].span)
 
 
 # -- tagged literals ---------------------------------------------------------------------------------

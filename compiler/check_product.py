@@ -36,14 +36,42 @@ from catnn.spec import LayerSpec
 
 from .check import (_BITS_PER_DIGIT, MAX_ARITY, MAX_DIGITS, MAX_POWER, MAX_TERMS, _bits, _Checker, _digits_message,
                     _excerpt, _short)
+from .check import check_expression as check_single_expression
+from .check import check_program as check_single
 from .check_graph import aut_group, did_you_mean
 from .program import Program
 
-__all__ = ["check_program_over_product", "check_product_expression", "refuse_typed", "is_product_program"]
+__all__ = ["check_program", "check_expression", "check_program_over_product", "check_product_expression",
+           "is_product_program"]
 
 Value = Union[MPoly, ProductMorphism]
 _SIZE_SYMBOL = re.compile(r"n_([0-9]+|[A-Za-z][A-Za-z0-9_]*)")
 _RESERVED_SORTS = frozenset({"n", "V", "x", "group", "graph", "diagram", "morphism", "layer", "network", "learn"})
+
+
+def check_program(module: ast.Module) -> Program:
+    """Check any parsed program: over a product of groups here, over one group by :mod:`.check`.
+
+    >>> from catnn.grammar import parse
+    >>> check_program(parse("group S x S\\nlayer f : (1, 1) -> (1, 1)")).f.k
+    (1, 1)
+    """
+    if is_product_program(module):
+        return check_program_over_product(module)
+    return check_single(module)
+
+
+def check_expression(expr: ast.Expr, group: Any = "S") -> Any:
+    """One expression under ``group`` (a product's name or group too): a diagram when exactly ``1 * d``.
+
+    >>> from catnn.grammar import parse_expression
+    >>> print(check_expression(parse_expression("(swap | id(1))"), "S x O"))
+    ({1, 2'} {2, 1'} | {1, 1'})
+    """
+    G = make_group(group)
+    if isinstance(G, ProductGroup):
+        return check_product_expression(expr, G)
+    return check_single_expression(expr, G)
 
 
 def is_product_program(module: ast.Module) -> bool:
@@ -69,22 +97,6 @@ def check_product_expression(expr: ast.Expr, G: ProductGroup) -> ProductDiagram 
     checker.sorts = tuple(None for _ in G.factors)
     value = checker.as_morphism(checker.evaluate(expr), expr.span)
     return _bare_product(value) or value
-
-
-def refuse_typed(item: Any, group: Any) -> None:
-    """A CheckError at the first typed order or product literal in ``item`` when the group is single."""
-    arity = getattr(item, "arity", None)
-    sides = []
-    if isinstance(arity, ast.TypedArity):
-        sides = [arity.k, arity.l]
-    elif isinstance(arity, ast.Signature):
-        sides = [t.orders for t in (*arity.input.terms, *arity.output.terms) if t.orders is not None]
-    for stage in getattr(item, "stages", ()):
-        if stage.channels is not None and isinstance(stage.channels[0], ast.Space):
-            sides += [t.orders for space in stage.channels for t in space.terms if t.orders is not None]
-    if sides:
-        raise CheckError(messages.TYPED_NEEDS_PRODUCT.format(text=_excerpt(sides[0].span), group=group),
-                         sides[0].span)
 
 
 def _bare_product(m: ProductMorphism) -> ProductDiagram | None:

@@ -3,7 +3,7 @@
 >>> import catnn
 >>> from catnn.compiler.write import write_module
 >>> text = write_module(catnn.compile("group S x O(3)\\nlayer f : (1, 1) -> (1, 1)"))
->>> [line for line in text.splitlines() if line.startswith(("import", "class", "def f"))]
+>>> [line for line in text.splitlines() if line.startswith(("import", "class f"))]
 ['import torch', 'class f(torch.nn.Module):']
 
 A typed tensor of orders k = (k_0, k_1, …) has k_0 trailing axes of size n_0, then k_1 of size n_1, …
