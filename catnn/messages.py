@@ -269,7 +269,7 @@ EXPLAIN_FIXED_N = "the program fixes n={n} ({group}): --n {given} would contradi
 # >>> products of groups in the language (issue 12)
 PRODUCT_SIGN = "expected 'x' or '×' between the factors of a product of groups, got '{found}'"
 SORT_TWICE = "the sort name '{name}' is already used by sort {sort}"
-SORT_NAME_RESERVED = "the sort name '{name}' is a reserved word or a group's name; choose another"
+SORT_NAME_RESERVED = "the sort name '{name}' is a reserved word; choose another"
 UNKNOWN_SORT = "unknown sort '{name}': {group} has the sorts {known}"
 NO_SORT_NAMES = "the sorts of {group} have no names (name them on the group line, e.g. group points: S x space: O(3))"
 SORT_ORDER_TWICE = "the sort '{name}' is given twice in this order tuple"
@@ -286,14 +286,15 @@ PRODUCT_GENERATOR = ("'{name}' is a generator of each sort, not of {group}: writ
 PRODUCT_PLAIN_LITERAL = ("over {group} a diagram literal needs its sorts: write one part per sort, "
                          "({example}), or give the definition a typed arity such as : {arity}")
 PRODUCT_DIM = "over {group} n does not say which sort's size it means: write {symbols}"
-BLOCK_JOINS_SORTS = ("block {block} joins sort {a}{a_name} (vertex {va}) and sort {b}{b_name} (vertex {vb}): "
-                     "a block of a product's diagram stays within one sort")
+BLOCK_JOINS_SORTS = ("block {block} joins vertex {va} of sort {a}{a_name} and vertex {vb} of sort {b}{b_name}; "
+                     "a block stays within one sort (with a typed arity, vertices are numbered across the sorts, "
+                     "sort 0's first)")
 SORT_MISMATCH = ("sort mismatch in '{op}': '{left}' has outputs {lout} but '{right}' takes inputs {rin}; "
                  "they differ in sort {sort}{name}")
 PRODUCT_ARITIES_SUM = "cannot add a {k1} -> {l1} morphism to a {k2} -> {l2} one"
 PRODUCT_SCALAR_SUM = "cannot add a number to a {k} -> {l} morphism (only to one whose orders are all 0)"
-PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported: products support diagrams, morphisms "
-                   "and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
+PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported in .diag programs; they support "
+                   "diagrams, morphisms and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
 PRODUCT_LEARN_MORPHISM = ("learn(...) over a product of groups takes single product diagrams for now; this is a "
                           "linear combination of {count} diagrams")
 PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "

@@ -200,7 +200,7 @@ class _ProductChecker(_Checker):
         if isinstance(item.arity, ast.Signature):
             self.signature_orders(item.arity)
             what = "a bilinear layer" if item.arity.input.kind == "product" else "a layer between feature spaces"
-            raise CheckError(messages.PRODUCT_NOT_YET.format(what=what.capitalize()), item.arity.span)
+            raise CheckError(messages.PRODUCT_NOT_YET.format(what=what), item.arity.span)
         k, l = self.typed_arity(item.arity)
         G = self.group
         if item.learn is None:
@@ -242,7 +242,7 @@ class _ProductChecker(_Checker):
             self.signature_orders(item.arity)
         elif isinstance(item.arity, ast.TypedArity):
             self.typed_arity(item.arity)
-        raise CheckError(messages.PRODUCT_NOT_YET.format(what="A network"), item.name_span)
+        raise CheckError(messages.PRODUCT_NOT_YET.format(what="a network"), item.name_span)
 
     # -- expressions ------------------------------------------------------------------------------
     def apply(self, node: ast.Expr, args: list[Value]) -> Value:
@@ -508,22 +508,15 @@ def _factor(decl: ast.GroupDecl) -> Any:
 
 
 def _sort_names(item: ast.ProductGroupDecl) -> tuple[str | None, ...]:
-    """The sorts' names (None where unnamed): distinct, and neither reserved nor a group's name."""
+    """The sorts' names (None where unnamed): distinct and not reserved words."""
     seen: dict[str, int] = {}
     for s, (name, span) in enumerate(zip(item.sorts, item.sort_spans)):
         if name is None:
             continue
         if name in seen:
             raise CheckError(messages.SORT_TWICE.format(name=name, sort=seen[name]), span)
-        if name in _RESERVED_SORTS or _is_group_name(name):
+        if name in _RESERVED_SORTS:
             raise CheckError(messages.SORT_NAME_RESERVED.format(name=name), span)
         seen[name] = s
     return tuple(item.sorts)
 
-
-def _is_group_name(name: str) -> bool:
-    try:
-        make_group(name)
-    except CatnnError:
-        return False
-    return True
