@@ -181,10 +181,10 @@ def test_printed_product_diagrams_and_morphisms_parse_back(name, ns):
     orders = [o for o in itertools.product(range(3), repeat=2)]
     checked = 0
     for k, l in itertools.product(orders, repeat=2):
-        if sum(k) + sum(l) > 4:
+        if sum(k) + sum(l) > 3:
             continue
         diagrams = G.at(ns).spanning_set(k, l)
-        for d in diagrams[:6]:
+        for d in diagrams[:4]:
             assert catnn.diagram(str(d), G) == d, str(d)
             checked += 1
         if diagrams:
@@ -192,7 +192,7 @@ def test_printed_product_diagrams_and_morphisms_parse_back(name, ns):
             m = G.lift(ProductMorphism(terms, k, l, G.loops))
             back = catnn.diagram(str(m), G)
             assert back == m and (back.k, back.l) == (m.k, m.l), str(m)
-    assert checked > 20
+    assert checked > 12
 
 
 def random_mpoly(rng: random.Random) -> MPoly:
