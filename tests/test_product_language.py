@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import random
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -303,3 +305,29 @@ def test_errors_are_catnn_errors_not_tracebacks():
     for text in ["group S x", "group x S", "group S x S x", "group (S) x S", "group S x S\nlayer f : () -> (1, 1)"]:
         with pytest.raises(CatnnError):
             catnn.compile(text)
+
+
+# -- the documentation -----------------------------------------------------------------------------------
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_language_docs_product_program_checks():
+    """The product program of docs/language.md: centre is I - J/n on the points, the identity on space."""
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8").split("## Products of groups", 1)[1]
+    prog = catnn.compile(text.split("```\n", 2)[1], "language.md")
+    assert list(prog) == ["same", "spread", "centre", "sq_norm", "mix", "gram", "pick"]
+    G = prog.group.at((4, 3))
+    want = np.kron(np.eye(4) - np.ones((4, 4)) / 4, np.eye(3))
+    assert np.allclose(G.matrix(prog.centre).astype(float), want)
+    assert (prog.gram.k, prog.gram.l) == ((1, 2), (1, 0))
+
+
+def test_the_readme_product_program_trains(monkeypatch, capsys):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    script = next(b for b in blocks if 'catnn.load("examples/point_cloud.diag")' in b)
+    monkeypatch.chdir(ROOT)
+    torch.manual_seed(0)
+    scope: dict = {}
+    exec(compile(script, "README.md", "exec"), scope)
+    assert float(capsys.readouterr().out.split()[1]) < 1e-8
+    assert torch.allclose(scope["mix"].weight.flatten().sort().values, torch.tensor([-1 / 20, 1.0]), atol=1e-4)
