@@ -295,8 +295,6 @@ PRODUCT_ARITIES_SUM = "cannot add a {k1} -> {l1} morphism to a {k2} -> {l2} one"
 PRODUCT_SCALAR_SUM = "cannot add a number to a {k} -> {l} morphism (only to one whose orders are all 0)"
 PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported in .diag programs; they support "
                    "diagrams, morphisms and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
-PRODUCT_LEARN_MORPHISM = ("learn(...) over a product of groups takes single product diagrams for now; this is a "
-                          "linear combination of {count} diagrams")
 PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "
                  "catnn.compile), not by catnn.compiler.check.check_program, the checker of one group")
 TRANSPOSE_OF_SCALAR = "'.T' flips a morphism; a number has nothing to flip"

@@ -324,6 +324,9 @@ def exact_values(polys: Any, n: int, dtype: torch.dtype, what: str) -> list[floa
     >>> exact_values([(Poly.n() - 1000) ** 5 / 7], 1001, torch.float32, "m")
     [0.14285714285714285]
     """
+    if isinstance(n, tuple):      # a product of groups: polynomials in n_0, n_1, ... at one size per sort
+        from .compiler.write_product import typed_values
+        return typed_values(polys, n, torch.finfo(dtype).max, what)
     from .compiler.pysource import coefficient_values
     return coefficient_values(polys, n, torch.finfo(dtype).max, what)
 

@@ -223,9 +223,7 @@ class _ProductChecker(_Checker):
                                  expr.span)
             if value.is_zero():
                 raise CheckError(messages.LEARN_ZERO, expr.span)
-            stored = _bare_product(value)
-            if stored is None:
-                raise CheckError(messages.PRODUCT_LEARN_MORPHISM.format(count=len(value.terms)), expr.span)
+            stored = _bare_product(value) or value
             if stored in chosen:
                 raise CheckError(messages.LEARN_DUPLICATE, expr.span)
             chosen.append(stored)

@@ -28,7 +28,7 @@ from catnn.groups.product import ProductDiagram, ProductGroup
 
 from .pysource import docstring, tuple_source
 
-__all__ = ["write_product_morphism", "write_product_layer", "typed_table", "ProductMorphismFunction",
+__all__ = ["write_product_morphism", "write_product_layer", "typed_table", "typed_values", "ProductMorphismFunction",
            "TYPED_SIZES_HELPER", "TYPED_COEFFICIENTS_HELPER", "explain_product"]
 
 #: pasted into generated modules over products, and run by the in-memory morphism functions
@@ -99,6 +99,20 @@ def typed_table(polys: Sequence[Any], sorts: int) -> tuple:
                                                  tuple(powers.get(s, 0) + shifts[s] for s in range(sorts)))
                                                 for powers, c in terms)))
     return tuple(rows)
+
+
+def typed_values(polys: Sequence[Any], sizes: Sequence[int], limit: float, what: str) -> list[float]:
+    """The exact values of ``polys`` (in n_0, n_1, …) at ``sizes``, each rounded once, as generated modules
+    compute them; a value beyond ``limit`` is a :class:`~catnn.errors.RangeError`.
+
+    >>> from catnn.coeff import MPoly
+    >>> typed_values([MPoly.symbol(0) / MPoly.symbol(1)], (3, 4), 1e308, "m")
+    [0.75]
+    """
+    try:
+        return _RUNTIME["_rt__typed_coefficients"](what, typed_table(polys, len(sizes)), tuple(sizes), limit)
+    except (OverflowError, ZeroDivisionError) as err:
+        raise RangeError(str(err)) from None
 
 
 def _source(value: Any) -> str:
@@ -235,12 +249,21 @@ def write_product_layer(writer: Any, name: str, spec: Any) -> None:
                f"            raise ValueError(f'{name} expects input (batch, {{self.in_channels}}, {_axes_text(k)}), "
                "got {tuple(x.shape)}')",
                f"        sizes = _rt__typed_sizes({what!r}, x, self.k, 2, n, self.sizes)"]
+    weight = "self.weight"
+    if structure.mixing is not None:      # learn(f, ...) with linear combinations: their coefficients at these sizes
+        if TYPED_COEFFICIENTS_HELPER not in writer.helpers:
+            writer.helpers.append(TYPED_COEFFICIENTS_HELPER)
+        table = _source(typed_table([c for row in structure.mixing for c in row], len(G.factors)))
+        forward += [f"        mixing = self.weight.new_tensor(_rt__typed_coefficients({what!r}, {table}, sizes, "
+                    f"torch.finfo(self.weight.dtype).max)).reshape({len(structure.mixing)}, {len(entries)})",
+                    "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)  # diagrams x entries"]
+        weight = "weight"
     bias = "None"
     if nbias:
         forward.append(f"        bias = self.weight.new_zeros({nbias}, self.out_channels) if self.bias is None "
                        "else self.bias")
         bias = "bias"
-    forward.append(f"        return {helper}__plan((x,), (self.weight,), ({bias},), (self.out_channels,), sizes)[0]")
+    forward.append(f"        return {helper}__plan((x,), ({weight},), ({bias},), (self.out_channels,), sizes)[0]")
     lines = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
              f"    k, l, sizes = {k!r}, {l!r}, {tuple(G.ns)!r}",
              f"    diagrams = {tuple_source(entries)}",
