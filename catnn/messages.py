@@ -297,5 +297,10 @@ PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported in .dia
                    "diagrams, morphisms and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
 PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "
                  "catnn.compile), not by catnn.compiler.check.check_program, the checker of one group")
+PRODUCT_NESTED = ("a part of a product diagram is an expression of one sort (here sort {sort}, {group}); "
+                  "product diagrams do not nest")
+PRODUCT_NAME_IN_PART = ("'{name}' is a {kind} of the whole product; a part of (... | ...) is an expression of sort "
+                        "{sort} alone ({group}: its generators, literals and n); use '{name}' outside the parentheses")
+TIMES_IN_EXPRESSION = "'×' multiplies groups on a group line (group S × O(3)); did you mean '*'?"
 TRANSPOSE_OF_SCALAR = "'.T' flips a morphism; a number has nothing to flip"
 # <<< products of groups in the language (issue 12)

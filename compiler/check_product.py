@@ -146,6 +146,9 @@ class _ProductChecker(_Checker):
             if e.order > MAX_ARITY:
                 raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"an order of {e.order}", limit=MAX_ARITY),
                                  e.span)
+        if sum(e.order for e in entries) > MAX_ARITY:
+            raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"{sum(e.order for e in entries)} axes",
+                                                           limit=f"{MAX_ARITY} vertices per row"), orders.span)
         if not named:
             if len(entries) != r:
                 raise CheckError(messages.ORDERS_LENGTH.format(group=self.group, r=r, count=len(entries)),
@@ -330,8 +333,7 @@ class _ProductChecker(_Checker):
                              node.span)
         per_sort, k, l = [], [], []
         for s, (part, factor) in enumerate(zip(node.parts, factors)):
-            sub = _Checker(())
-            sub.group = factor
+            sub = _PartChecker(factor, s, self)
             value = sub.as_morphism(sub.evaluate(part), part.span)
             per_sort.append([(MPoly.from_poly(c, s), d) for d, c in value.terms])
             k.append(value.k)
@@ -491,6 +493,26 @@ class _ProductChecker(_Checker):
         for _ in range(e):
             result = result @ base
         return result
+
+
+class _PartChecker(_Checker):
+    """Part s of a product literal: an expression of factor s alone (its generators, literals and n)."""
+
+    def __init__(self, factor: Any, sort: int, product: _ProductChecker) -> None:
+        super().__init__(())
+        self.group, self.sort, self.product = factor, sort, product
+
+    def apply(self, node: ast.Expr, args: list[Any]) -> Any:
+        if isinstance(node, ast.ProductLiteral):
+            raise CheckError(messages.PRODUCT_NESTED.format(sort=self.sort, group=self.group), node.span)
+        return super().apply(node, args)
+
+    def generator(self, name: str, args: tuple[int, ...], span: Span) -> Any:
+        outer = self.product.env.get(name)
+        if outer is not None and not args and name not in self.group.generator_names():
+            raise CheckError(messages.PRODUCT_NAME_IN_PART.format(name=name, kind=outer.kind, sort=self.sort,
+                                                                  group=self.group), span)
+        return super().generator(name, args, span)
 
 
 def _factor(decl: ast.GroupDecl) -> Any:

@@ -420,7 +420,7 @@ _TERMINAL_WORDS = {
     "$END": "the end of the input",
 }
 #: terminals listed together as "an operator" when several are possible
-_OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER"}
+_OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER", "TRANSPOSE"}
 _DEFINITION_KEYWORDS = ("group", "graph", "diagram", "morphism", "layer", "network")
 _RESERVED = (*_DEFINITION_KEYWORDS, "learn", "n")
 _CLOSERS = {"RPAR", "RBRACE", "RSQB"}
@@ -463,6 +463,8 @@ def _token_error(err: UnexpectedToken, text: str, filename: str, start: str) -> 
             what = messages.UNCLOSED_BLOCK.format() if opener.type == "LBRACE" else \
                 messages.UNCLOSED_BRACKET.format(bracket=str(opener))
             return ParseError(what, _token_span(opener, text, filename))
+    if tok.type == "TIMES":     # × outside a group line: a look-alike of *
+        return ParseError(messages.TIMES_IN_EXPRESSION, span)
     if tok.type in ("FORWARD", "BACKWARD") and expected & {"FORWARD", "BACKWARD"}:
         return ParseError(messages.MIXED_COMPOSITION, span)
     if "NAME" in expected and tok in _RESERVED:

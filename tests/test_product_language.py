@@ -256,6 +256,11 @@ def test_three_factors_and_fixed_sizes():
     ("diagram d = swap\ngroup S x S", "group", (2, 1)),
     ("group S x Sp\nmorphism m = ({1} | {1})", None, (2, 21)),
     ("group S x O(3)\nmorphism m = (swap | {1, 2, 1'})", "pair", (2, 22)),
+    ("group S x S\nmorphism m = (swap | (swap | swap))", "do not nest", (2, 22)),
+    ("group S x S\nmorphism a = (swap | id(1))\nmorphism b = (a | a)", "of the whole product", (3, 15)),
+    ("morphism m = 2 × swap", "did you mean '*'", (1, 16)),
+    ("group S x S\nlayer f : (600, 600) -> (1, 1)", "too large", (2, 11)),
+    ("group S x S\nmorphism m = (swap | swap) >> (id(1) | swap)", "differ in sort 0", (2, 14)),
 ])
 def test_located_errors(text, message, where):
     with pytest.raises((CheckError, ParseError)) as info:
