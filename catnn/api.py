@@ -186,7 +186,7 @@ class InMemoryModule:
             return partial(EquivariantNetwork, value, layers, backend=self._backend)
         from catnn.groups.product import ProductGroup
         if isinstance(self._program.group, ProductGroup):
-            from catnn.compiler.write_product import ProductMorphismFunction
+            from catnn.nn import ProductMorphismFunction
             return ProductMorphismFunction(self._program.group, value, backend=self._backend, name=name)
         from catnn.nn import MorphismFunction
         return MorphismFunction(self._program.group, value, backend=self._backend, name=name)

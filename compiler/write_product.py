@@ -11,7 +11,8 @@ A typed tensor of orders k = (k_0, k_1, …) has k_0 trailing axes of size n_0, 
 take ``(..., typed axes)`` (leading axes are batch axes). Each sort's size is read from an input axis
 of that sort, else from the fixed size on the group line, else from ``n=(n_0, n_1, …)``; both
 helpers (:data:`TYPED_SIZES_HELPER`, :data:`TYPED_COEFFICIENTS_HELPER`) are pasted into the module
-and run in memory too (:class:`ProductMorphismFunction`), so the two agree by construction.
+and run in memory too (:func:`typed_sizes`, :func:`typed_values`, used by
+:class:`catnn.nn.ProductMorphismFunction` and the layers), so the two agree by construction.
 Coefficients stay exact (:class:`~catnn.coeff.MPoly`) until the sizes are known, then are evaluated
 with Python integers and rounded once.
 """
@@ -28,7 +29,7 @@ from catnn.groups.product import ProductDiagram, ProductGroup
 
 from .pysource import docstring, tuple_source
 
-__all__ = ["write_product_morphism", "write_product_layer", "typed_table", "typed_values", "ProductMorphismFunction",
+__all__ = ["write_product_morphism", "write_product_layer", "typed_table", "typed_values", "typed_sizes",
            "TYPED_SIZES_HELPER", "TYPED_COEFFICIENTS_HELPER", "explain_product"]
 
 #: pasted into generated modules over products, and run by the in-memory morphism functions
@@ -115,6 +116,19 @@ def typed_values(polys: Sequence[Any], sizes: Sequence[int], limit: float, what:
         raise RangeError(str(err)) from None
 
 
+def typed_sizes(what: str, x: Any, orders: Sequence[int], lead: int, n: Any, fixed: Sequence[int | None]) -> tuple:
+    """Each sort's size for a typed input, as generated modules find it (a ShapeError if unknown or inconsistent).
+
+    >>> import torch
+    >>> typed_sizes("f", torch.zeros(2, 5, 3), (1, 1), 1, None, (None, 3))
+    (5, 3)
+    """
+    try:
+        return _RUNTIME["_rt__typed_sizes"](what, x, tuple(orders), lead, n, tuple(fixed))
+    except ValueError as err:
+        raise ShapeError(str(err)) from None
+
+
 def _source(value: Any) -> str:
     """Python source of nested tuples of integers (past 2**64 in hex: any length parses)."""
     if isinstance(value, tuple):
@@ -172,50 +186,6 @@ def write_product_morphism(writer: Any, name: str, value: Any) -> None:
              f"    y = {helper}__plan((flat,), (weight,), (None,), (1,), sizes)[0]",
              f"    return y.reshape(lead + {_axes(l, 'sizes')})"]
     writer.blocks.append("\n".join(lines) + "\n")
-
-
-class ProductMorphismFunction:
-    """A fixed morphism of a product group on the trailing typed axes of a tensor (in memory).
-
-    The twin of a compiled module's product morphism function: sizes and coefficients come from the
-    same helpers.
-
-    >>> import torch, catnn
-    >>> prog = catnn.compile("group S x S\\nmorphism total = ({1'} | {1'})")
-    >>> prog.nn.total(torch.ones(3, 4, 5)).tolist()          # the sum over both sorts
-    [20.0, 20.0, 20.0]
-    """
-
-    def __init__(self, group: ProductGroup, morphism: Any, backend: str = "torch", name: str | None = None) -> None:
-        from .backends import emit
-        from .plan import build_plan
-        self.group = group
-        self.morphism = group.lift(morphism)
-        m = self.morphism
-        self.k, self.l = m.k, m.l
-        self.name = f"morphism {name}" if name else f"ProductMorphismFunction({group} {m.k} -> {m.l})"
-        self.plan = build_plan(group, m.k, m.l, m.diagrams)
-        self._function = emit(self.plan, "morphism", backend)
-        self._table = typed_table([c for _, c in m.terms], len(group.factors))
-
-    def __call__(self, x: Any, n: Sequence[int | None] | None = None) -> Any:
-        import torch
-        try:
-            sizes = _RUNTIME["_rt__typed_sizes"](self.name, x, self.k, 0, n, self.group.ns)
-            values = _RUNTIME["_rt__typed_coefficients"](self.name, self._table, sizes, torch.finfo(x.dtype).max)
-        except ValueError as err:
-            raise ShapeError(str(err)) from None
-        except (OverflowError, ZeroDivisionError) as err:
-            raise RangeError(str(err)) from None
-        axes = sum(self.k)
-        lead = tuple(x.shape[:x.dim() - axes])
-        weight = x.new_tensor(values).reshape(-1, 1, 1)
-        flat = x.reshape((-1, 1) + tuple(x.shape[x.dim() - axes:]))
-        y = self._function.plan_function((flat,), (weight,), (None,), (1,), sizes)[0]
-        return y.reshape(lead + tuple(sizes[s] for s, k in enumerate(self.l) for _ in range(k)))
-
-    def __repr__(self) -> str:
-        return f"ProductMorphismFunction({self.group}, {self.morphism})"
 
 
 # -- layers --------------------------------------------------------------------------------------------
