@@ -9,9 +9,10 @@
 
 A product diagram ``(d_0 | d_1 | …)`` is drawn as its parts side by side, part s inside a frame of
 sort s's colour (:data:`SORT_COLOURS`, with a dashed frame for odd sorts so that the sorts differ in
-print too) and captioned with the sort's name and group. :mod:`catnn.draw` passes itself in as ``kit``
-(its geometry model and renderers for one diagram), so this module does not import it. Morphisms are drawn term by term as
-:func:`catnn.draw.layout_morphism` draws them; a layer shows a grid of the first diagrams of its spanning set (or its chosen diagrams).
+print too) and captioned with the sort's name and group. Morphisms are drawn term by term as
+:func:`catnn.draw.layout_morphism` draws them; a layer shows a grid of the first diagrams of its
+spanning set (or its chosen diagrams). :mod:`catnn.draw` passes itself in as ``kit`` (its geometry
+model and the drawing of one diagram), so this module does not import it.
 """
 
 from __future__ import annotations

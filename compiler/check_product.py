@@ -14,8 +14,8 @@ makes every value a :class:`~catnn.groups.product.ProductMorphism` (scalars are
 ``(d_0 | d_1)`` reads part s under factor s (its generators, literals and ``n``); a plain literal
 needs a typed arity, which numbers the vertices across the sorts, sort 0's first. Orders are tuples,
 ``(1, 0)``, or by sort name, ``(points: 1)`` (the other sorts 0). Layers learn the product's whole
-spanning set or chosen product diagrams; networks, bilinear and mixed-order layers over products
-are refused with a located "not yet supported".
+spanning set or one weight per listed product diagram or morphism; networks, bilinear and
+mixed-order layers over products are refused with a located "not yet supported".
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ import re
 from typing import Any, Union
 
 from catnn import messages
-from catnn.coeff import MPoly, Poly
+from catnn.coeff import MPoly
 from catnn.diagram import Diagram, identity
 from catnn.errors import CatnnError, CheckError, Span
+from catnn.grammar import ast
 from catnn.groups import group as make_group
 from catnn.groups.base import MAX_SPANNING
 from catnn.groups.product import ProductDiagram, ProductGroup, ProductMorphism
-from catnn.grammar import ast
 from catnn.spec import LayerSpec
 
 from .check import (_BITS_PER_DIGIT, MAX_ARITY, MAX_DIGITS, MAX_POWER, MAX_TERMS, _bits, _Checker, _digits_message,

@@ -213,7 +213,7 @@ def write_product_layer(writer: Any, name: str, spec: Any) -> None:
     init = tuple_source([repr(float(s)) for s in structure.init_scale()]).replace("'", "")
     nbias = len(structure.plan.bias_diagrams)
     what = f"layer {name}"
-    forward = [f"    def forward(self, x, n=None):",
+    forward = ["    def forward(self, x, n=None):",
                writer.check_input(what, "x", "self.weight"),
                f"        if x.ndim != {sum(k) + 2} or x.shape[1] != self.in_channels:",
                f"            raise ValueError(f'{name} expects input (batch, {{self.in_channels}}, {_axes_text(k)}), "

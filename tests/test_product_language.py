@@ -25,7 +25,7 @@ from catnn.cli import main
 from catnn.coeff import MPoly
 from catnn.compiler.write import write_module
 from catnn.errors import CatnnError, CheckError, ParseError
-from catnn.groups.product import ProductDiagram, ProductMorphism
+from catnn.groups.product import ProductMorphism
 
 PRODUCTS = [("S x O(3)", (4, 3)), ("S x S", (3, 4)), ("S x SO(3)", (3, 3)), ("S x Sp(2)", (3, 2))]
 
@@ -328,7 +328,7 @@ def test_the_language_docs_product_program_checks():
 
 
 def test_the_readme_product_program_trains(monkeypatch, capsys):
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
     script = next(b for b in blocks if 'catnn.load("examples/point_cloud.diag")' in b)
     monkeypatch.chdir(ROOT)
     torch.manual_seed(0)
