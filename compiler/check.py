@@ -39,8 +39,8 @@ from .check_network import STAGE_FUNCTIONS, check_layer_signature, check_network
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
-__all__ = ["check_program", "check_expression", "refuse_typed", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS",
-           "MAX_DIGITS"]
+__all__ = ["check_program", "check_expression", "refuse_typed", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER",
+           "MAX_TERMS", "MAX_DIGITS"]
 
 #: the stage names a network may use besides layers: nonlinearities and poolings (rules: .network)
 NONLINEARITIES = STAGE_FUNCTIONS
@@ -555,7 +555,8 @@ class _Checker:
 
 
 def refuse_typed(item: Any, group: Any) -> None:
-    """A CheckError at the first typed order in ``item`` (a definition, layer or network) over a single group."""
+    """A CheckError at the first typed order in ``item`` (a definition, layer or network): over a single
+    group, orders are numbers."""
     arity = getattr(item, "arity", None)
     sides = []
     if isinstance(arity, ast.TypedArity):
