@@ -223,6 +223,8 @@ layer positional : (1, 0) -> (1, 2)
 """)
     assert prog.flat == prog.parts
     assert prog.sizes.is_zero()
+    mixed = catnn.compile("group S x S\ndiagram e : (2, 1) -> (1, 2) = {1, 1', 2'} {2, 3'} {3}").e
+    assert mixed == catnn.diagram("({1, 1', 2'} | {1, 1'} {2})", "S x S")
     assert (prog.named.k, prog.named.l) == (prog.positional.k, prog.positional.l) == ((1, 0), (1, 2))
     assert catnn.diagram("(id(1) | swap).T", "S x S") == catnn.diagram("(id(1) | swap)", "S x S")
 
