@@ -338,3 +338,41 @@ def test_the_readme_product_program_trains(monkeypatch, capsys):
     exec(compile(script, "README.md", "exec"), scope)
     assert float(capsys.readouterr().out.split()[1]) < 1e-8
     assert torch.allclose(scope["mix"].weight.flatten().sort().values, torch.tensor([-1 / 20, 1.0]), atol=1e-4)
+
+
+# -- random product expressions ---------------------------------------------------------------------------
+PARTS = ["id(1)", "id(0)", "swap", "cup", "cap", "{1, 1'}", "n", "2", "id(2)", "cup >> cap"]
+OPERATORS = [" >> ", " @ ", " + ", " - ", " * "]
+
+
+def random_expression(rng: random.Random, depth: int) -> str:
+    if depth == 0 or rng.random() < 0.3:
+        return f"({rng.choice(PARTS)} | {rng.choice(PARTS)})" if rng.random() < 0.85 else rng.choice(["n_0", "1/2"])
+    text = f"{random_expression(rng, depth - 1)}{rng.choice(OPERATORS)}{random_expression(rng, depth - 1)}"
+    return f"({text}).T" if rng.random() < 0.2 else f"({text})"
+
+
+def test_random_product_expressions_are_values_or_located_errors():
+    """Every expression either checks, and then its function equals G.matrix, or fails with a located
+    CatnnError (never an internal exception)."""
+    rng = random.Random(12)
+    G = catnn.group("S x O")
+    Gn = G.at((3, 2))
+    values = errors = 0
+    for _ in range(80):
+        text = random_expression(rng, 3)
+        try:
+            prog = catnn.compile(f"group S x O\nmorphism m = {text}")
+        except CatnnError as err:
+            assert err.span is not None and err.span.line == 2, (text, str(err))
+            errors += 1
+            continue
+        m = prog.m
+        if sum(m.k) + sum(m.l) > 6:
+            continue
+        x = typed_input((3, 2), m.k, (2,), torch.Generator().manual_seed(0))
+        y = prog.nn.m(x, n=(3, 2))
+        want = (dense(Gn, m) @ x.reshape(2, -1).T).T.reshape(y.shape)
+        assert torch.allclose(y, want, atol=1e-10), text
+        values += 1
+    assert values > 10 and errors > 10
