@@ -252,7 +252,10 @@ def explain_product(group: ProductGroup, value: Any, n: int | None, batch: int, 
         value = value.to_morphism()
     if hasattr(value, "terms"):
         m = group.lift(value)
-        return build_plan(group, m.k, m.l, m.diagrams).explain(ns, batch, 1, 1)
-    plan = layer_structure(group, value.k, value.l, value.diagrams).plan
-    return plan.explain(ns, batch, channels, channels)
+        text = build_plan(group, m.k, m.l, m.diagrams).explain(ns, batch, 1, 1)
+    else:
+        plan = layer_structure(group, value.k, value.l, value.diagrams).plan
+        text = plan.explain(ns, batch, channels, channels)
+    head, _, rest = text.partition("\n")     # the plan counts axes; say the typed orders
+    return head.replace(f" {sum(value.k)} -> {sum(value.l)},", f" {value.k} -> {value.l},", 1) + "\n" + rest
 

@@ -291,7 +291,8 @@ def test_cli_check_compile_explain_draw(tmp_path, capsys):
     assert main(["compile", source, "-o", str(target)]) == 0
     assert "class mix(torch.nn.Module)" in target.read_text(encoding="utf-8")
     assert main(["explain", source, "--n", "32"]) == 0
-    assert "n=32, n1=3" in capsys.readouterr().out
+    explained = capsys.readouterr().out
+    assert "n=32, n1=3" in explained and "Plan: S(n) x O(3) (1, 2) -> (1, 0), 2 diagrams" in explained
     drawing = tmp_path / "point_cloud.svg"
     assert main(["draw", source, "-o", str(drawing)]) == 0
     svg = drawing.read_text(encoding="utf-8")
