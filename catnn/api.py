@@ -49,7 +49,7 @@ def compile_program(text: str, filename: str = "<string>") -> Program:
     >>> compile_program("morphism p = 1/2 * (id(2) + swap)").p.k
     2
     """
-    from .compiler.check import check_program
+    from .compiler.check_product import check_program
     if isinstance(text, (str, os.PathLike)) and _looks_like_path(text):
         raise CatnnError(messages.COMPILE_PATH.format(path=os.fspath(text)))
     if isinstance(text, str) and text.startswith("\ufeff"):   # a BOM, as load() accepts it
@@ -122,7 +122,7 @@ def diagram(text: str, group: Group | str = "S") -> Diagram | Morphism:
     >>> print(diagram("(cup >> cap) * {1, 1'}"))
     n * {1, 1'}
     """
-    from .compiler.check import check_expression
+    from .compiler.check_product import check_expression
     from .grammar import parse_expression
     return check_expression(parse_expression(text), group)
 
@@ -184,6 +184,10 @@ class InMemoryModule:
             from catnn.networks import EquivariantNetwork
             layers = {k: v for k, v in self._program.definitions.items() if isinstance(v, LayerSpec)}
             return partial(EquivariantNetwork, value, layers, backend=self._backend)
+        from catnn.groups.product import ProductGroup
+        if isinstance(self._program.group, ProductGroup):
+            from catnn.nn import ProductMorphismFunction
+            return ProductMorphismFunction(self._program.group, value, backend=self._backend, name=name)
         from catnn.nn import MorphismFunction
         return MorphismFunction(self._program.group, value, backend=self._backend, name=name)
 

@@ -202,7 +202,10 @@ def _check(args: argparse.Namespace) -> int:
         if not args.quiet:
             count = len(program)
             assumed = " (assumed: the program has no group line)" if getattr(program, "group_assumed", False) else ""
-            print(f"{path}: {program.group}{assumed}, {count} definition{'' if count == 1 else 's'}")
+            sorts = getattr(program, "sorts", None)      # a product with named sorts: points: S(n) x space: O(3)
+            group = " x ".join(f"{sort}: {factor}" if sort else str(factor)
+                               for sort, factor in zip(sorts, program.group.factors)) if sorts else program.group
+            print(f"{path}: {group}{assumed}, {count} definition{'' if count == 1 else 's'}")
             for line in program.summary():
                 print(f"  {line}")
         print("ok" if len(args.files) == 1 else f"ok: {path}")
@@ -293,7 +296,7 @@ def _explain(args: argparse.Namespace) -> int:
     from .api import load
     from .compiler.write import explain_program
     program = load(args.file)
-    fixed = program.group.n
+    fixed = getattr(program.group, "n", None)   # a product has one size per sort: --n sets the free ones
     if args.n is not None and fixed is not None and args.n != fixed:
         raise CatnnError(messages.EXPLAIN_FIXED_N.format(n=fixed, group=program.group, given=args.n))
     print(explain_program(program, n=args.n, batch=args.batch, channels=args.channels))

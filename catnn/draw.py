@@ -29,6 +29,7 @@ import io
 import math
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -825,9 +826,13 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
     from .compiler.program import kind_of
     chosen = list(program.definitions) if names is None else list(names)
     sections = []
+    group = program.group
+    if getattr(program, "sorts", None):     # a product with named sorts: they caption the drawings
+        from .draw_product import SortedGroup
+        group = SortedGroup(group, program.sorts)
     for name in chosen:
         value = program.definitions[name]
-        body = layout(value, group=program.group)
+        body = layout(value, group=group)
         bilinear = isinstance(value, BilinearLayerSpec)
         sides = arrow(f"{value.factors[0]} @ {value.factors[1]}", value.l) if bilinear else arrow(value.k, value.l)
         head = f"{kind_of(value)} {clean_text(name)} : {sides}"
@@ -845,6 +850,10 @@ def layout(obj: Any, group: Any = None, title: str = "", gap: float | None = Non
     from .spec import LayerSpec, MixedLayerSpec, NetworkSpec
     if isinstance(obj, Figure):
         return obj
+    from .groups.product import ProductDiagram, ProductGroup, ProductMorphism
+    if isinstance(obj, (ProductDiagram, ProductMorphism)) or isinstance(getattr(obj, "group", None), ProductGroup):
+        from .draw_product import layout_product     # sorts in their own frames, drawn with this module's kit
+        return layout_product(sys.modules[__name__], obj, group, title, gap)
     if isinstance(obj, Morphism):
         return layout_morphism(obj, title)
     if isinstance(obj, MixedLayerSpec):      # one grid per block k -> l

@@ -288,3 +288,42 @@ TYPED_STAGE_GROUP = ("{what} over typed features needs the product group at cons
                      "(its parameters depend on which sorts are permutations): pass it, e.g. Gate(G, features)")
 POOL_SORT = ("'{name}' over sort {sort}: {group} has no such sort (pooling per sort is for products of groups, "
              "sorts 0, 1, ...; sort=None pools every axis)")
+
+# >>> products of groups in the language (issue 12)
+PRODUCT_SIGN = "expected 'x' or '×' between the factors of a product of groups, got '{found}'"
+SORT_TWICE = "the sort name '{name}' is already used by sort {sort}"
+SORT_NAME_RESERVED = "the sort name '{name}' is a reserved word; choose another"
+UNKNOWN_SORT = "unknown sort '{name}': {group} has the sorts {known}"
+NO_SORT_NAMES = "the sorts of {group} have no names (name them on the group line, e.g. group points: S x space: O(3))"
+SORT_ORDER_TWICE = "the sort '{name}' is given twice in this order tuple"
+ORDERS_MIXED = "write an order tuple either by position, (1, 0), or by sort name, (points: 1), not both"
+ORDERS_LENGTH = "an order tuple of {group} has {r} entries, one per sort, got {count}"
+TYPED_ARITY_NEEDED = ("over {group} orders are tuples, one entry per sort: write {example} instead of {k} -> {l}")
+TYPED_NEEDS_PRODUCT = ("typed orders such as {text} need a product of groups on the group line, "
+                       "e.g. group S x O(3); this program is over {group}")
+PRODUCT_LITERAL_SINGLE = ("a product diagram (... | ...) needs a product of groups on the group line, "
+                          "e.g. group S x O(3); this program is over {group}")
+PRODUCT_PARTS = "this product diagram has {count} parts but {group} has {r} sorts: one part per sort"
+PRODUCT_GENERATOR = ("'{name}' is a generator of each sort, not of {group}: write one part per sort, e.g. "
+                     "({example})")
+PRODUCT_PLAIN_LITERAL = ("over {group} a diagram literal needs its sorts: write one part per sort, "
+                         "({example}), or give the definition a typed arity such as : {arity}")
+PRODUCT_DIM = "over {group} n does not say which sort's size it means: write {symbols}"
+BLOCK_JOINS_SORTS = ("block {block} joins vertex {va} of sort {a}{a_name} and vertex {vb} of sort {b}{b_name}; "
+                     "a block stays within one sort (with a typed arity, vertices are numbered across the sorts, "
+                     "sort 0's first)")
+SORT_MISMATCH = ("sort mismatch in '{op}': '{left}' has outputs {lout} but '{right}' takes inputs {rin}; "
+                 "they differ in sort {sort}{name}")
+PRODUCT_ARITIES_SUM = "cannot add a {k1} -> {l1} morphism to a {k2} -> {l2} one"
+PRODUCT_SCALAR_SUM = "cannot add a number to a {k} -> {l} morphism (only to one whose orders are all 0)"
+PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported in .diag programs; they support "
+                   "diagrams, morphisms and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
+PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "
+                 "catnn.compile), not by catnn.compiler.check.check_program, the checker of one group")
+PRODUCT_NESTED = ("a part of a product diagram is an expression of one sort (here sort {sort}, {group}); "
+                  "product diagrams do not nest")
+PRODUCT_NAME_IN_PART = ("'{name}' is a {kind} of the whole product; a part of (... | ...) is an expression of sort "
+                        "{sort} alone ({group}: its generators, literals and n); use '{name}' outside the parentheses")
+TIMES_IN_EXPRESSION = "'×' multiplies groups on a group line (group S × O(3)); did you mean '*'?"
+TRANSPOSE_OF_SCALAR = "'.T' flips a morphism; a number has nothing to flip"
+# <<< products of groups in the language (issue 12)

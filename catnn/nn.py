@@ -47,8 +47,8 @@ from .groups import group as _group
 from .groups.product import ProductGroup
 from .masks import masked_linear
 
-__all__ = ["EquivariantLinear", "MorphismFunction", "LayerConfig", "ShapeError", "InputError", "BACKENDS",
-           "check_input", "exact_values"]
+__all__ = ["EquivariantLinear", "MorphismFunction", "ProductMorphismFunction", "LayerConfig", "ShapeError",
+           "InputError", "BACKENDS", "check_input", "exact_values"]
 
 
 class InputError(CatnnError, TypeError):
@@ -327,6 +327,9 @@ def exact_values(polys: Any, n: int, dtype: torch.dtype, what: str) -> list[floa
     >>> exact_values([(Poly.n() - 1000) ** 5 / 7], 1001, torch.float32, "m")
     [0.14285714285714285]
     """
+    if isinstance(n, tuple):      # a product of groups: polynomials in n_0, n_1, ... at one size per sort
+        from .compiler.write_product import typed_values
+        return typed_values(polys, n, torch.finfo(dtype).max, what)
     from .compiler.pysource import coefficient_values
     return coefficient_values(polys, n, torch.finfo(dtype).max, what)
 
@@ -408,3 +411,41 @@ class MorphismFunction:
 
     def __repr__(self) -> str:
         return f"MorphismFunction({self.group}, {self.morphism})"
+
+
+class ProductMorphismFunction:
+    """A fixed morphism of a product of groups on the trailing typed axes of a tensor (sort 0's first).
+
+    The in-memory twin of a compiled module's product morphism function: each sort's size comes from
+    its axes, else from ``n=(n_0, n_1, …)``, else from the group; coefficients (exact polynomials in
+    n_0, n_1, …) are evaluated at the sizes by the same helpers (:mod:`catnn.compiler.write_product`).
+
+    >>> import torch, catnn
+    >>> prog = catnn.compile("group S x S\\nmorphism total = ({1'} | {1'})")
+    >>> prog.nn.total(torch.ones(3, 4, 5)).tolist()          # the sum over both sorts
+    [20.0, 20.0, 20.0]
+    """
+
+    def __init__(self, group: ProductGroup, morphism: Any, backend: str = "torch", name: str | None = None) -> None:
+        from .compiler.plan import build_plan
+        self.group = group
+        self.morphism = group.lift(morphism)
+        m = self.morphism
+        self.k, self.l = m.k, m.l
+        self.name = f"morphism {name}" if name else f"ProductMorphismFunction({group} {m.k} -> {m.l})"
+        self.plan = build_plan(group, m.k, m.l, m.diagrams)
+        self._function = emit(self.plan, "morphism", backend)
+
+    def __call__(self, x: torch.Tensor, n: Any = None) -> torch.Tensor:
+        from .compiler.write_product import typed_sizes, typed_values
+        sizes = typed_sizes(self.name, x, self.k, 0, n, self.group.ns)
+        values = typed_values([c for _, c in self.morphism.terms], sizes, torch.finfo(x.dtype).max, self.name)
+        axes = sum(self.k)
+        lead = tuple(x.shape[:x.dim() - axes])
+        weight = x.new_tensor(values).reshape(-1, 1, 1)
+        flat = x.reshape((-1, 1) + tuple(x.shape[x.dim() - axes:]))
+        y = self._function.plan_function((flat,), (weight,), (None,), (1,), sizes)[0]
+        return y.reshape(lead + tuple(sizes[s] for s, k in enumerate(self.l) for _ in range(k)))
+
+    def __repr__(self) -> str:
+        return f"ProductMorphismFunction({self.group}, {self.morphism})"

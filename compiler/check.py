@@ -39,8 +39,8 @@ from .check_network import STAGE_FUNCTIONS, check_layer_signature, check_network
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
 
-__all__ = ["check_program", "check_expression", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER", "MAX_TERMS",
-           "MAX_DIGITS"]
+__all__ = ["check_program", "check_expression", "refuse_typed", "NONLINEARITIES", "MAX_ARITY", "MAX_POWER",
+           "MAX_TERMS", "MAX_DIGITS"]
 
 #: the stage names a network may use besides layers: nonlinearities and poolings (rules: .network)
 NONLINEARITIES = STAGE_FUNCTIONS
@@ -74,7 +74,11 @@ class _Entry:
 
 
 def check_program(module: ast.Module) -> Program:
-    """Check a parsed program and normalise its definitions; raises :class:`CheckError`."""
+    """Check a parsed program over one group and normalise its definitions; raises :class:`CheckError`.
+
+    Programs over a product of groups (``group S x O(3)``) are checked by
+    :func:`catnn.compiler.check_product.check_program`, the entry point of every program.
+    """
     return _Checker(module.items).run(module)
 
 
@@ -99,6 +103,9 @@ def _bare(m: Morphism) -> Diagram | None:
 
 
 class _Checker:
+    #: True over a product of groups (:mod:`.check_product`): orders are tuples there
+    typed_orders = False
+
     def __init__(self, items: tuple) -> None:
         self.group: Group = make_group("S")
         self.env: dict[str, _Entry] = {}
@@ -124,6 +131,8 @@ class _Checker:
                 self.declare_graph(item)
                 continue
             self.new_name(item)
+            if not self.typed_orders:     # typed orders over a single group: a located error
+                refuse_typed(item, self.group)
             self.current = item.name
             if isinstance(item, ast.Definition):
                 kind, (value, stored) = item.kind, self.definition(item)
@@ -147,6 +156,8 @@ class _Checker:
         if self.first_definition is not None:
             raise CheckError(messages.GROUP_AFTER_DEFINITIONS.format(line=self.first_definition.line),
                              item.span)
+        if isinstance(item, ast.ProductGroupDecl):     # .check_product checks these programs
+            raise CheckError(messages.PRODUCT_ENTRY, item.span)
         graphs = {name: entry.value for name, entry in self.env.items() if entry.kind == "graph"}
         aut = aut_group(item, graphs, item.graph_span or item.span)
         if aut is not None:
@@ -291,8 +302,12 @@ class _Checker:
             return self.tagged_literal(node)
         if isinstance(node, ast.GraphLiteral):
             return self.graph_literal(node)
+        if isinstance(node, ast.ProductLiteral):
+            raise CheckError(messages.PRODUCT_LITERAL_SINGLE.format(group=self.group), node.span)
         if isinstance(node, ast.Neg):
             return -args[0]
+        if isinstance(node, ast.Transpose):
+            return self.transpose(node, args[0])
         if isinstance(node, ast.Power):
             return self.power(node, args[0])
         if isinstance(node, ast.TensorPower):
@@ -471,6 +486,12 @@ class _Checker:
             raise CheckError(messages.MORPHISM_PRODUCT, node.span)
         return right * left if isinstance(left, Poly) else left * right
 
+    def transpose(self, node: ast.Transpose, value: Value) -> Morphism:
+        """``f.T``: the flip of a morphism; a number is refused (it has no outputs to flip)."""
+        if isinstance(value, Poly):
+            raise CheckError(messages.TRANSPOSE_OF_SCALAR, node.span)
+        return value.T
+
     def power(self, node: ast.Power, base: Value) -> Poly:
         if not isinstance(base, Poly):
             raise CheckError(messages.POWER_OF_MORPHISM.format(exponent=abs(node.exponent)), node.span)
@@ -531,6 +552,23 @@ class _Checker:
         if max(k, l) > MAX_ARITY:
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"a {k} -> {l} morphism", limit=f"{MAX_ARITY} vertices per row"), span)
+
+
+def refuse_typed(item: Any, group: Any) -> None:
+    """A CheckError at the first typed order in ``item`` (a definition, layer or network): over a single
+    group, orders are numbers."""
+    arity = getattr(item, "arity", None)
+    sides = []
+    if isinstance(arity, ast.TypedArity):
+        sides = [arity.k, arity.l]
+    elif isinstance(arity, ast.Signature):
+        sides = [t.orders for t in (*arity.input.terms, *arity.output.terms) if t.orders is not None]
+    for stage in getattr(item, "stages", ()):
+        if stage.channels is not None and isinstance(stage.channels[0], ast.Space):
+            sides += [t.orders for space in stage.channels for t in space.terms if t.orders is not None]
+    if sides:
+        raise CheckError(messages.TYPED_NEEDS_PRODUCT.format(text=_excerpt(sides[0].span), group=group),
+                         sides[0].span)
 
 
 # -- tagged literals ---------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ from functools import lru_cache
 from typing import Any
 
 from catnn import messages
-from catnn.coeff import Poly
+from catnn.coeff import MPoly, Poly
 from catnn.errors import CatnnError
-from catnn.groups.product import ProductGroup
+from catnn.groups.product import ProductGroup, ProductMorphism
 from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 
@@ -79,16 +79,23 @@ class LayerStructure:
 
 
 def _product_scale(s: LayerStructure, init_n: int) -> list[float]:
-    """:meth:`LayerStructure.init_scale` of a product of groups: each entry a tuple of parts."""
+    """:meth:`LayerStructure.init_scale` of a product of groups: each entry a tuple of parts, or a
+    linear combination of such tuples (``learn(f)``; coefficients at the fixed sizes, else ``init_n``)."""
     factors = s.group.factors
-    parts = [layer_structure(f, d.k, d.l, (d,), bias=False, normalize=s.normalize)
-             for e in s.entries for f, d in zip(factors, e.parts)]
-    r = len(factors)
-    v, top = [], 0
-    for j in range(len(s.entries)):
-        scales = [p.init_scale(init_n)[0] for p in parts[j * r:(j + 1) * r]]   # 1/sqrt(v_s) (|T| = 1 each)
-        v.append(math.prod(1.0 / (x * x) for x in scales))
-        top += all(_distinct_top(d) for d in s.entries[j].parts)
+    sizes = tuple(init_n if f.n is None else f.n for f in factors)
+
+    def variance(d: Any) -> float:     # the product of the parts' v (|T| = 1 each)
+        scales = [layer_structure(f, p.k, p.l, (p,), bias=False, normalize=s.normalize).init_scale(init_n)[0]
+                  for f, p in zip(factors, d.parts)]
+        return math.prod(1.0 / (x * x) for x in scales)
+
+    def parts(e: Any) -> list[tuple[Any, float]]:
+        if isinstance(e, ProductMorphism):
+            return [(d, _float(c.evaluate(sizes))) for d, c in e.terms]
+        return [(e, 1.0)]
+
+    v = [sum(c * c * variance(d) for d, c in parts(e)) or 1.0 for e in s.entries]
+    top = sum(1 for e in s.entries if any(all(_distinct_top(p) for p in d.parts) for d, _ in parts(e)))
     t = top or len(s.entries) or 1
     return [1.0 / math.sqrt(t * vj) for vj in v]
 
@@ -167,16 +174,19 @@ def _entries(group: Any, k: int, l: int, diagrams: Any) -> tuple[Any, ...]:
 
 
 def _expand(entries: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[tuple[Poly, ...], ...] | None]:
-    """Distinct diagrams and the (diagrams × entries) coefficient matrix (None: the identity)."""
-    if not any(isinstance(e, Morphism) for e in entries):
+    """Distinct diagrams and the (diagrams × entries) coefficient matrix (None: the identity); over a
+    product of groups the coefficients are MPoly in n_0, n_1, …"""
+    morphisms = (Morphism, ProductMorphism)
+    if not any(isinstance(e, morphisms) for e in entries):
         return entries, None
+    scalar = MPoly if any(isinstance(e, ProductMorphism) for e in entries) else Poly
     index: dict[Any, int] = {}
     for e in entries:
-        for d in (e.diagrams if isinstance(e, Morphism) else (e,)):
+        for d in (e.diagrams if isinstance(e, morphisms) else (e,)):
             index.setdefault(d, len(index))
-    matrix = [[Poly() for _ in entries] for _ in index]
+    matrix = [[scalar() for _ in entries] for _ in index]
     for j, e in enumerate(entries):
-        for d, c in (e.terms if isinstance(e, Morphism) else ((e, Poly.const(1)),)):
+        for d, c in (e.terms if isinstance(e, morphisms) else ((e, scalar.const(1)),)):
             matrix[index[d]][j] = c
     return tuple(index), tuple(tuple(row) for row in matrix)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from catnn.errors import Span
 from catnn.groups import Group
+from catnn.groups.product import ProductDiagram, ProductMorphism
 from catnn.morphism import Morphism
 from catnn.kinds import kind_of as diagram_kind
 from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
@@ -30,7 +31,7 @@ def kind_of(value: Any) -> str:
         return "layer"
     if isinstance(value, NetworkSpec):
         return "network"
-    if isinstance(value, Morphism):
+    if isinstance(value, (Morphism, ProductMorphism)):
         return "morphism"
     return "diagram"
 
@@ -105,9 +106,9 @@ def _detail(value: Any) -> str:
         return "full spanning set" if value.diagrams is None else _plural(len(value.diagrams), "diagram")
     if isinstance(value, NetworkSpec):
         return _plural(len(value.stages), "stage")
-    if isinstance(value, Morphism):
+    if isinstance(value, (Morphism, ProductMorphism)):
         return _plural(len(value.terms), "term")
-    if diagram_kind(value) in ("partition", "graph"):
+    if diagram_kind(value) in ("partition", "graph") or isinstance(value, ProductDiagram):
         text = str(value)
         return text if len(text) <= 40 else text[:37] + "..."
     return type(value).__name__

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from catnn.errors import CatnnError
+from catnn.groups.product import ProductDiagram, ProductGroup, ProductMorphism
 from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
@@ -67,7 +68,7 @@ class _ModuleWriter:
                 elif isinstance(value, NetworkSpec):
                     self.network(name, value)
                     names["networks"].append(name)
-                elif isinstance(value, Morphism) or kind_of(value) is not None:
+                elif isinstance(value, (Morphism, ProductMorphism, ProductDiagram)) or kind_of(value) is not None:
                     self.morphism(name, value)
                     names["morphisms"].append(name)
             except CatnnError as err:   # a limit or a kernel that refuses: placed at the definition
@@ -93,6 +94,10 @@ class _ModuleWriter:
         return f"Defined at {place}: {line}" if line else f"Defined at {place}."
 
     def morphism(self, name: str, value: Any) -> None:
+        if isinstance(self.group, ProductGroup):     # typed axes, one size per sort (.write_product)
+            from .write_product import write_product_morphism
+            write_product_morphism(self, name, value)
+            return
         m = value if isinstance(value, Morphism) else Morphism.of(value, 1, self.group.loop)
         k, l = m.k, m.l
         plan = build_plan(self.group, k, l, m.diagrams)
@@ -134,6 +139,10 @@ class _ModuleWriter:
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
+        if isinstance(self.group, ProductGroup):
+            from .write_product import write_product_layer
+            write_product_layer(self, name, spec)
+            return
         if isinstance(spec, (MixedLayerSpec, BilinearLayerSpec)):
             from .write_network import write_layer
             write_layer(self, name, spec)
@@ -263,7 +272,11 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
     from .write_network import explain_layer
     for name, value in program.definitions.items():
         try:
-            if isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):
+            if isinstance(group, ProductGroup):     # typed axes: costed at n (a tuple) or each free size 8
+                from .write_product import explain_product
+                kind = "layer" if isinstance(value, LayerSpec) else "morphism"
+                sections.append((f"{kind} {name}", explain_product(group, value, n, batch, channels)))
+            elif isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):
                 sections.append((f"layer {name}", explain_layer(group, value)))   # mixed-order or bilinear
             elif isinstance(value, LayerSpec):
                 plan = layer_structure(group, value.k, value.l, value.diagrams).plan

@@ -25,6 +25,7 @@ __all__ = [
     "Number", "Dim", "Name", "Call", "Label", "Block", "Literal", "HeadLiteral", "WrappedLiteral", "Neg", "BinOp", "Power",
     "TensorPower", "Expr", "GroupDecl", "Arity", "SpaceTerm", "Space", "Signature", "Definition", "LayerDef", "Stage", "NetworkDef",
     "Item", "Module", "children", "GraphVertex", "GraphEdge", "GraphLiteral", "GraphPath", "GraphDecl",
+    "ProductLiteral", "Transpose", "ProductGroupDecl", "OrderEntry", "Orders", "TypedArity",
 ]
 
 
@@ -176,15 +177,31 @@ class GraphLiteral:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class Transpose:
+    """``operand.T``: the flip of a morphism (outputs and inputs exchanged)."""
+
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ProductLiteral:
+    """A product diagram or morphism ``(swap | id(1))``: one expression per sort, each read under its factor."""
+
+    parts: tuple[Expr, ...]
+    span: Span = _span()
+
+
 Expr = Union[Number, Dim, Name, Call, Literal, HeadLiteral, WrappedLiteral, Neg, BinOp, Power, TensorPower,
-             GraphLiteral]
+             GraphLiteral, ProductLiteral, Transpose]
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
     """The sub-expressions of ``node``, left to right (literals and leaves have none)."""
     if isinstance(node, BinOp):
         return (node.left, node.right)
-    if isinstance(node, (Neg,)):
+    if isinstance(node, (Neg, Transpose)):
         return (node.operand,)
     if isinstance(node, (Power, TensorPower)):
         return (node.base,)
@@ -205,6 +222,41 @@ class GroupDecl:
 
 
 @dataclass(frozen=True)
+class ProductGroupDecl(GroupDecl):
+    """``group points: S x space: O(3)``: ``factors`` as group lines, each sort's name (None if unnamed)."""
+
+    factors: tuple[GroupDecl, ...] = ()
+    sorts: tuple[str | None, ...] = ()
+    sort_spans: tuple[Span | None, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class OrderEntry:
+    """One entry of a typed order: ``1`` (by position) or ``points: 1`` (``sort`` the sort's name)."""
+
+    sort: str | None
+    order: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Orders:
+    """A typed order ``(1, 0)`` or ``(points: 1)``: one order per sort of a product group."""
+
+    entries: tuple[OrderEntry, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TypedArity:
+    """``: (1, 1) -> (1, 0)``: typed orders of a product group's diagrams, morphisms and layers."""
+
+    k: Orders
+    l: Orders
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Arity:
     """``: k -> l``."""
 
@@ -220,6 +272,8 @@ class SpaceTerm:
     order: int
     channels: int | None
     span: Span = _span()
+    #: a typed tensor of a product group, ``V(1, 1)``: its orders (``order`` is then their sum)
+    orders: Orders | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +285,7 @@ class Space:
     """
 
     terms: tuple[SpaceTerm, ...]
-    kind: str               # "number", "product" or "sum"
+    kind: str               # "number", "product", "sum" or "typed" (one typed order, ``(1, 1)``)
     span: Span = _span()
 
 
@@ -250,7 +304,7 @@ class Definition:
 
     kind: str               # "diagram" or "morphism"
     name: str
-    arity: Arity | None
+    arity: Arity | TypedArity | None
     value: Expr
     name_span: Span = _span()
     span: Span = _span()
@@ -262,7 +316,7 @@ class LayerDef:
     :class:`Signature` for bilinear (``a @ b -> l``) and mixed-order (``V0 + V2 -> V1``) layers."""
 
     name: str
-    arity: Arity | Signature
+    arity: Arity | Signature | TypedArity
     learn: tuple[Expr, ...] | None
     name_span: Span = _span()
     span: Span = _span()
@@ -312,7 +366,7 @@ class GraphDecl:
     span: Span = _span()
 
 
-Item = Union[GroupDecl, GraphDecl, Definition, LayerDef, NetworkDef]
+Item = Union[GroupDecl, ProductGroupDecl, GraphDecl, Definition, LayerDef, NetworkDef]
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,66 @@ class _ToAst(Transformer_NonRecursive):
         name_span = Span.at(self.text, c[0].line, c[0].column, c[4].end_line, c[4].end_column, self.filename)
         return ast.GroupDecl(f"{c[0]}({p},{q})", None, name_span, self._span(meta))
 
+    # products of groups: group points: S x space: O(3), typed orders (1, 0), (points: 1)
+    def product_decl(self, meta: Any, c: list) -> ast.ProductGroupDecl:
+        factors = [x for x in c if isinstance(x, tuple)]
+        for sign in c:
+            if isinstance(sign, Token) and sign != "x":
+                raise ParseError(messages.PRODUCT_SIGN.format(found=sign), self._tspan(sign))
+        decls = tuple(decl for _, _, decl in factors)
+        name = " x ".join(decl.name if decl.size is None else f"{decl.name}({decl.size})" for decl in decls)
+        return ast.ProductGroupDecl(name, None, _join(decls[0].name_span, decls[-1].span), self._span(meta),
+                                    factors=decls, sorts=tuple(sort for sort, _, _ in factors),
+                                    sort_spans=tuple(span for _, span, _ in factors))
+
+    def sort_times(self, meta: Any, c: list) -> Token | None:
+        return None if c[0].type == "TIMES" else c[0]
+
+    def sort_factor(self, meta: Any, c: list) -> tuple:
+        sort = None
+        if len(c) > 1 and c[1].type == "NAME":       # points: S
+            sort, c = c[0], c[1:]
+        args = [t for t in c[1:] if t.type in ("NUMBER", "DIM", "NAME")]
+        span = self._span(meta) if sort is None else _join(self._tspan(c[0]), self._span(meta))
+        if len(args) == 2:            # O(1,3): a signature
+            p, q = (self._integer(tok, "a group signature") for tok in args)
+            decl = ast.GroupDecl(f"{c[0]}({p},{q})", None, span, span)
+        else:
+            size = self._integer(args[0], "a group size") if args and args[0].type == "NUMBER" else None
+            graph = args[0] if args and args[0].type == "NAME" else None
+            decl = ast.GroupDecl(str(c[0]), size, self._tspan(c[0]), span, None if graph is None else str(graph),
+                                 None if graph is None else self._tspan(graph))
+        return (None if sort is None else str(sort)), (None if sort is None else self._tspan(sort)), decl
+
+    def typed_order(self, meta: Any, c: list) -> ast.Orders:
+        return ast.Orders(tuple(x for x in c if isinstance(x, ast.OrderEntry)), self._span(meta))
+
+    def order_entry(self, meta: Any, c: list) -> ast.OrderEntry:
+        sort = str(c[0]) if len(c) == 2 else None
+        return ast.OrderEntry(sort, self._integer(c[-1], "an order"), self._span(meta))
+
+    def typed_arity(self, meta: Any, c: list) -> ast.TypedArity:
+        return ast.TypedArity(c[0], c[1], self._span(meta))
+
+    def typed_space(self, meta: Any, c: list) -> ast.Space:
+        orders = c[0]
+        term = ast.SpaceTerm(sum(e.order for e in orders.entries), None, orders.span, orders)
+        return ast.Space((term,), "typed", self._span(meta))
+
+    def typed_term(self, meta: Any, c: list) -> ast.SpaceTerm:
+        channels = None
+        if len(c) == 4:
+            if c[1] != "*":
+                raise ParseError(messages.SPACE_OPERATOR, self._tspan(c[1]))
+            channels = self._integer(c[0], "a channel count")
+        name, orders = c[-2], c[-1]
+        if name != "V":
+            raise ParseError(messages.SPACE_NAME.format(name=name), self._tspan(name))
+        return ast.SpaceTerm(sum(e.order for e in orders.entries), channels, self._span(meta), orders)
+
+    def product_literal(self, meta: Any, c: list) -> ast.ProductLiteral:
+        return ast.ProductLiteral(tuple(x for x in c if not isinstance(x, Token)), self._span(meta))
+
     # graphs: graph G = ..., and graph[...] literals
     def graph_decl(self, meta: Any, c: list) -> ast.GraphDecl:
         family, args, rows, span = c[1]
@@ -232,10 +292,12 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Stage(str(c[0]), channels, self._span(meta))
 
     # feature spaces (layer and network signatures, stage widths)
-    def signature(self, meta: Any, c: list) -> ast.Arity | ast.Signature:
+    def signature(self, meta: Any, c: list) -> ast.Arity | ast.Signature | ast.TypedArity:
         left, right = c
         if left.kind == right.kind == "number":
             return ast.Arity(left.terms[0].order, right.terms[0].order, self._span(meta))
+        if left.kind == right.kind == "typed":
+            return ast.TypedArity(left.terms[0].orders, right.terms[0].orders, self._span(meta))
         return ast.Signature(left, right, self._span(meta))
 
     def order_space(self, meta: Any, c: list) -> ast.Space:
@@ -298,6 +360,9 @@ class _ToAst(Transformer_NonRecursive):
         value = self._integer(tokens[-1], "an exponent")
         return -value if len(tokens) == 2 else value
 
+    def transpose(self, meta: Any, c: list) -> ast.Transpose:
+        return ast.Transpose(c[0], self._span(meta))
+
     def tensor_power(self, meta: Any, c: list) -> ast.TensorPower:
         return ast.TensorPower(c[0], self._integer(c[2], "a tensor power"), self._span(meta))
 
@@ -355,7 +420,7 @@ _TERMINAL_WORDS = {
     "$END": "the end of the input",
 }
 #: terminals listed together as "an operator" when several are possible
-_OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER"}
+_OPERATORS = {"PLUS", "MINUS", "FORWARD", "BACKWARD", "TENSOR_OP", "MUL_OP", "CARET", "TENSOR_POWER", "TRANSPOSE"}
 _DEFINITION_KEYWORDS = ("group", "graph", "diagram", "morphism", "layer", "network")
 _RESERVED = (*_DEFINITION_KEYWORDS, "learn", "n")
 _CLOSERS = {"RPAR", "RBRACE", "RSQB"}
@@ -398,6 +463,8 @@ def _token_error(err: UnexpectedToken, text: str, filename: str, start: str) -> 
             what = messages.UNCLOSED_BLOCK.format() if opener.type == "LBRACE" else \
                 messages.UNCLOSED_BRACKET.format(bracket=str(opener))
             return ParseError(what, _token_span(opener, text, filename))
+    if tok.type == "TIMES":     # × outside a group line: a look-alike of *
+        return ParseError(messages.TIMES_IN_EXPRESSION, span)
     if tok.type in ("FORWARD", "BACKWARD") and expected & {"FORWARD", "BACKWARD"}:
         return ParseError(messages.MIXED_COMPOSITION, span)
     if "NAME" in expected and tok in _RESERVED:
