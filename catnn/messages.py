@@ -189,6 +189,12 @@ NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling 
 FEATURES_INPUT = "{what} expects {expected}, got {got}"
 POOL_BEFORE_LAYER = "'{name}' cannot come before the first layer of a network: its input channels are not known there"
 BILINEAR_WIDTHS = "a bilinear layer takes plain widths, channels per factor -> out, e.g. {name}[4 -> 8]"
+UNKNOWN_PAIRING = ("unknown channel pairing {name!r}: write outer(a @ b) to multiply every channel of x with "
+                   "every channel of y, or a @ b for channel c times channel c")
+BILINEAR_ZERO = ("this bilinear layer is identically zero under {group}: it multiplies channel c with channel c "
+                 "of the same input, and every one of its {count} learned map{s} vanishes on x_c ⊗ x_c (as the "
+                 "cross product x × x and the symplectic form ω(x, x) do); write outer({a} @ {a}) -> {l} to multiply different "
+                 "channels, x_c ⊗ x_d")
 MIXED_AUT = ("bilinear layers are planned for diagram groups, not for Aut(G) yet: "
              "use linear layers (k -> l, or between feature spaces) there")
 # <<< networks (issue 6)

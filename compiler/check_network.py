@@ -174,7 +174,9 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
         a, b = (t.order for t in sig.input.terms)
         plain = ast.LayerDef(item.name, ast.Arity(a + b, outs[0], sig.span), item.learn, item.name_span, item.span)
         spec = checker.layer(plain)
-        return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b)})
+        _check_pairing(G, a, b, outs[0], spec.diagrams, sig.input)
+        return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b),
+                                                                                          "outer": sig.input.outer})
     ins = _orders(sig.input)
     if len(ins) == len(outs) == 1:
         plain = ast.LayerDef(item.name, ast.Arity(ins[0], outs[0], sig.span), item.learn, item.name_span, item.span)
@@ -183,6 +185,15 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
         raise CheckError(messages.MIXED_NO_LEARN.format(name=item.name), item.learn[0].span)
     _check_blocks(G, ins, outs, sig)
     return MixedLayerSpec(item.name, group_ref(G), G.n, ins, outs, item.span)
+
+
+def _check_pairing(G: Any, a: int, b: int, l: int, diagrams: Any, product: Any) -> None:
+    """A channelwise ``a @ a -> l`` layer that computes zero for every input is an error saying to write outer."""
+    from .check_bilinear import pairing_vanishes
+    if a == b and not product.outer and pairing_vanishes(G, a, l, diagrams):
+        count = len(diagrams) if diagrams is not None else G.spanning_count(2 * a, l)
+        raise CheckError(messages.BILINEAR_ZERO.format(group=G, count=count, s="" if count == 1 else "s", a=a, l=l),
+                         product.span)
 
 
 def _orders(side: Any) -> tuple[int, ...]:

@@ -233,6 +233,8 @@ class Space:
     terms: tuple[SpaceTerm, ...]
     kind: str               # "number", "product" or "sum"
     span: Span = _span()
+    #: a product written ``outer(a @ b)``: every channel of x times every channel of y
+    outer: bool = False
 
 
 @dataclass(frozen=True)
