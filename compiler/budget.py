@@ -1,0 +1,83 @@
+"""A work budget for checking: the diagram algebra a program asks for is estimated before it is done.
+
+>>> from catnn.groups import group
+>>> from catnn.diagram import swap
+>>> m = group("S").lift(swap() + swap().T)
+>>> pair_work(m, m, 4)          # 1 x 1 term pairs x 4 vertices, plus 2 x 1 x 1 coefficient products
+6
+>>> budget = Budget(10)
+>>> budget.spend(8, "this product")
+>>> budget.spend(8, "this product")
+Traceback (most recent call last):
+  ...
+catnn.errors.LimitError: this program's diagram algebra is too large: the limit is 10 work units (...)
+
+Checking a program multiplies, composes and expands morphisms; each such step costs about (term
+pairs) x (vertices of the result) x (terms one pair can expand into) plus the products of their
+coefficient polynomials. :class:`Budget` adds up these estimates over the whole program and
+refuses the step that would pass :data:`MAX_WORK` before doing it, so hostile programs
+(``m1 = m0 >> m0``, ``m2 = m1 >> m1``, ... thirty times; ``eps(2, 1) ** 500``) end in a second or
+two with an error at the expression instead of running for minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from catnn import messages
+from catnn.errors import LimitError
+
+__all__ = ["Budget", "MAX_WORK", "pair_work", "coefficient_work", "expansion"]
+
+#: the most work units the expressions of one program may take (about a second or two of checking)
+MAX_WORK = 200_000
+#: a coefficient product of numbers this many bits long counts one extra unit
+_BITS_PER_UNIT = 4000
+
+
+class Budget:
+    """The work units a program has spent, refused past ``limit``."""
+
+    def __init__(self, limit: int = MAX_WORK) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self, units: int, what: str) -> None:
+        """Add ``units``; a :class:`LimitError` (without a place: the checker adds it) past the limit."""
+        if self.spent + units > self.limit:
+            raise LimitError(messages.LIMIT_EXCEEDED.format(
+                what="this program's diagram algebra",
+                limit=f"{self.limit} work units ({what} needs about {units}, after {self.spent} already spent)"))
+        self.spent += units
+
+
+def pair_work(a: Any, b: Any, vertices: int, group: Any = None) -> int:
+    """The work of combining every term of morphism ``a`` with every term of ``b`` into diagrams of
+    ``vertices`` vertices: pairs x vertices x expansion, plus the coefficient products."""
+    pairs = len(a.terms) * len(b.terms)
+    return pairs * max(vertices, 1) * expansion(a, b, group) + coefficient_work(a, b)
+
+
+def coefficient_work(a: Any, b: Any) -> int:
+    """The term products of multiplying every coefficient polynomial of ``a`` by every one of ``b``."""
+    return 2 * _poly_size(a) * _poly_size(b)
+
+
+def _poly_size(m: Any) -> int:
+    polys = [c for _, c in m.terms]
+    size = sum(len(p.terms) for p in polys)
+    bits = max((max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+                for p in polys for v in p.terms.values()), default=0)
+    return size * (1 + bits // _BITS_PER_UNIT)
+
+
+def expansion(a: Any, b: Any, group: Any = None) -> int:
+    """How many terms one pair of diagrams may become: n! where both sides hold ε-diagrams or jellyfish
+    (a product of two Levi-Civita symbols is a sum over permutations), else 1."""
+    def special(m: Any) -> bool:
+        return any(getattr(d, "kind", "partition") not in ("partition", "graph") for d, _ in m.terms)
+    n = getattr(group, "n", None)
+    if n is None or not (special(a) and special(b)):
+        return 1
+    return math.factorial(min(int(n), 12))
