@@ -71,6 +71,8 @@ DIVIDE_BY_MORPHISM = "cannot divide by a morphism, only by a scalar"
 POWER_OF_MORPHISM = "'^' raises a scalar to a power; the tensor power of a morphism is f ** {exponent}"
 TENSOR_POWER_OF_SCALAR = "'**' is the tensor power of a morphism; a power of a scalar is x^{exponent}"
 LIMIT_EXCEEDED = "{what} is too large: the limit is {limit}"
+SOURCE_TOO_LARGE = ("the compiled module would take about {size} bytes of source with this definition, over the "
+                    "limit of {limit}; catnn refuses rather than write it (use the layer in memory, or fewer diagrams)")
 LEARN_ARITY = "layer '{name}' is {k} -> {l} but this is a {vk} -> {vl} morphism"
 LEARN_ZERO = "learn(...) cannot list the zero morphism"
 LEARN_DUPLICATE = "this is already listed in learn(...)"

@@ -81,3 +81,37 @@ def expansion(a: Any, b: Any, group: Any = None) -> int:
     if n is None or not (special(a) and special(b)):
         return 1
     return math.factorial(min(int(n), 12))
+
+
+# -- the module writer's budget ----------------------------------------------------------------------------
+#: the largest module ``catnn compile`` writes (an S_n 5 -> 5 layer's module is about 20 MB)
+MAX_SOURCE_BYTES = 24 << 20
+#: bytes of generated source per (diagram, axis) of a plan, measured on S_n layers and sums of permutations
+_BYTES_PER_AXIS = 16
+
+
+def source_estimate(group: Any, value: Any) -> int:
+    """About how many bytes of source a definition's module code takes, before planning it.
+
+    >>> from catnn.groups import group
+    >>> from catnn.spec import LayerSpec
+    >>> source_estimate(group("S"), LayerSpec("q", "S", None, 4, 4))     # 4140 diagrams x 9 axes x 16
+    596160
+    """
+    from catnn.morphism import Morphism
+    from catnn.spec import MixedLayerSpec
+    if isinstance(value, Morphism):
+        return _BYTES_PER_AXIS * sum(d.k + d.l + 1 for d, _ in value.terms)
+    if isinstance(value, MixedLayerSpec):
+        pairs = [(k, l) for k in value.in_orders for l in value.out_orders]
+        return sum(_BYTES_PER_AXIS * _count(group, k, l) * (k + l + 1) for k, l in pairs)
+    k, l = getattr(value, "k", None), getattr(value, "l", None)
+    if not isinstance(k, int) or not isinstance(l, int):
+        return 0           # a network: its stages are the layers' classes, written once each
+    count = len(value.diagrams) if value.diagrams is not None else _count(group, k, l)
+    return _BYTES_PER_AXIS * count * (k + l + 1)
+
+
+def _count(group: Any, k: int, l: int) -> int:
+    from .check_network import spanning_count_or_none
+    return spanning_count_or_none(group, k, l) or 0
