@@ -98,18 +98,20 @@ def source_estimate(group: Any, value: Any) -> int:
     >>> source_estimate(group("S"), LayerSpec("q", "S", None, 4, 4))     # 4140 diagrams x 9 axes x 16
     596160
     """
+    from catnn.kinds import kind_of
     from catnn.morphism import Morphism
-    from catnn.spec import MixedLayerSpec
+    from catnn.spec import LayerSpec, MixedLayerSpec
     if isinstance(value, Morphism):
         return _BYTES_PER_AXIS * sum(d.k + d.l + 1 for d, _ in value.terms)
+    if kind_of(value) is not None:         # one diagram
+        return _BYTES_PER_AXIS * (value.k + value.l + 1)
     if isinstance(value, MixedLayerSpec):
         pairs = [(k, l) for k in value.in_orders for l in value.out_orders]
         return sum(_BYTES_PER_AXIS * _count(group, k, l) * (k + l + 1) for k, l in pairs)
-    k, l = getattr(value, "k", None), getattr(value, "l", None)
-    if not isinstance(k, int) or not isinstance(l, int):
-        return 0           # a network: its stages are the layers' classes, written once each
-    count = len(value.diagrams) if value.diagrams is not None else _count(group, k, l)
-    return _BYTES_PER_AXIS * count * (k + l + 1)
+    if isinstance(value, LayerSpec):
+        count = len(value.diagrams) if value.diagrams is not None else _count(group, value.k, value.l)
+        return _BYTES_PER_AXIS * count * (value.k + value.l + 1)
+    return 0           # a network: its stages are the layers' classes, written once each
 
 
 def _count(group: Any, k: int, l: int) -> int:

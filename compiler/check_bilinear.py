@@ -33,12 +33,13 @@ def pairing_vanishes(group: Any, a: int, l: int, diagrams: tuple[Any, ...] | Non
     if a == 0 or group.name == "Aut":
         return False
     try:
-        entries = [group.lift(e) for e in (group.spanning_set(k, l) if diagrams is None else diagrams)]
+        count = len(diagrams) if diagrams is not None else group.spanning_count(k, l)
         sizes = [group.n] if group.n is not None else _test_sizes(group, k + l)
-        if not entries or any(len(entries) * n ** (k + l) > MAX_ENTRIES for n in sizes):
+        if not count or any(count * n ** (k + l) > MAX_ENTRIES for n in sizes):    # before any enumeration
             return False
+        entries = [group.lift(e) for e in (group.spanning_set(k, l) if diagrams is None else diagrams)]
         return all(_kills_squares(group, e, a, l, n) for n in sizes for e in entries)
-    except CatnnError:     # a size or diagram the group cannot evaluate: make no claim
+    except (CatnnError, NotImplementedError):     # a size or diagram the group cannot evaluate: no claim
         return False
 
 
