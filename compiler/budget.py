@@ -31,7 +31,7 @@ from catnn.errors import LimitError
 __all__ = ["Budget", "MAX_WORK", "pair_work", "coefficient_work", "expansion"]
 
 #: the most work units the expressions of one program may take (about a second or two of checking)
-MAX_WORK = 200_000
+MAX_WORK = 100_000
 #: a coefficient product of numbers this many bits long counts one extra unit
 _BITS_PER_UNIT = 4000
 
@@ -88,6 +88,8 @@ def expansion(a: Any, b: Any, group: Any = None) -> int:
 MAX_SOURCE_BYTES = 24 << 20
 #: bytes of generated source per (diagram, axis) of a plan, measured on S_n layers and sums of permutations
 _BYTES_PER_AXIS = 16
+#: the fixed part of a function (morphisms) and of a class (layers)
+_FUNCTION_BYTES, _CLASS_BYTES = 128, 4096
 
 
 def source_estimate(group: Any, value: Any) -> int:
@@ -95,22 +97,22 @@ def source_estimate(group: Any, value: Any) -> int:
 
     >>> from catnn.groups import group
     >>> from catnn.spec import LayerSpec
-    >>> source_estimate(group("S"), LayerSpec("q", "S", None, 4, 4))     # 4140 diagrams x 9 axes x 16
-    596160
+    >>> source_estimate(group("S"), LayerSpec("q", "S", None, 4, 4))     # 4140 diagrams x 9 axes x 16 + 4096
+    600256
     """
     from catnn.kinds import kind_of
     from catnn.morphism import Morphism
     from catnn.spec import LayerSpec, MixedLayerSpec
     if isinstance(value, Morphism):
-        return _BYTES_PER_AXIS * sum(d.k + d.l + 1 for d, _ in value.terms)
+        return _FUNCTION_BYTES + _BYTES_PER_AXIS * sum(d.k + d.l + 1 for d, _ in value.terms)
     if kind_of(value) is not None:         # one diagram
-        return _BYTES_PER_AXIS * (value.k + value.l + 1)
+        return _FUNCTION_BYTES + _BYTES_PER_AXIS * (value.k + value.l + 1)
     if isinstance(value, MixedLayerSpec):
         pairs = [(k, l) for k in value.in_orders for l in value.out_orders]
-        return sum(_BYTES_PER_AXIS * _count(group, k, l) * (k + l + 1) for k, l in pairs)
+        return _CLASS_BYTES + sum(_BYTES_PER_AXIS * _count(group, k, l) * (k + l + 1) for k, l in pairs)
     if isinstance(value, LayerSpec):
         count = len(value.diagrams) if value.diagrams is not None else _count(group, value.k, value.l)
-        return _BYTES_PER_AXIS * count * (value.k + value.l + 1)
+        return _CLASS_BYTES + _BYTES_PER_AXIS * count * (value.k + value.l + 1)
     return 0           # a network: its stages are the layers' classes, written once each
 
 
