@@ -119,3 +119,29 @@ def source_estimate(group: Any, value: Any) -> int:
 def _count(group: Any, k: int, l: int) -> int:
     from .check_network import spanning_count_or_none
     return spanning_count_or_none(group, k, l) or 0
+
+
+# -- network stages' weights -------------------------------------------------------------------------------
+#: the most weights one network stage may have (2^28 floats: a gigabyte), checked before any is allocated
+MAX_WEIGHTS = 1 << 28
+
+
+def stage_weights(group: Any, stage: Any) -> int:
+    """How many weights a checked layer stage allocates: entries x input channels x output channels,
+    block by block (a bilinear ``outer`` stage reads every pair of channels).
+
+    >>> from catnn.groups import group
+    >>> from catnn.features import FeatureSpace
+    >>> from catnn.spec import LayerSpec, Stage
+    >>> q = LayerSpec("q", "S", None, 2, 2)
+    >>> stage_weights(group("S"), Stage("layer", "q", 3, 5, layer=q, in_space=FeatureSpace({2: 3}),
+    ...                                 out_space=FeatureSpace({2: 5})))      # 15 diagrams x 3 x 5
+    225
+    """
+    from catnn.spec import MixedLayerSpec
+    spec = stage.layer
+    if isinstance(spec, MixedLayerSpec):
+        return sum(_count(group, k, l) * c * d for k, c in stage.in_space.items() for l, d in stage.out_space.items())
+    count = len(spec.diagrams) if spec.diagrams is not None else _count(group, spec.k, spec.l)
+    products = stage.in_channels ** 2 if getattr(spec, "outer", False) else stage.in_channels
+    return max(count, 1) * products * stage.out_channels

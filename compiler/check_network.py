@@ -309,7 +309,13 @@ def _resolve_stage(checker: Any, st: Any) -> Any:
     if entry is None or entry.kind != "layer":
         stage = checker.nonlinearity(st, entry)
         return replace(stage, kind="pool") if st.name in POOLS else stage
-    return _layer_stage(st, entry.value)
+    stage = _layer_stage(st, entry.value)
+    from .budget import MAX_WEIGHTS, stage_weights
+    weights = stage_weights(checker.group, stage)
+    if weights > MAX_WEIGHTS:       # refused here, not as a failed allocation when the network is built
+        raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"this stage's weight tensor ({weights} weights)",
+                                                       limit=f"{MAX_WEIGHTS} weights"), st.span)
+    return stage
 
 
 def _layer_stage(st: Any, spec: Any) -> Any:

@@ -137,3 +137,21 @@ def test_the_source_estimate_is_within_a_factor_of_two_of_the_source(src):
 def test_errors_of_every_budget_are_catnn_errors():
     for cls in (CheckError, CompileError, ParseError):
         assert issubclass(cls, CatnnError)
+
+
+# -- network stages' weights ------------------------------------------------------------------------------
+@pytest.mark.parametrize("widths, weights", [("100000 -> 100000", 2 * 10 ** 10), ("20000 -> 20000", 8 * 10 ** 8)])
+def test_a_stage_too_wide_to_allocate_is_refused_at_the_stage(widths, weights):
+    """S 1 -> 1 has 2 diagrams: 2 x C_in x C_out weights, refused before torch is asked for them."""
+    src = f"layer q : 1 -> 1\nnetwork f : 1 -> 1 = q[{widths}]\n"
+    with pytest.raises(CheckError) as info:
+        catnn.compile(src, "w.diag")
+    assert str(info.value).startswith(f"w.diag:2:22: error: this stage's weight tensor ({weights} weights)")
+
+
+def test_a_wide_stage_within_the_budget_builds_with_the_counted_weights():
+    prog = catnn.compile("group SO(3)\nlayer cross : outer(1 @ 1) -> 1\nnetwork f : 1 -> 1 = cross[30 -> 20]\n")
+    from catnn.compiler.budget import stage_weights
+    (stage,) = prog.f.stages
+    counted = stage_weights(prog.group, stage)
+    assert counted == 1 * 30 * 30 * 20 == sum(p.numel() for n, p in prog.nn.f().named_parameters() if "weight" in n)
