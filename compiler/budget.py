@@ -23,12 +23,14 @@ two with an error at the expression instead of running for minutes.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from catnn import messages
 from catnn.errors import LimitError
 
-__all__ = ["Budget", "MAX_WORK", "pair_work", "coefficient_work", "expansion"]
+__all__ = ["Budget", "MAX_WORK", "MAX_SOURCE_BYTES", "MAX_WEIGHTS", "pair_work", "pair_cost", "coefficient_work",
+           "source_estimate", "stage_weights"]
 
 #: the most work units the expressions of one program may take (about a second or two of checking)
 MAX_WORK = 100_000
@@ -52,11 +54,41 @@ class Budget:
         self.spent += units
 
 
-def pair_work(a: Any, b: Any, vertices: int, group: Any = None) -> int:
+def pair_work(a: Any, b: Any, vertices: int, group: Any = None, middle: int = 0) -> int:
     """The work of combining every term of morphism ``a`` with every term of ``b`` into diagrams of
-    ``vertices`` vertices: pairs x vertices x expansion, plus the coefficient products."""
+    ``vertices`` vertices (``middle`` glued ones for a composition): pairs x the cost of one pair, plus
+    the coefficient products."""
     pairs = len(a.terms) * len(b.terms)
-    return pairs * max(vertices, 1) * expansion(a, b, group) + coefficient_work(a, b)
+    return pairs * pair_cost(a, b, vertices, group, middle) + coefficient_work(a, b)
+
+
+def pair_cost(a: Any, b: Any, vertices: int, group: Any = None, middle: int = 0) -> int:
+    """The work of one pair of diagrams: its vertices for partition diagrams and graphs; times n! where
+    both sides hold ε-diagrams (a product of two Levi-Civita symbols is a sum over permutations); for
+    A_n with a jellyfish on either side, every set partition of the result's vertices into at most n
+    blocks (``alternating_terms``), each about 3 units per vertex (its refinements) and, for a
+    composition, a sum over the glued vertices' values (measured: about n^middle / 16 units)."""
+    kinds = {getattr(d, "kind", "partition") for d, _ in (*a.terms, *b.terms)}
+    n = getattr(group, "n", None)
+    if n is None:
+        return max(vertices, 1)
+    if "jellyfish" in kinds:
+        outer = vertices - middle
+        return 3 * outer * _partitions_at_most(outer, n) * max(1, n ** min(middle, 8) // 16)
+    special = [any(getattr(d, "kind", "partition") == "epsilon" for d, _ in m.terms) for m in (a, b)]
+    return max(vertices, 1) * (math.factorial(min(int(n), 12)) if all(special) else 1)
+
+
+@lru_cache(maxsize=4096)
+def _partitions_at_most(m: int, n: int) -> int:
+    """The set partitions of m elements into at most n blocks (1 past 60 elements: the caller's budget is
+    exceeded anyway, so the count saturates at 10^30)."""
+    if m > 60:
+        return 10 ** 30
+    row = [1] + [0] * min(m, n)           # Stirling numbers S(i, j), j <= n, row by row
+    for i in range(1, m + 1):
+        row = [0] + [j * row[j] + row[j - 1] for j in range(1, len(row))]
+    return sum(row) if m else 1
 
 
 def coefficient_work(a: Any, b: Any) -> int:
@@ -72,15 +104,6 @@ def _poly_size(m: Any) -> int:
     return size * (1 + bits // _BITS_PER_UNIT)
 
 
-def expansion(a: Any, b: Any, group: Any = None) -> int:
-    """How many terms one pair of diagrams may become: n! where both sides hold ε-diagrams or jellyfish
-    (a product of two Levi-Civita symbols is a sum over permutations), else 1."""
-    def special(m: Any) -> bool:
-        return any(getattr(d, "kind", "partition") not in ("partition", "graph") for d, _ in m.terms)
-    n = getattr(group, "n", None)
-    if n is None or not (special(a) and special(b)):
-        return 1
-    return math.factorial(min(int(n), 12))
 
 
 # -- the module writer's budget ----------------------------------------------------------------------------

@@ -444,7 +444,7 @@ class _Checker:
             raise CheckError(messages.ARITY_COMPOSE.format(
                 left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k), node.span)
         self.limit_terms(first, then, node.span)
-        self.budget.spend(pair_work(first, then, first.k + first.l + then.l, self.group), "this composition")
+        self.budget.spend(pair_work(first, then, first.k + first.l + then.l, self.group, first.l), "this composition")
         return first >> then
 
     def add(self, node: ast.BinOp, left: Value, right: Value) -> Value:

@@ -155,3 +155,22 @@ def test_a_wide_stage_within_the_budget_builds_with_the_counted_weights():
     (stage,) = prog.f.stages
     counted = stage_weights(prog.group, stage)
     assert counted == 1 * 30 * 30 * 20 == sum(p.numel() for n, p in prog.nn.f().named_parameters() if "weight" in n)
+
+
+@pytest.mark.parametrize("src", ["group A(4)\ndiagram d0 : 2 -> 2 = jelly[{2'} {1} {1'} {2}]\nmorphism m = d0 ** 5\n",
+                                 "group A(8)\ndiagram d : 4 -> 4 = jelly[{1} {2} {3} {4} {1'} {2'} {3'} {4'}]\n"
+                                 "morphism m = d >> d\n"])
+def test_jellyfish_products_are_costed_by_their_set_partitions(src):
+    """A_n products with a jellyfish enumerate the result's set partitions (A(8), 8 vertices: 4140 of
+    them, each summed over glued values); found by the fuzzer as a hang, now refused before starting."""
+    err, spent = _refused(src)
+    assert "diagram algebra is too large" in err.message and err.span.line == 3 and spent <= MAX_WORK
+
+
+def test_a_small_jellyfish_composition_chain_is_within_the_budget():
+    src = "group A(4)\ndiagram d0 : 2 -> 2 = jelly[{2'} {1} {1'} {2}]\nmorphism m = d0 >> d0 >> d0 >> d0\n"
+    prog = catnn.compile(src)
+    G = prog.group
+    import numpy as np
+    d0 = np.asarray(G.matrix(prog.d0), dtype=float)
+    np.testing.assert_allclose(np.asarray(G.matrix(prog.m), dtype=float), np.linalg.matrix_power(d0, 4))
