@@ -10,7 +10,7 @@
 >>> budget.spend(8, "this product")
 Traceback (most recent call last):
   ...
-catnn.errors.LimitError: this program's diagram algebra is too large: the limit is 10 work units (...)
+catnn.errors.LimitError: this program's diagram algebra is too large: the limit is 10 work units (this product needs about 8, after 8 already spent); catnn refuses rather than run for minutes
 
 Checking a program multiplies, composes and expands morphisms; each such step costs about (term
 pairs) x (vertices of the result) x (terms one pair can expand into) plus the products of their
@@ -32,7 +32,7 @@ from catnn.errors import LimitError
 __all__ = ["Budget", "MAX_WORK", "MAX_SOURCE_BYTES", "MAX_WEIGHTS", "pair_work", "pair_cost", "coefficient_work",
            "source_estimate", "stage_weights"]
 
-#: the most work units the expressions of one program may take (about a second or two of checking)
+#: the most work units the expressions of one program may take (under a second of CPU on a laptop)
 MAX_WORK = 100_000
 #: a coefficient product of numbers this many bits long counts one extra unit
 _BITS_PER_UNIT = 4000
@@ -50,7 +50,8 @@ class Budget:
         if self.spent + units > self.limit:
             raise LimitError(messages.LIMIT_EXCEEDED.format(
                 what="this program's diagram algebra",
-                limit=f"{self.limit} work units ({what} needs about {units}, after {self.spent} already spent)"))
+                limit=f"{self.limit} work units ({what} needs about {units}, after {self.spent} already spent); "
+                      "catnn refuses rather than run for minutes"))
         self.spent += units
 
 
