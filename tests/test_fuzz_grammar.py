@@ -1,12 +1,12 @@
 """Property-based fuzzing with hypothesis: programs generated from the grammar's rules, then mutated.
 
-Each input is checked (``catnn.compile``) under a per-input time limit; a fraction of the small ones
+Each input is checked (``catnn.compile``) under a per-input CPU-time limit; a fraction of the small ones
 that check is also compiled to a module and explained. The properties: only :class:`CatnnError`
 escapes, nothing runs past the limit, every error from checking has a place, and every placed error
 prints ``FILE:LINE:COL: error: ...`` with the source line and a caret under it.
 
 The default run tries 10,000 inputs (4,000 generated programs, 3,000 token mutations of them, 3,000
-byte mutations of the examples; derandomized, so every run tries the same inputs); ``pytest -m slow``
+byte mutations of the examples; derandomized: every run tries the same inputs; about 40 s of CPU); ``pytest -m slow``
 runs ten times as many with other seeds. The counts of each outcome are printed at the end.
 """
 
@@ -280,44 +280,44 @@ def test_the_time_limit_stops_a_busy_loop():
 
 @_settings(4_000)
 @given(SEEDS)
-def test_generated_programs(seed: int) -> None:
-    run(Programs(seed).program(), deep=seed % 20 == 0)
+def test_generated_programs(key: int) -> None:
+    run(Programs(key).program(), deep=key % 20 == 0)
 
 
 @_settings(3_000)
 @given(SEEDS)
-def test_token_mutations(seed: int) -> None:
-    run(token_mutation(seed), deep=seed % 20 == 0)
+def test_token_mutations(key: int) -> None:
+    run(token_mutation(key), deep=key % 20 == 0)
 
 
 @_settings(3_000)
 @given(SEEDS)
-def test_byte_mutations(seed: int) -> None:
-    run(byte_mutation(seed), deep=False)
+def test_byte_mutations(key: int) -> None:
+    run(byte_mutation(key), deep=False)
 
 
 @pytest.mark.slow
 @seed(1)
 @settings(_settings(40_000), derandomize=False)
 @given(SEEDS)
-def test_generated_programs_slow(seed: int) -> None:
-    run(Programs(seed).program(), deep=seed % 20 == 0)
+def test_generated_programs_slow(key: int) -> None:
+    run(Programs(key).program(), deep=key % 20 == 0)
 
 
 @pytest.mark.slow
 @seed(2)
 @settings(_settings(30_000), derandomize=False)
 @given(SEEDS)
-def test_token_mutations_slow(seed: int) -> None:
-    run(token_mutation(seed), deep=seed % 20 == 0)
+def test_token_mutations_slow(key: int) -> None:
+    run(token_mutation(key), deep=key % 20 == 0)
 
 
 @pytest.mark.slow
 @seed(3)
 @settings(_settings(30_000), derandomize=False)
 @given(SEEDS)
-def test_byte_mutations_slow(seed: int) -> None:
-    run(byte_mutation(seed), deep=False)
+def test_byte_mutations_slow(key: int) -> None:
+    run(byte_mutation(key), deep=False)
 
 
 @pytest.fixture(scope="module", autouse=True)
