@@ -6,8 +6,9 @@ escapes, nothing runs past the limit, every error from checking has a place, and
 prints ``FILE:LINE:COL: error: ...`` with the source line and a caret under it.
 
 The default run tries 10,000 inputs (4,000 generated programs, 3,000 token mutations of them, 3,000
-byte mutations of the examples; derandomized: every run tries the same inputs; about 40 s of CPU); ``pytest -m slow``
-runs ten times as many with other seeds. The counts of each outcome are printed at the end.
+byte mutations of the examples; derandomized: every run tries the same inputs; about 40 s of CPU);
+``pytest -m slow`` runs ten times as many with other seeds. The counts of each outcome are printed
+at the end.
 """
 
 from __future__ import annotations
