@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from catnn import messages
-from catnn.errors import LimitError
+from catnn.errors import CatnnError, LimitError
 
 __all__ = ["Budget", "MAX_WORK", "MAX_SOURCE_BYTES", "MAX_WEIGHTS", "pair_work", "pair_cost", "coefficient_work",
            "source_estimate", "stage_weights"]
@@ -141,8 +141,11 @@ def source_estimate(group: Any, value: Any) -> int:
 
 
 def _count(group: Any, k: int, l: int) -> int:
-    from .check_network import spanning_count_or_none
-    return spanning_count_or_none(group, k, l) or 0
+    """The spanning set's size, or 0 where the group cannot count it (e.g. it needs n)."""
+    try:
+        return group.spanning_count(k, l)
+    except (NotImplementedError, CatnnError):
+        return 0
 
 
 # -- network stages' weights -------------------------------------------------------------------------------
