@@ -174,3 +174,11 @@ def test_a_small_jellyfish_composition_chain_is_within_the_budget():
     import numpy as np
     d0 = np.asarray(G.matrix(prog.d0), dtype=float)
     np.testing.assert_allclose(np.asarray(G.matrix(prog.m), dtype=float), np.linalg.matrix_power(d0, 4))
+
+
+@pytest.mark.parametrize("entry", ["2", "9" * 60, "0" + "9" * 60])
+def test_an_adjacency_entry_of_any_size_is_a_located_error(entry):
+    """Found by the slow fuzz run: a 60-digit entry overflowed numpy's int64 before the 0/1 check."""
+    with pytest.raises(CheckError) as info:
+        catnn.compile(f"graph G = adjacency[[0, {entry}], [1, 0]]\ngroup Aut(G)\n", "g.diag")
+    assert str(info.value).startswith("g.diag:1:11: error: the adjacency matrix must have 0/1 entries")
