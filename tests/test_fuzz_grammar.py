@@ -331,5 +331,5 @@ def fuzz_counts(request: pytest.FixtureRequest) -> Iterator[None]:
     if reporter is not None and COUNTS:
         reporter.write_line("\nfuzz counts: " + ", ".join(f"{k} {v}" for k, v in sorted(COUNTS.items())))
     if COUNTS["inputs"] >= 1_000:
-        assert COUNTS["checked ok"] > COUNTS["inputs"] // 20, COUNTS
+        assert COUNTS["checked ok"] > COUNTS["inputs"] // 500, COUNTS      # mutants mostly break
         assert COUNTS["check: CatnnError"] > COUNTS["inputs"] // 5, COUNTS
