@@ -834,7 +834,7 @@ def layout_program(program: Any, names: Sequence[str] | None = None, title: str 
         value = program.definitions[name]
         body = layout(value, group=group)
         bilinear = isinstance(value, BilinearLayerSpec)
-        sides = arrow(f"{value.factors[0]} @ {value.factors[1]}", value.l) if bilinear else arrow(value.k, value.l)
+        sides = arrow(value.product, value.l) if bilinear else arrow(value.k, value.l)
         head = f"{kind_of(value)} {clean_text(name)} : {sides}"
         section = Figure(max(body.width, text_width(head, TITLE_SIZE, bold=True)) + 8,
                          body.height + TITLE_SIZE * 1.9)

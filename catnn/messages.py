@@ -71,6 +71,8 @@ DIVIDE_BY_MORPHISM = "cannot divide by a morphism, only by a scalar"
 POWER_OF_MORPHISM = "'^' raises a scalar to a power; the tensor power of a morphism is f ** {exponent}"
 TENSOR_POWER_OF_SCALAR = "'**' is the tensor power of a morphism; a power of a scalar is x^{exponent}"
 LIMIT_EXCEEDED = "{what} is too large: the limit is {limit}"
+SOURCE_TOO_LARGE = ("the compiled module would take about {size} bytes of source with this definition, over the "
+                    "limit of {limit}; catnn refuses rather than write it (use the layer in memory, or fewer diagrams)")
 LEARN_ARITY = "layer '{name}' is {k} -> {l} but this is a {vk} -> {vl} morphism"
 LEARN_ZERO = "learn(...) cannot list the zero morphism"
 LEARN_DUPLICATE = "this is already listed in learn(...)"
@@ -191,6 +193,12 @@ NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling 
 FEATURES_INPUT = "{what} expects {expected}, got {got}"
 POOL_BEFORE_LAYER = "'{name}' cannot come before the first layer of a network: its input channels are not known there"
 BILINEAR_WIDTHS = "a bilinear layer takes plain widths, channels per factor -> out, e.g. {name}[4 -> 8]"
+UNKNOWN_PAIRING = ("unknown channel pairing {name!r}: write outer(a @ b) to multiply every channel of x with "
+                   "every channel of y, or a @ b for channel c times channel c")
+BILINEAR_ZERO = ("this bilinear layer is identically zero under {group}: it multiplies channel c with channel c "
+                 "of the same input, and every one of its {count} learned map{s} vanishes on x_c ⊗ x_c (as the "
+                 "cross product x × x and the symplectic form ω(x, x) do); write outer({a} @ {a}) -> {l} to multiply different "
+                 "channels, x_c ⊗ x_d")
 MIXED_AUT = ("bilinear layers are planned for diagram groups, not for Aut(G) yet: "
              "use linear layers (k -> l, or between feature spaces) there")
 # <<< networks (issue 6)

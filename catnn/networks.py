@@ -662,7 +662,7 @@ def _layer_module(G: Group, layer: Any, st: Any, options: dict[str, Any]) -> nn.
         return MixedLinear(G, st.in_space, st.out_space, **options)
     if isinstance(layer, BilinearLayerSpec):
         return Bilinear(G, layer.factors[0], layer.factors[1], layer.l, st.in_channels, st.out_channels,
-                        diagrams=layer.diagrams, **options)
+                        diagrams=layer.diagrams, channels="outer" if layer.outer else "pair", **options)
     return EquivariantLinear(G, layer.k, layer.l, st.in_channels, st.out_channels, diagrams=layer.diagrams,
                              **options)
 
@@ -681,5 +681,6 @@ def layer_factory(group: Group, spec: Any, backend: str = "torch") -> Any:
         return partial(MixedLinear, group, backend=backend)
     if isinstance(spec, BilinearLayerSpec):
         a, b = spec.factors
-        return partial(Bilinear, group, a, b, spec.l, diagrams=spec.diagrams, backend=backend)
+        return partial(Bilinear, group, a, b, spec.l, diagrams=spec.diagrams, backend=backend,
+                       channels="outer" if spec.outer else "pair")
     return partial(EquivariantLinear, group, spec.k, spec.l, diagrams=spec.diagrams, backend=backend)

@@ -44,7 +44,18 @@ class BilinearLayerSpec(LayerSpec):
 
     >>> BilinearLayerSpec("q", "S", None, 2, 1, factors=(1, 1)).factors
     (1, 1)
+
+    ``outer`` (written ``outer(a @ b)``) multiplies every channel of x with every channel of y,
+    x_c ⊗ y_d; otherwise channel c with channel c.
     """
+
+    outer: bool = False
+
+    @property
+    def product(self) -> str:
+        """The input as written: ``1 @ 1``, or ``outer(1 @ 1)``."""
+        text = f"{self.factors[0]} @ {self.factors[1]}"
+        return f"outer({text})" if self.outer else text
 
     def __post_init__(self) -> None:
         if self.factors is None or len(self.factors) != 2 or sum(self.factors) != self.k:

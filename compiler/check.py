@@ -35,6 +35,7 @@ from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 from catnn.spec import LayerSpec, NetworkSpec, Stage
 
+from .budget import Budget, coefficient_work, pair_work
 from .check_network import STAGE_FUNCTIONS, check_layer_signature, check_network, spanning_count_or_none
 from .check_graph import aut_group, declared_adjacency, did_you_mean, group_ref, literal_graph
 from .program import Program
@@ -119,6 +120,8 @@ class _Checker:
         self.current: str | None = None
         #: generators already looked up and lifted (the group is fixed once definitions start)
         self.generators: dict[tuple[str, tuple[int, ...]], Morphism] = {}
+        #: the diagram algebra the program may ask for, estimated before each step (see .budget)
+        self.budget = Budget()
 
     # -- program ----------------------------------------------------------------------------
     def run(self, module: ast.Module) -> Program:
@@ -447,6 +450,8 @@ class _Checker:
         if op == "@":
             self.limit_terms(left, right, node.span)
             self.limit_arity(left.k + right.k, left.l + right.l, node.span)
+            self.budget.spend(pair_work(left, right, left.k + left.l + right.k + right.l, self.group),
+                              "this tensor product")
             return left @ right
         first, then = (left, right) if op == ">>" else (right, left)
         first_node, then_node = (node.left, node.right) if op == ">>" else (node.right, node.left)
@@ -454,6 +459,7 @@ class _Checker:
             raise CheckError(messages.ARITY_COMPOSE.format(
                 left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k), node.span)
         self.limit_terms(first, then, node.span)
+        self.budget.spend(pair_work(first, then, first.k + first.l + then.l, self.group, first.l), "this composition")
         return first >> then
 
     def add(self, node: ast.BinOp, left: Value, right: Value) -> Value:
@@ -467,6 +473,7 @@ class _Checker:
             left, right = self.as_morphism(left, node.span), self.as_morphism(right, node.span)
         if (left.k, left.l) != (right.k, right.l):
             raise CheckError(messages.ARITY_SUM.format(k1=left.k, l1=left.l, k2=right.k, l2=right.l), node.span)
+        self.budget.spend(len(left.terms) + len(right.terms), "this sum")
         return left + right if node.op == "+" else left - right
 
     def multiply(self, node: ast.BinOp, left: Value, right: Value) -> Value:
@@ -478,12 +485,17 @@ class _Checker:
             return left / right
         if isinstance(left, Poly) and isinstance(right, Poly):
             self.limit_poly(len(left.terms) * len(right.terms), node.span)
+            self.budget.spend(len(left.terms) * len(right.terms), "this product")
             return left * right
         if not isinstance(left, Poly) and not isinstance(right, Poly):
             if (0, 0) in ((left.k, left.l), (right.k, right.l)):
                 self.limit_terms(left, right, node.span)
+                self.budget.spend(pair_work(left, right, left.k + left.l + right.k + right.l, self.group),
+                                  "this product")
                 return left @ right  # a 0 -> 0 morphism is a scalar: its product is the tensor
             raise CheckError(messages.MORPHISM_PRODUCT, node.span)
+        scalar, morphism = (left, right) if isinstance(left, Poly) else (right, left)
+        self.budget.spend(coefficient_work(morphism, self.as_morphism(scalar, node.span)), "this product")
         return right * left if isinstance(left, Poly) else left * right
 
     def transpose(self, node: ast.Transpose, value: Value) -> Morphism:
@@ -503,6 +515,7 @@ class _Checker:
         e, exponents = abs(node.exponent), base.terms.keys()
         spread = max(exponents, default=0) - min(exponents, default=0)
         self.limit_poly(e * (e * spread + 1) * len(base.terms), node.span)  # the work of e products
+        self.budget.spend(e * (e * spread + 1) * len(base.terms), "this power")
         if e * max((_bits(c) for c in base.terms.values()), default=0) > MAX_DIGITS * _BITS_PER_DIGIT + 64:
             raise CheckError(_digits_message(), node.span)     # refused before the power is computed
         result = base ** e
@@ -520,7 +533,9 @@ class _Checker:
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"this tensor power ({len(base.terms)}^{e} terms)", limit=f"{MAX_TERMS} terms"), node.span)
         result = self.as_morphism(Poly.const(1), node.span)
-        for _ in range(e):
+        for _ in range(e):      # each step estimated first: a step may expand (ε ⊗ ε is a sum of n! terms)
+            self.budget.spend(pair_work(result, base, result.k + result.l + base.k + base.l, self.group),
+                              "this tensor power")
             result = result @ base
         return result
 

@@ -140,10 +140,10 @@ def _matrix(decl: ast.GraphDecl) -> np.ndarray:
     for i, row in enumerate(rows):
         if len(row) != n:
             raise CheckError(messages.GRAPH_MATRIX_ROWS.format(n=n, row=i, m=len(row)), decl.value_span)
-    a = np.array(rows, dtype=np.int64).reshape(n, n)
-    bad = [int(v) for v in np.unique(a) if v not in (0, 1)]
+    bad = sorted({v for row in rows for v in row if v not in (0, 1)})   # before numpy: any size of integer
     if bad:
         raise CheckError(messages.AUT_NOT_BINARY.format(value=bad[0]), decl.value_span)
+    a = np.array(rows, dtype=np.int64).reshape(n, n)
     if not np.array_equal(a, a.T):
         i, j = (int(v) for v in np.argwhere(a != a.T)[0])
         raise CheckError(messages.AUT_NOT_SYMMETRIC.format(i=i, j=j), decl.value_span)

@@ -174,7 +174,9 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
         a, b = (t.order for t in sig.input.terms)
         plain = ast.LayerDef(item.name, ast.Arity(a + b, outs[0], sig.span), item.learn, item.name_span, item.span)
         spec = checker.layer(plain)
-        return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b)})
+        _check_pairing(G, a, b, outs[0], spec.diagrams, sig.input)
+        return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b),
+                                                                                          "outer": sig.input.outer})
     ins = _orders(sig.input)
     if len(ins) == len(outs) == 1:
         plain = ast.LayerDef(item.name, ast.Arity(ins[0], outs[0], sig.span), item.learn, item.name_span, item.span)
@@ -183,6 +185,15 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
         raise CheckError(messages.MIXED_NO_LEARN.format(name=item.name), item.learn[0].span)
     _check_blocks(G, ins, outs, sig)
     return MixedLayerSpec(item.name, group_ref(G), G.n, ins, outs, item.span)
+
+
+def _check_pairing(G: Any, a: int, b: int, l: int, diagrams: Any, product: Any) -> None:
+    """A channelwise ``a @ a -> l`` layer that computes zero for every input is an error saying to write outer."""
+    from .check_bilinear import pairing_vanishes
+    if a == b and not product.outer and pairing_vanishes(G, a, l, diagrams):
+        count = len(diagrams) if diagrams is not None else G.spanning_count(2 * a, l)
+        raise CheckError(messages.BILINEAR_ZERO.format(group=G, count=count, s="" if count == 1 else "s", a=a, l=l),
+                         product.span)
 
 
 def _orders(side: Any) -> tuple[int, ...]:
@@ -298,7 +309,13 @@ def _resolve_stage(checker: Any, st: Any) -> Any:
     if entry is None or entry.kind != "layer":
         stage = checker.nonlinearity(st, entry)
         return replace(stage, kind="pool") if st.name in POOLS else stage
-    return _layer_stage(st, entry.value)
+    stage = _layer_stage(st, entry.value)
+    from .budget import MAX_WEIGHTS, stage_weights
+    weights = stage_weights(checker.group, stage)
+    if weights > MAX_WEIGHTS:       # refused here, not as a failed allocation when the network is built
+        raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"this stage's weight tensor ({weights} weights)",
+                                                       limit=f"{MAX_WEIGHTS} weights"), st.span)
+    return stage
 
 
 def _layer_stage(st: Any, spec: Any) -> Any:

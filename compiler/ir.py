@@ -519,6 +519,10 @@ def letters(labels: Iterable[int]) -> str:
 
 # -- explain --------------------------------------------------------------------------------------
 Row = tuple[str, str, str, str, int, int]
+#: the most step rows :meth:`Plan.explain` prints (the totals still count every step)
+MAX_EXPLAIN_ROWS = 400
+#: the longest einsum or op text it prints in a row (a stack of thousands of features is cut)
+MAX_EXPLAIN_TEXT = 100
 
 
 def _explain(plan: Plan, sizes: tuple[int, ...], B: int, I: int, O: int, itemsize: int) -> str:
@@ -536,6 +540,7 @@ def _explain(plan: Plan, sizes: tuple[int, ...], B: int, I: int, O: int, itemsiz
             rows.append(f"output {j} (order {sec.order}): {len(sec.groups)} channel mixes, {len(sec.folds)} folds, "
                         f"{len(sec.writes)} writes")
         rows += _mix_rows(plan, sec, sizes, B, I, O) + _output_rows(plan, sec, sizes, B, O)
+    rows = _shown(rows)
     cost = plan.cost(sizes, B, I, O)
     width = max([len(r[2]) for r in rows if not isinstance(r, str)] + [10])
     at = ", ".join(f"{s.symbol}={size}" for s, size in zip(plan.sorts, sizes)) or f"n={sizes[0]}"
@@ -557,6 +562,17 @@ def _explain(plan: Plan, sizes: tuple[int, ...], B: int, I: int, O: int, itemsiz
            f"{cost.flops / cost.floor_flops:.2f}" if cost.floor_flops else ""),
     ]
     return "\n".join(lines)
+
+
+def _shown(rows: list[Row | str]) -> list[Row | str]:
+    """At most :data:`MAX_EXPLAIN_ROWS` rows, each text at most :data:`MAX_EXPLAIN_TEXT` characters."""
+    def cut(text: str) -> str:
+        return text if len(text) <= MAX_EXPLAIN_TEXT else f"{text[:MAX_EXPLAIN_TEXT - 30]}... ({len(text)} characters)"
+    shown: list[Row | str] = [r if isinstance(r, str) else (r[0], r[1], cut(r[2]), *r[3:])
+                              for r in rows[:MAX_EXPLAIN_ROWS]]
+    if len(rows) > MAX_EXPLAIN_ROWS:
+        shown.append(f"... {len(rows) - MAX_EXPLAIN_ROWS} more steps not shown (the totals below count them all)")
+    return shown
 
 
 def _space(x: Input) -> str:

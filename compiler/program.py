@@ -95,7 +95,7 @@ class Program:
 
 def _arity(value: Any) -> str:
     if isinstance(value, BilinearLayerSpec):
-        return f"{value.factors[0]} @ {value.factors[1]} -> {value.l}"
+        return f"{value.product} -> {value.l}"
     return f"{value.k} -> {value.l}"
 
 

@@ -22,13 +22,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from catnn.errors import CatnnError
+from catnn import messages
+from catnn.errors import CatnnError, CompileError
 from catnn.groups.product import ProductDiagram, ProductGroup, ProductMorphism
 from catnn.kinds import kind_of
 from catnn.morphism import Morphism
 from catnn.spec import BilinearLayerSpec, LayerSpec, MixedLayerSpec, NetworkSpec
 
 from .backends import emitter
+from .budget import MAX_SOURCE_BYTES, source_estimate
 from .ir import Plan
 from .plan import build_plan
 from .pysource import COEFFICIENTS_HELPER, INPUT_HELPER, check_name, docstring, table_source, tuple_source
@@ -58,6 +60,7 @@ class _ModuleWriter:
         self.blocks: list[str] = []
 
     def write(self) -> str:
+        self.check_size()
         names = {"morphisms": [], "layers": [], "networks": []}
         for name, value in self.program.definitions.items():
             try:
@@ -75,6 +78,17 @@ class _ModuleWriter:
                 span = self.spans.get(name)
                 raise (err.with_span(span) if span is not None else err) from None
         return self.assemble(names)
+
+    def check_size(self) -> None:
+        """The whole module's source estimated before any planning; refused at the definition that passes
+        :data:`~.budget.MAX_SOURCE_BYTES`."""
+        estimate = 0
+        for name, value in self.program.definitions.items():
+            estimate += source_estimate(self.group, value)
+            if estimate > MAX_SOURCE_BYTES:
+                err = CompileError(messages.SOURCE_TOO_LARGE.format(size=estimate, limit=MAX_SOURCE_BYTES))
+                span = self.spans.get(name)
+                raise (err.with_span(span) if span is not None else err)
 
     # -- pieces -------------------------------------------------------------------------------
     def plan_function(self, plan: Plan, name: str, doc: str) -> str:

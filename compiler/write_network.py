@@ -142,7 +142,8 @@ def explain_layer(group: Any, spec: Any) -> str:
     from .layer import layer_structure
     a, b = spec.factors
     diagrams = layer_structure(group, a + b, spec.l, spec.diagrams).plan.diagrams
-    return build_mixed_plan(group, (Input(a + b, (a, b)),), (spec.l,), diagrams={(0, 0): diagrams}).explain()
+    return build_mixed_plan(group, (Input(a + b, (a, b), spec.outer),), (spec.l,),
+                            diagrams={(0, 0): diagrams}).explain()
 
 
 def write_layer(writer: Any, name: str, spec: Any) -> None:
@@ -231,17 +232,19 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
     from .layer import layer_structure
     a, b = spec.factors
     structure = layer_structure(writer.group, a + b, spec.l, spec.diagrams)
-    plan = build_mixed_plan(writer.group, (Input(a + b, (a, b)),), (spec.l,),
+    plan = build_mixed_plan(writer.group, (Input(a + b, (a, b), spec.outer),), (spec.l,),
                             diagrams={(0, 0): structure.plan.diagrams}, bias=bool(structure.plan.bias_diagrams))
     helper = f"_{name}"
     _function(writer, plan, helper, f"The plan of bilinear layer {name}; see class {name}.")
     entries = [str(e) for e in structure.entries]
+    products = "in_channels^2 (pairs c * in_channels + d)" if spec.outer else "in_channels"
     nbias = len(plan.sections[0].bias_diagrams)
     doc = "\n\n".join(filter(None, [
-        f"layer {name} : {a} @ {b} -> {spec.l} over {writer.group}: x (x) y, channel c times channel c, "
+        f"layer {name} : {spec.product} -> {spec.l} over {writer.group}: x (x) y, "
+        f"{'every channel c of x times every channel d of y' if spec.outer else 'channel c times channel c'}, "
         f"then {len(entries)} learned weights.", writer.where(name),
         f"x: (B, in_channels{', n' * a}), y: (B, in_channels{', n' * b}), output (B, out_channels"
-        f"{', n' * spec.l}). weight[i] (out_channels x in_channels) multiplies entry i:\n"
+        f"{', n' * spec.l}). weight[i] (out_channels x {products}) multiplies entry i:\n"
         + "\n".join(f"  weight[{i}]: {e}" for i, e in enumerate(entries))]))
     init = tuple_source([repr(float(s)) for s in structure.init_scale()]).replace("'", "")
     lines = [
@@ -255,12 +258,14 @@ def write_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "    def __init__(self, in_channels, out_channels, bias=True):",
         "        super().__init__()",
         "        self.in_channels, self.out_channels = in_channels, out_channels",
-        f"        self.weight = torch.nn.Parameter(torch.empty({len(entries)}, out_channels, in_channels))",
+        *(["        products = in_channels * in_channels if isinstance(in_channels, int) else "
+           "in_channels[0] * in_channels[1]"] if spec.outer else ["        products = in_channels"]),
+        f"        self.weight = torch.nn.Parameter(torch.empty({len(entries)}, out_channels, products))",
         (f"        self.bias = torch.nn.Parameter(torch.zeros({nbias}, out_channels)) if bias else None"
          if nbias else "        self.bias = None"),
         "        with torch.no_grad():",
         "            for i, scale in enumerate(self.init_scale):",
-        "                self.weight[i].normal_(0.0, scale / in_channels ** 0.5)",
+        "                self.weight[i].normal_(0.0, scale / products ** 0.5)",
         "",
         "    def forward(self, x, y=None, n=None):",
         "        y = x if y is None else y",

@@ -287,6 +287,8 @@ class Space:
     terms: tuple[SpaceTerm, ...]
     kind: str               # "number", "product", "sum" or "typed" (one typed order, ``(1, 1)``)
     span: Span = _span()
+    #: a product written ``outer(a @ b)``: every channel of x times every channel of y
+    outer: bool = False
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,8 @@ def _run(text: str, filename: str, start: str) -> Any:
         tree = lark_parser().parse(text, start=start)
         return _ToAst(text, shown, filename).transform(tree)
     except _MalformedNumber as err:
-        raise ParseError(messages.MALFORMED_NUMBER.format(text=err.token),
+        token = err.token if len(err.token) <= 60 else f"{err.token[:40]}... ({len(err.token)} characters)"
+        raise ParseError(messages.MALFORMED_NUMBER.format(text=token),
                          _token_span(err.token, shown, filename)) from None
     except UnexpectedCharacters as err:
         raise _character_error(err, text, shown, filename) from None
@@ -140,7 +141,14 @@ class _ToAst(Transformer_NonRecursive):
     def _integer(self, tok: Token, what: str) -> int:
         if not _INTEGER.fullmatch(tok):
             raise ParseError(messages.NOT_INTEGER.format(what=what, text=tok), self._tspan(tok))
-        return int(tok)
+        return self._whole(tok, tok)
+
+    def _whole(self, text: str, tok: Token) -> int:
+        """``int(text)`` for a run of digits from ``tok``; a located error past Python's digit limit."""
+        if len(text) > MAX_LITERAL_DIGITS:
+            raise ParseError(messages.LIMIT_EXCEEDED.format(what=f"a {len(text)}-digit number",
+                                                             limit=f"{MAX_LITERAL_DIGITS} digits"), self._tspan(tok))
+        return int(text)
 
     # start symbols
     def program(self, meta: Any, items: list) -> ast.Module:
@@ -255,7 +263,7 @@ class _ToAst(Transformer_NonRecursive):
         tok = c[0]
         label = None
         if tok.type == "INPUT":
-            label = ast.Label(int(tok[:-1]), True, self._tspan(tok))
+            label = ast.Label(self._whole(tok[:-1], tok), True, self._tspan(tok))
         elif tok.type == "NUMBER":
             label = ast.Label(self._integer(tok, "a vertex label"), False, self._tspan(tok))
         return ast.GraphVertex(str(tok), label, self._tspan(tok))
@@ -308,6 +316,12 @@ class _ToAst(Transformer_NonRecursive):
         terms = tuple(ast.SpaceTerm(self._integer(t, "an order"), None, self._tspan(t)) for t in (c[0], c[2]))
         return ast.Space(terms, "product", self._span(meta))
 
+    def outer_space(self, meta: Any, c: list) -> ast.Space:
+        if c[0] != "outer":
+            raise ParseError(messages.UNKNOWN_PAIRING.format(name=str(c[0])), self._tspan(c[0]))
+        product = self.product_space(meta, c[2:5])
+        return ast.Space(product.terms, "product", product.span, outer=True)
+
     def sum_space(self, meta: Any, c: list) -> ast.Space:
         return ast.Space(tuple(t for t in c if isinstance(t, ast.SpaceTerm)), "sum", self._span(meta))
 
@@ -321,7 +335,7 @@ class _ToAst(Transformer_NonRecursive):
         match = _POWER_NAME.fullmatch(name)
         if match is None or (match.group(1) and len(c) > 1):
             raise ParseError(messages.SPACE_NAME.format(name=name), self._tspan(name))
-        order = int(match.group(1)) if match.group(1) else 1
+        order = self._whole(match.group(1), name) if match.group(1) else 1
         if len(c) > 1:
             order = self._integer(c[2], "an order")
         return ast.SpaceTerm(order, channels, self._span(meta))
@@ -405,7 +419,7 @@ class _ToAst(Transformer_NonRecursive):
     def label(self, meta: Any, c: list) -> ast.Label:
         tok = c[0]
         if tok.type == "INPUT":
-            return ast.Label(int(tok[:-1]), True, self._tspan(tok))
+            return ast.Label(self._whole(tok[:-1], tok), True, self._tspan(tok))
         return ast.Label(self._integer(tok, "a vertex label"), False, self._tspan(tok))
 
 
