@@ -354,18 +354,32 @@ def _adjacency_of(graph: Any) -> tuple[np.ndarray, tuple | None]:
 
 
 # -- automorphisms by individualisation-refinement -----------------------------------------------
-def _refine_pair(a: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Joint colour refinement of two colourings of G; None as soon as their colour counts differ.
+def _neighbour_table(a: np.ndarray) -> np.ndarray:
+    """Row v lists v's neighbours (v itself for a loop), padded with n up to the largest degree.
 
-    A vertex's new colour is the rank of (old colour, number of neighbours of each colour) among
-    both colourings, so the names agree between the two and respect the old order.
+    >>> _neighbour_table(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 1]])).tolist()
+    [[1, 2], [0, 3], [0, 2]]
     """
     n = len(a)
+    degree = a.sum(axis=1)
+    table = np.full((n, max(int(degree.max()), 1)), n, dtype=np.int64)
+    rows, cols = np.nonzero(a)
+    slots = np.arange(len(rows)) - np.repeat(np.cumsum(degree) - degree, degree)
+    table[rows, slots] = cols
+    return table
+
+
+def _refine_pair(table: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Joint colour refinement of two colourings of G; None as soon as their colour counts differ.
+
+    A vertex's new colour is the rank of (old colour, the sorted colours of its neighbours) among
+    both colourings, so the names agree between the two and respect the old order. ``table`` is
+    :func:`_neighbour_table`: a round costs O(n * degree log degree), not O(n^2 * colours).
+    """
+    n = len(table)
     count = -1
     while True:
-        k = int(max(c1.max(), c2.max())) + 1
-        eye = np.eye(k, dtype=np.int64)
-        rows = np.concatenate([np.column_stack([c1, a @ eye[c1]]), np.column_stack([c2, a @ eye[c2]])])
+        rows = np.concatenate([_signatures(table, c1), _signatures(table, c2)])
         uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         c1, c2 = inverse[:n], inverse[n:]
@@ -374,6 +388,12 @@ def _refine_pair(a: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> tuple[np.ndar
         if len(uniq) == count:
             return c1, c2
         count = len(uniq)
+
+
+def _signatures(table: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Per vertex: its colour, then its neighbours' colours sorted (padding: -1)."""
+    padded = np.append(c, -1)
+    return np.column_stack([c, np.sort(padded[table], axis=1)])
 
 
 def _individualise(c: np.ndarray, v: int) -> np.ndarray:
@@ -390,7 +410,7 @@ def _target_cell(c: np.ndarray) -> int:
     return int(np.flatnonzero(sizes == size)[0])
 
 
-def _find_automorphism(a: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray | None:
+def _find_automorphism(a: np.ndarray, table: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray | None:
     """An automorphism mapping colouring c1 onto c2 (colour by colour), or None.
 
     Depth-first: refine both, branch by individualising the first vertex of the smallest
@@ -400,7 +420,7 @@ def _find_automorphism(a: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndar
     n = len(a)
     stack = [(c1, c2)]
     while stack:
-        refined = _refine_pair(a, *stack.pop())
+        refined = _refine_pair(table, *stack.pop())
         if refined is None:
             continue
         c1, c2 = refined
@@ -427,14 +447,15 @@ def _stabiliser_chain(a: np.ndarray) -> tuple[list[int], list[dict[int, np.ndarr
     base[i] is closed under every generator found below it: usually one search per level.
     """
     n = len(a)
+    table = _neighbour_table(a)
     start = a.diagonal().astype(np.int64)
-    colours = _refine_pair(a, start, start)[0]  # type: ignore[index]
+    colours = _refine_pair(table, start, start)[0]  # type: ignore[index]
     path: list[tuple[int, list[int], np.ndarray]] = []
     while colours.max() + 1 < n:
         cell = [int(w) for w in np.flatnonzero(colours == _target_cell(colours))]
         path.append((cell[0], cell, colours))
         split = _individualise(colours, cell[0])
-        colours = _refine_pair(a, split, split)[0]  # type: ignore[index]
+        colours = _refine_pair(table, split, split)[0]  # type: ignore[index]
     identity = np.arange(n)
     generators: list[np.ndarray] = []
     transversals: list[dict[int, np.ndarray]] = []
@@ -444,7 +465,7 @@ def _stabiliser_chain(a: np.ndarray) -> tuple[list[int], list[dict[int, np.ndarr
         for w in cell:
             if w in trans:
                 continue
-            g = _find_automorphism(a, _individualise(colours, b), _individualise(colours, w))
+            g = _find_automorphism(a, table, _individualise(colours, b), _individualise(colours, w))
             if g is not None:
                 generators.append(g)
                 _close(trans, generators)
