@@ -189,8 +189,6 @@ NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling 
 FEATURES_INPUT = "{what} expects {expected}, got {got}"
 POOL_BEFORE_LAYER = "'{name}' cannot come before the first layer of a network: its input channels are not known there"
 BILINEAR_WIDTHS = "a bilinear layer takes plain widths, channels per factor -> out, e.g. {name}[4 -> 8]"
-MIXED_AUT = ("bilinear layers are planned for diagram groups, not for Aut(G) yet: "
-             "use linear layers (k -> l, or between feature spaces) there")
 # <<< networks (issue 6)
 
 # >>> classical groups in the compiler (issue 5)
