@@ -199,8 +199,6 @@ BILINEAR_ZERO = ("this bilinear layer is identically zero under {group}: it mult
                  "of the same input, and every one of its {count} learned map{s} vanishes on x_c ⊗ x_c (as the "
                  "cross product x × x and the symplectic form ω(x, x) do); write outer({a} @ {a}) -> {l} to multiply different "
                  "channels, x_c ⊗ x_d")
-MIXED_AUT = ("bilinear layers are planned for diagram groups, not for Aut(G) yet: "
-             "use linear layers (k -> l, or between feature spaces) there")
 # <<< networks (issue 6)
 
 # >>> classical groups in the compiler (issue 5)

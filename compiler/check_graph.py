@@ -38,7 +38,7 @@ from catnn.grammar import ast
 __all__ = ["declared_adjacency", "literal_graph", "aut_group", "group_ref", "did_you_mean", "FAMILIES",
            "MAX_GRAPH_VERTICES"]
 
-#: the most vertices a declared graph may have (Aut(G) is practical up to a few hundred)
+#: the most vertices a declared graph may have (Aut(C_1000) takes seconds; spanning sets need far fewer)
 MAX_GRAPH_VERTICES = 1000
 
 

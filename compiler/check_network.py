@@ -166,8 +166,6 @@ def check_layer_signature(checker: Any, item: Any) -> Any:
             if term.channels is not None:
                 raise CheckError(messages.LAYER_SPACE_CHANNELS.format(name=item.name), term.span)
     outs = _orders(sig.output)
-    if G.name == "Aut" and sig.input.kind == "product":
-        raise CheckError(messages.MIXED_AUT, sig.span)
     if sig.input.kind == "product":
         if len(outs) != 1:
             raise CheckError(messages.BILINEAR_OUTPUT, sig.output.span)

@@ -27,7 +27,9 @@ Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
 single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
-matrix) and a bilinear input's cores use ``torch.einsum``.
+matrix) are spelled by :mod:`.contract_torch` (a matmul or a broadcast product for one matrix, pairwise
+``torch.einsum`` along a path cached per shapes for three or more operands); a bilinear input's cores use
+``torch.einsum``.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 
+from .contract_torch import CONTRACT_HELPER, spell
 from .emit_common import SourceEmitter, docstring
 from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
 
 
 def diagonal_view(t, blocks):
@@ -77,6 +80,8 @@ class TorchEmitter(SourceEmitter):
 
     imports = ("import torch",)
     reshape = "view"
+    #: set once a contraction of three or more operands is spelled (the module then needs ``_rt__contract``)
+    many_operands = False
 
     # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
@@ -190,7 +195,7 @@ class TorchEmitter(SourceEmitter):
         if view.constants:
             consts = "".join(f",{letters(labs)}" for _, labs in view.constants)
             names = "".join(f", {kind}" for kind, _ in view.constants)
-            return f"torch.einsum('bo{letters(keep)}{consts}->bo{letters(w.labels)}', {expr}{names})"
+            return self.contract(f"bo{letters(keep)}{consts}->bo{letters(w.labels)}", f"{expr}{names}")
         return self.reduce(expr, keep, w.labels)
 
     def reduce(self, expr: str, labels: Sequence[int], keep: Sequence[int]) -> str:
@@ -304,7 +309,7 @@ class TorchEmitter(SourceEmitter):
                 have = [lab for lab in labels if lab in c.labels or lab in const_labels]
                 consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
                 names = "".join(f", {kind}" for kind, _ in c.constants)
-                value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {scaled}{names})"
+                value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{scaled}{names}")
                 contributions[c.source].append((self.broadcast(value, have, labels), have == labels))
             else:
                 parent = self.plan.core(c.source)
@@ -349,7 +354,7 @@ class TorchEmitter(SourceEmitter):
                 have = [lab for lab in labels if lab in c.labels or lab in const_labels]
                 consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
                 names = "".join(f", {kind}" for kind, _ in c.constants)
-                value = f"torch.einsum('bc{letters(c.labels)}{consts}->bc{letters(have)}', {expr}{names})"
+                value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{expr}{names}")
             value = self.broadcast(value, have, labels)
             blocks = diagonal_blocks(c.source_labels)
             target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_rt__diagonal(gx{i}, {blocks})"
@@ -381,13 +386,17 @@ class TorchEmitter(SourceEmitter):
     constant_helper = CONSTANT_HELPER
 
     def backend_helpers(self) -> tuple[str, ...]:
-        return (DIAGONAL_HELPER,) if self.uses_diagonal() or any(x.factors for x in self.plan.inputs) else ()
+        diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
+        return (DIAGONAL_HELPER,) * diagonal + (CONTRACT_HELPER,) * self.many_operands
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
 
     def contract(self, equation: str, operands: str) -> str:
-        return f"torch.einsum({equation!r}, {operands})"
+        """A contraction spelled by :func:`.contract_torch.spell` (matmul, a product, einsum by pairs)."""
+        parts = split_operands(operands)
+        self.many_operands = self.many_operands or len(parts) > 2
+        return spell(equation, parts)
 
     def index_array(self, values: str) -> str:
         return f"torch.tensor({values})"
@@ -450,3 +459,18 @@ class TorchEmitter(SourceEmitter):
             a, b = moved
             return f"{expr}.transpose({lead + a}, {lead + b})"
         return f"{expr}.permute({', '.join(str(i) for i in range(lead))}, {', '.join(str(lead + p) for p in perm)})"
+
+
+def split_operands(operands: str) -> list[str]:
+    """The comma-separated expressions of ``operands`` (commas inside brackets do not split).
+
+    >>> split_operands("_rt__diagonal(x0, ((0, 1),)), A")
+    ['_rt__diagonal(x0, ((0, 1),))', 'A']
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(operands):
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == "," and depth == 0:
+            parts.append(operands[start:i].strip())
+            start = i + 1
+    return parts + [operands[start:].strip()]

@@ -21,8 +21,6 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from catnn import messages
-from catnn.errors import CompileError
 from catnn.groups.product import ProductGroup
 
 from . import kernels_classical  # noqa: F401 - registers the kernels of Sp, SO, A, H and B
@@ -233,8 +231,6 @@ def _sorted_kind(kind: str, sort: int) -> str:
 @lru_cache(maxsize=256)
 def _build(planner: Planner, normalize: bool, inputs: tuple[Input, ...], outputs: tuple[int, ...],
            blocks: tuple[Block, ...], bias: tuple[tuple[Any, ...], ...], output_sorts: tuple[Labels, ...]) -> Plan:
-    if any(x.factors for x in inputs) and planner.name == "Aut":
-        raise CompileError(messages.MIXED_AUT)
     halves = {b: [planner.halves(d) for d in block.diagrams] for b, block in enumerate(blocks)}
     for b, block in enumerate(blocks):      # a typed x ⊗ y: its axes are x's then y's, not sort-major
         order = _factor_axes(inputs[block.input])

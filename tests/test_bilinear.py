@@ -129,3 +129,38 @@ def test_bilinear_layers_in_the_language():
         catnn.compile("layer sq : 1 @ 1 -> V1 + V2")
     with pytest.raises(CheckError, match="a bilinear layer takes plain widths"):
         catnn.compile("layer sq : 1 @ 1 -> 2\nnetwork f : 1 -> 2 = sq[2*V1 -> 3*V2]")
+
+
+AUT_CASES = [(1, 1, 1), (1, 1, 2), (2, 1, 1), (1, 1, 0)]
+
+
+@pytest.mark.parametrize("channels", ["pair", "outer"])
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+@pytest.mark.parametrize("a,b,l", AUT_CASES)
+def test_bilinear_aut_equals_the_dense_oracle(a, b, l, backend, channels):
+    """Aut(Petersen): bilabelled graphs on x ⊗ y, each core one contraction of x, y and adjacency matrices."""
+    A = np.zeros((10, 10), dtype=int)
+    for u, v in [(i, (i + 1) % 5) for i in range(5)] + [(i, i + 5) for i in range(5)] + \
+                [(5 + i, 5 + (i + 2) % 5) for i in range(5)]:
+        A[u, v] = A[v, u] = 1
+    G = catnn.group("Aut", graph=A)
+    cin = 2 if channels == "pair" else (2, 3)
+    layer = Bilinear(G, a, b, l, cin, 2, channels=channels, backend=backend).double()
+    with torch.no_grad():
+        if layer.bias is not None:
+            layer.bias.normal_()
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, layer.in_channels[0]) + (10,) * a)
+    y = rng.standard_normal((2, layer.in_channels[1]) + (10,) * b)
+    got = layer(torch.from_numpy(x), torch.from_numpy(y)).detach().numpy()
+    np.testing.assert_allclose(got, dense_bilinear(G, layer, x, y), atol=1e-9)
+
+
+def test_gradcheck_bilinear_aut():
+    C5 = np.roll(np.eye(5, dtype=int), 1, axis=1)
+    layer = Bilinear(catnn.group("Aut", graph=C5 + C5.T), 1, 1, 1, 2, 2).double()
+    x = torch.randn(2, 2, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(2, 2, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, c: layer(a, c), (x, y))
+    assert torch.autograd.gradcheck(lambda w: torch.func.functional_call(
+        layer, {"weight": w, "bias": layer.bias}, (x, y)), (layer.weight.detach().clone().requires_grad_(),))

@@ -357,11 +357,13 @@ def test_in_memory_networks_from_the_language_are_modules():
     assert prog.nn.mix("2*V2", "1*V0 + 1*V1 + 1*V2")(torch.randn(1, 2, 5, 5))[1].shape == (1, 1, 5)
 
 
-def test_bilinear_layers_are_refused_for_aut():
-    with pytest.raises(CheckError, match="not for Aut\\(G\\) yet"):
-        catnn.compile("graph G = cycle(5)\ngroup Aut(G)\nlayer m : 1 @ 1 -> 2")
-    with pytest.raises(CompileError, match="not for Aut\\(G\\) yet"):
-        Bilinear(catnn.group("Aut", graph=CYCLE5), 1, 1, 2, 2, 2)
+def test_bilinear_aut_layers_in_the_language_equal_the_module():
+    prog = catnn.compile("graph G = cycle(5)\ngroup Aut(G)\nlayer m : 1 @ 1 -> 2")
+    layer = prog.nn.m(2, 3)
+    twin = Bilinear(catnn.group("Aut", graph=CYCLE5), 1, 1, 2, 2, 3)
+    twin.load_state_dict(layer.state_dict())
+    x, y = torch.randn(4, 2, 5), torch.randn(4, 2, 5)
+    torch.testing.assert_close(layer(x, y), twin(x, y))
 
 
 @pytest.mark.parametrize("backend", ["torch", "einsum"])

@@ -1,0 +1,105 @@
+"""How the torch emitter spells a contraction: matmul or a broadcast product for the common
+two-operand steps, ``torch.einsum`` for other pairs, a cached pairwise path for three or more.
+
+>>> spell("bcij,jk->bcik", ["x0", "A"])                # a matrix on the last axis: one matmul
+'torch.matmul(x0, A)'
+>>> spell("bcij,ik->bcjk", ["x0", "A"])                # on another axis: moved last first
+'torch.matmul(x0.movedim(2, -1), A)'
+>>> spell("bcij,ij->bci", ["x0", "A"])                 # an edge between two axes: product and sum
+'(x0 * A).sum(3)'
+>>> spell("bci,ij->bcij", ["g", "A"])                  # an outer product with a constant
+'(g[:, :, :, None] * A)'
+>>> spell("bcijk,jkl,lm->bcim", ["x", "e1", "e2"])     # three operands: a path cached per shapes
+"_rt__contract('bcijk,jkl,lm->bcim', x, e1, e2)"
+
+Why: every step of an Aut(G) chain and of the Levi-Civita heads contracts a small constant, and at
+the sizes of a layer the time is dispatch, not arithmetic. ``torch.einsum`` parses its equation and
+permutes on every call (a two-operand einsum costs about three matmuls of the same size on CPU), and
+with three or more operands it searches a contraction order on every call (milliseconds for the
+ε-chain's n + 1 operands). Here the order of a many-operand contraction is found once per operand
+shapes by ``opt_einsum.contract_path`` (:data:`CONTRACT_HELPER`, in the generated module) and run as
+two-operand ``torch.einsum`` calls, which torch does not re-plan; two-operand steps whose second
+operand is a matrix on distinct axes of the first are spelled as a matmul (the matrix's other index
+new) or as a broadcast product summed (both indices present), the patterns of graph edges.
+"""
+
+from __future__ import annotations
+
+__all__ = ["spell", "CONTRACT_HELPER"]
+
+#: the helper the generated torch module carries for contractions of three or more operands
+CONTRACT_HELPER = '''_rt__PATHS = {}
+
+
+def _rt__contract(equation, *operands):
+    """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes."""
+    key = (equation, tuple(t.shape for t in operands))
+    steps = _rt__PATHS.get(key)
+    if steps is None:
+        import opt_einsum
+        _, info = opt_einsum.contract_path(equation, *operands, optimize="auto")
+        steps = _rt__PATHS[key] = [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+    operands = list(operands)
+    for inds, eq in steps:
+        taken = [operands.pop(i) for i in inds]
+        operands.append(torch.einsum(eq, *taken))
+    return operands[0]
+'''
+
+
+def spell(equation: str, operands: list[str]) -> str:
+    """The torch expression for ``einsum(equation, *operands)`` (operands are expressions)."""
+    terms, out = equation.split("->")
+    inputs = terms.split(",")
+    if len(inputs) > 2:
+        return f"_rt__contract({equation!r}, {', '.join(operands)})"
+    if len(inputs) == 2:
+        spelled = _pair(inputs[0], inputs[1], out, _wrap(operands[0]), _wrap(operands[1]))
+        if spelled is not None:
+            return spelled
+    return f"torch.einsum({equation!r}, {', '.join(operands)})"
+
+
+def _wrap(expr: str) -> str:
+    return expr if expr.replace("_", "").isalnum() else f"({expr})"
+
+
+def _pair(left: str, matrix: str, out: str, a: str, m: str) -> str | None:
+    """``a`` (axes ``left``: two lead letters, then distinct axes) times a matrix on two distinct
+    letters, at least one of them an axis of ``a``; None for any other pattern."""
+    lead, axes, rest = left[:2], list(left[2:]), out[2:]
+    if (len(matrix) != 2 or matrix[0] == matrix[1] or lead != out[:2] or len(set(axes)) != len(axes)
+            or any(ch in lead for ch in matrix) or not set(matrix) & set(axes) or len(set(rest)) != len(rest)):
+        return None
+    present = [ch for ch in matrix if ch in axes]
+    if len(present) == 1 and present[0] not in rest:     # contract one axis: a matmul
+        x = present[0]
+        y = matrix[1] if matrix[0] == x else matrix[0]
+        pos = axes.index(x)
+        moved = a if pos == len(axes) - 1 else f"{a}.movedim({2 + pos}, -1)"
+        mat = m if matrix[0] == x else f"{m}.mT"
+        return _finish(f"torch.matmul({moved}, {mat})", [c for c in axes if c != x] + [y], rest)
+    new = [ch for ch in matrix if ch not in axes]
+    full = axes + new
+    expr = f"{a}[{', '.join([':'] * (2 + len(axes)) + ['None'] * len(new))}]" if new else a
+    first, second = sorted(matrix, key=full.index)
+    mat = m if matrix == first + second else f"{m}.mT"
+    gap = full.index(second) - full.index(first) - 1
+    after = len(full) - full.index(second) - 1
+    index = [":"] + ["None"] * gap + [":"] + ["None"] * after
+    placed = mat if gap == 0 and after == 0 else f"{mat}[{', '.join(index)}]"
+    return _finish(f"({expr} * {placed})", full, rest)
+
+
+def _finish(expr: str, axes: list[str], rest: str) -> str | None:
+    """``expr`` (trailing axes ``axes``) summed over the axes not in ``rest`` and put in its order."""
+    if not set(rest) <= set(axes):
+        return None
+    summed = [i for i, ch in enumerate(axes) if ch not in rest]
+    if summed:
+        dims = ", ".join(str(2 + i) for i in summed)
+        expr = f"{expr}.sum({dims if len(summed) == 1 else '(' + dims + ')'})"
+    kept = [ch for ch in axes if ch in rest]
+    if kept != list(rest):
+        expr = f"{expr}.permute(0, 1, {', '.join(str(2 + kept.index(ch)) for ch in rest)})"
+    return expr
