@@ -409,7 +409,7 @@ class Network(nn.Module):
         if mask is not None:
             _check_mask(mask, feats, "the network")
             feats = _masked(feats, mask)
-        n = next((int(t.shape[-1]) for k, t in feats.items() if k), n if mask is None else int(mask.shape[1]))
+        n = next((t.shape[-1] for k, t in feats.items() if k), n if mask is None else mask.shape[1])
         for s, after in zip(self.stages, self.spaces[1:]):
             feats = _run(s, feats, mask, after, n)
         return _result(feats)

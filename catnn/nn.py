@@ -274,11 +274,11 @@ class EquivariantLinear(_PlanModule):
                                                              shape=shape))
         sizes = []
         for s, fixed in enumerate(self.group.ns):
-            seen = {shape[2 + a] for a, t in enumerate(sorts) if t == s}
-            if len(seen) > 1 or (fixed is not None and seen and seen != {fixed}):
+            seen = [shape[2 + a] for a, t in enumerate(sorts) if t == s]   # a list: traced sizes hash by identity
+            if any(size != seen[0] for size in seen) or (fixed is not None and seen and seen[0] != fixed):
                 raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
                                                                  shape=shape))
-            size = seen.pop() if seen else fixed
+            size = seen[0] if seen else fixed
             if size is None:
                 example = tuple(None if t != s else 5 for t in range(len(self.group.ns)))
                 raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=name, sort=s, example=example))

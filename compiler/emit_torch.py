@@ -18,10 +18,11 @@ Four definitions per plan: ``NAME__forward`` (the steps, in place, no autograd g
 ``NAME__backward`` (the plan transposed: accumulator gradients by diagonal views and sums, weight
 gradients against the saved features, the input gradients by the transposed mixes and cores; a
 bilinear input's cores, einsums of two factors, are differentiated locally by ``torch.func.vjp``),
-``NAME__Function`` (the ``torch.autograd.Function`` joining them; under ``create_graph=True`` it
-differentiates the plain steps instead, so higher derivatives work) and ``NAME__plan`` itself, which
-takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit_common` for
-its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
+``NAME__Function`` (the ``torch.autograd.Function`` joining them, with ``setup_context`` and a ``vmap``
+rule for torch.func; under ``create_graph=True`` it differentiates the plain steps instead, so higher
+derivatives work) and ``NAME__plan`` itself, which takes the Function when a gradient is needed and the
+bare forward otherwise (and under ``torch.jit.trace``, so that the trace is plain aten ops; see
+:mod:`.emit_common` for its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
 Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
@@ -137,7 +138,8 @@ class TorchEmitter(SourceEmitter):
             f"def {name}__plan({self.signature()}):",
             "    " + docstring(self.doc, "    "),
             f"    flat = ({self.flat_inputs()}*weights, *biases)",
-            "    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in flat):",
+            "    if torch.is_grad_enabled() and not torch.jit.is_tracing() and any(t is not None and t.requires_grad "
+            "for t in flat):",
             f"        return {name}__Function.apply(out_channels, n, sizes, *flat)[:{len(p.sections)}]",
             f"    return {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]",
         ])

@@ -53,6 +53,20 @@ class Kind:
     dynamic_n: bool = True
     n: int = 5          # the size examples use
     other_n: int = 7    # a second size (dynamic kinds)
+    #: per input, its axes of size n; None: every axis after batch and channel (a bool mask: axis 1)
+    n_axes: tuple[tuple[int, ...], ...] | None = None
+
+    def axes(self, inputs: tuple[torch.Tensor, ...]) -> tuple[tuple[int, ...], ...]:
+        """Per input, its axes of size n."""
+        if self.n_axes is not None:
+            return self.n_axes
+        return tuple((1,) if t.dtype == torch.bool else tuple(range(2, t.dim())) for t in inputs)
+
+    def dynamic_shapes(self, inputs: tuple[torch.Tensor, ...], dim: object) -> tuple[dict[int, object], ...] | None:
+        """``torch.export``'s dynamic_shapes for ``Positional(module)(*inputs)``: n is ``dim`` (None: a fixed n)."""
+        if not self.dynamic_n:
+            return None
+        return (tuple({axis: dim for axis in axes} for axes in self.axes(inputs)),)
 
 
 def _seeded(make: Callable[[], nn.Module], **positional: object) -> Callable[[], nn.Module]:
@@ -97,7 +111,7 @@ KINDS = [
     Kind("SO(3) 2->1 (eps)", _seeded(lambda: EquivariantLinear("SO", 2, 1, 2, 3, n=3)),
          lambda n, b: (_randn(b, 2, 3, 3),), dynamic_n=False, n=3, other_n=3),
     Kind("S x O(3) (1,1)->(1,1)", _seeded(lambda: EquivariantLinear("S x O(3)", (1, 1), (1, 1), 2, 3)),
-         lambda n, b: (_randn(b, 2, n, 3),)),
+         lambda n, b: (_randn(b, 2, n, 3),), n_axes=((2,),)),
     Kind("MixedLinear S V0+V1->V1+V2", _seeded(lambda: MixedLinear("S", "2*V0 + 2*V1", "3*V1 + 2*V2"), orders=(0, 1)),
          lambda n, b: (_randn(b, 2), _randn(b, 2, n))),
     Kind("Bilinear O 1@1->2", _seeded(lambda: Bilinear("O", 1, 1, 2, 2, 3)), lambda n, b: (_randn(b, 2, n),)),
