@@ -51,7 +51,8 @@ class FeatureSpace:
             if not (_whole(order) and _whole(count) and order >= 0 and count >= 1):
                 raise FeatureSpaceError(messages.FEATURE_SPACE_ENTRY.format(order=order, channels=count))
             merged[int(order)] = merged.get(int(order), 0) + int(count)
-        object.__setattr__(self, "_items", tuple(sorted(merged.items())))
+        # sorted by order alone: under torch.compile a count read from a shape may be symbolic
+        object.__setattr__(self, "_items", tuple(sorted(merged.items(), key=lambda item: item[0])))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FeatureSpace is immutable")

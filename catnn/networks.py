@@ -209,7 +209,7 @@ class Bilinear(_PlanModule):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
-        y = x if y is None else y
+        y = x.view_as(x) if y is None else y   # a tensor of its own: torch.compile refuses one tensor passed twice
         for t in (x, y):
             check_input(t, self.weight, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):

@@ -94,6 +94,10 @@ class _PlanModule(nn.Module):
         self.__dict__.update(state)
         self._build()
 
+    def __prepare_scriptable__(self) -> nn.Module:
+        """torch.jit.script calls this first: a CatnnError naming the tools that do work."""
+        raise CatnnError(messages.NO_SCRIPT.format(what=type(self).__name__))
+
 
 class EquivariantLinear(_PlanModule):
     """A G-equivariant linear layer (R^n)^{⊗k} → (R^n)^{⊗l} with channels; see the module docstring.

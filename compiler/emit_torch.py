@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from .emit_common import SourceEmitter, docstring
 from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER", "VMAP_HELPER",
+__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER",
            "STEPS_GRADIENT_HELPER"]
 
 
@@ -70,6 +70,17 @@ def _rt__constant(kind, n, like):
     if key not in _rt__CONSTANTS:
         _rt__CONSTANTS[key] = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
     return _rt__CONSTANTS[key]
+'''
+
+
+AUTOGRAD_HELPER = '''def _rt__autograd(flat):
+    """Whether a plan runs its autograd.Function rather than the bare forward steps: under a torch.func
+    transform (its vmap rule), else when a gradient is wanted, except while torch.jit.trace records
+    (the trace stays plain aten ops)."""
+    if not torch.compiler.is_compiling() and torch._C._are_functorch_transforms_active():
+        return True
+    return torch.is_grad_enabled() and not torch.jit.is_tracing() and any(t is not None and t.requires_grad
+                                                                          for t in flat)
 '''
 
 
@@ -138,8 +149,7 @@ class TorchEmitter(SourceEmitter):
             f"def {name}__plan({self.signature()}):",
             "    " + docstring(self.doc, "    "),
             f"    flat = ({self.flat_inputs()}*weights, *biases)",
-            "    if torch.is_grad_enabled() and not torch.jit.is_tracing() and any(t is not None and t.requires_grad "
-            "for t in flat):",
+            "    if _rt__autograd(flat):",
             f"        return {name}__Function.apply(out_channels, n, sizes, *flat)[:{len(p.sections)}]",
             f"    return {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]",
         ])
@@ -434,7 +444,7 @@ class TorchEmitter(SourceEmitter):
 
     def backend_helpers(self) -> tuple[str, ...]:
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
-        return ((DIAGONAL_HELPER,) if diagonal else ()) + (VMAP_HELPER, STEPS_GRADIENT_HELPER)
+        return ((DIAGONAL_HELPER,) if diagonal else ()) + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER)
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
