@@ -310,6 +310,9 @@ def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
     """
     if mixing is None:
         return weight
+    # exact coefficients need a concrete n: under torch.compile int() guards on it (one graph per n),
+    # torch.export needs a static n for such layers (docs/pytorch.md)
+    n = tuple(int(s) for s in n) if isinstance(n, tuple) else int(n)
     key = (n, weight.dtype, weight.device)
     matrix = None if cache is None else cache.get(key)
     if matrix is None:
