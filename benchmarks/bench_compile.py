@@ -52,10 +52,10 @@ def main() -> None:
     if not args.warm_cache:   # before torch is imported: inductor reads it once
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="catnn-bench-compile-")
     import torch
+    from timing import Timer
     from torch._dynamo.utils import counters
 
     from catnn.nn import EquivariantLinear
-    from timing import Timer
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -14,7 +14,6 @@ import copy
 
 import pytest
 import torch
-
 from pytorch_kinds import KINDS, Kind, outputs
 
 IDS = [kind.name for kind in KINDS]

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from pytorch_kinds import BY_NAME, KINDS, Kind, outputs
 
 from catnn.errors import CatnnError
-from pytorch_kinds import BY_NAME, KINDS, Kind, outputs
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
