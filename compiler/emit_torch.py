@@ -27,8 +27,9 @@ bare forward otherwise (and under ``torch.jit.trace``, so that the trace is plai
 Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
-single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
-matrix) and a bilinear input's cores use ``torch.einsum``.
+single output buffer updated in place (``_rt__diagonal_add``; an index_put under torch.export, which
+ONNX takes). Steps with constants (other groups' J or ε, an adjacency matrix) and a bilinear input's
+cores use ``torch.einsum``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from collections.abc import Sequence
 from .emit_common import SourceEmitter, docstring
 from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER",
-           "STEPS_GRADIENT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "DIAGONAL_HELPER", "CONSTANT_HELPER", "DIAGONAL_ADD_HELPER",
+           "AUTOGRAD_HELPER", "VMAP_HELPER", "STEPS_GRADIENT_HELPER"]
 
 
 def diagonal_view(t, blocks):
@@ -65,11 +66,32 @@ CONSTANT_HELPER = '''_rt__CONSTANTS = {}
 
 
 def _rt__constant(kind, n, like):
-    """The constant tensor `kind` at size n, with like's dtype and device (built once, cached)."""
+    """The constant tensor `kind` at size n, with like's dtype and device (built once, cached; not
+    cached while torch.compile or torch.export traces: it would keep their fake tensor)."""
     key = (kind, n, like.dtype, like.device)
-    if key not in _rt__CONSTANTS:
-        _rt__CONSTANTS[key] = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
-    return _rt__CONSTANTS[key]
+    if key in _rt__CONSTANTS:
+        return _rt__CONSTANTS[key]
+    value = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
+    if not torch.compiler.is_compiling():
+        _rt__CONSTANTS[key] = value
+    return value
+'''
+
+
+DIAGONAL_ADD_HELPER = '''def _rt__diagonal_add(t, blocks, value):
+    """``_rt__diagonal(t, blocks) += value`` in place; under torch.export an index_put at the diagonal's
+    indices instead (ONNX's decompositions cannot take an in-place write into a diagonal view)."""
+    if not torch.compiler.is_exporting():
+        _rt__diagonal(t, blocks).add_(value)
+        return
+    index = [None] * (t.dim() - 2)
+    for b, block in enumerate(blocks):
+        shape = [1] * len(blocks)
+        shape[b] = t.shape[2 + block[0]]
+        at = torch.arange(shape[b], device=t.device).reshape(shape)
+        for axis in block:
+            index[axis] = at
+    t[(slice(None), slice(None), *index)] += value
 '''
 
 
@@ -444,7 +466,9 @@ class TorchEmitter(SourceEmitter):
 
     def backend_helpers(self) -> tuple[str, ...]:
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
-        return ((DIAGONAL_HELPER,) if diagonal else ()) + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER)
+        writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
+        return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
+                + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
@@ -500,8 +524,10 @@ class TorchEmitter(SourceEmitter):
         return f"torch.cat(({', '.join(pieces)}), 2).reshape({M} * O, -1)"
 
     def add_into(self, view: View, value: str, comment: str) -> None:
-        target = "out" if view.is_whole else f"_rt__diagonal(out, {view.blocks()})"
-        self.line(f"{target}.add_({value}){comment}")
+        if view.is_whole:
+            self.line(f"out.add_({value}){comment}")
+        else:
+            self.line(f"_rt__diagonal_add(out, {view.blocks()}, {value}){comment}")
 
     def zeros(self, shape: str) -> str:
         return f"x.new_zeros(({shape}))"

@@ -160,19 +160,12 @@ def _onnx(kind: Kind, tmp_path: object) -> None:
     assert close(got, m(*other), atol=1e-5)
 
 
-#: torch.onnx's dynamo exporter decomposes the diagonal writes (aten.diagonal_scatter) into a non-functional
-#: graph and refuses it (docs/pytorch.md); strict: this test fails the day the export works
-ONNX_DIAGONALS = pytest.mark.xfail(strict=True, reason="torch.onnx cannot decompose the in-place diagonal writes")
-
-
-@ONNX_DIAGONALS
-@pytest.mark.parametrize("name", ["O 2->2"])
+@pytest.mark.parametrize("name", ["S 2->2"])
 def test_onnx_export_runs_in_onnxruntime(name: str, tmp_path: object) -> None:
     _onnx(BY_NAME[name], tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="torch.onnx cannot decompose the in-place diagonal writes")
 @pytest.mark.parametrize("kind", KINDS, ids=IDS)
 def test_onnx_export_every_kind(kind: Kind, tmp_path: object) -> None:
     _onnx(kind, tmp_path)
