@@ -67,12 +67,13 @@ CONSTANT_HELPER = '''_rt__CONSTANTS = {}
 
 def _rt__constant(kind, n, like):
     """The constant tensor `kind` at size n, with like's dtype and device (built once, cached; not
-    cached while torch.compile or torch.export traces: it would keep their fake tensor)."""
+    cached while torch.export traces: it would keep its fake tensor; torch.compile stores the real one)."""
     key = (kind, n, like.dtype, like.device)
     if key in _rt__CONSTANTS:
         return _rt__CONSTANTS[key]
-    value = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
-    if not torch.compiler.is_compiling():
+    build = _rt__constant.__globals__["_rt__const_" + kind]   # not globals(): torch.compile traces this
+    value = torch.tensor(build(n), dtype=like.dtype, device=like.device)
+    if not torch.compiler.is_exporting():
         _rt__CONSTANTS[key] = value
     return value
 '''
