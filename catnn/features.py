@@ -68,7 +68,8 @@ class FeatureSpace:
             merged[key] = merged.get(key, 0) + int(count)
         if len({_rank(k) for k in merged}) > 1:
             raise FeatureSpaceError(messages.FEATURE_SPACE_SORTS.format(orders=", ".join(map(str, merged))))
-        object.__setattr__(self, "_items", tuple(sorted(merged.items())))
+        # sorted by order alone: under torch.compile a count read from a shape may be symbolic
+        object.__setattr__(self, "_items", tuple(sorted(merged.items(), key=lambda item: item[0])))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FeatureSpace is immutable")

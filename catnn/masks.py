@@ -58,16 +58,16 @@ def _space_of(feats: dict[int, torch.Tensor]) -> FeatureSpace:
 
 
 def _check_space(feats: dict[int, torch.Tensor], expected: FeatureSpace, what: str) -> None:
-    got = _space_of(feats)
-    if got != expected:
-        raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=expected, got=got))
+    # compared size by size: under torch.compile the channel counts may be symbolic
+    if sorted(feats) != list(expected.orders) or any(feats[k].shape[1] != c for k, c in expected.items()):
+        raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=expected, got=_space_of(feats)))
 
 
 def _check_mask(mask: torch.Tensor, feats: dict[int, torch.Tensor], layer: str) -> None:
     batch = next(iter(feats.values())).shape[0] if feats else mask.shape[0]
-    sizes = {t.shape[-1] for k, t in feats.items() if k}
-    n = sizes.pop() if len(sizes) == 1 else (mask.shape[1] if mask.dim() == 2 else None)
-    if mask.dim() != 2 or mask.shape[0] != batch or mask.shape[1] != n or sizes:
+    sizes = [t.shape[-1] for k, t in feats.items() if k]   # a list: symbolic sizes (torch.export) do not hash
+    n = sizes[0] if sizes else (mask.shape[1] if mask.dim() == 2 else None)
+    if mask.dim() != 2 or mask.shape[0] != batch or mask.shape[1] != n or any(size != n for size in sizes):
         raise ShapeError(messages.MASK_SHAPE.format(layer=layer, expected=(batch, n), shape=tuple(mask.shape)))
 
 
@@ -90,11 +90,11 @@ def _mask_plan_ok(layer: str, group: Group, constants: tuple[str, ...], mask: to
 
 
 def _size(feats: dict[int, torch.Tensor], mask: torch.Tensor | None, group: Group, what: str) -> int:
-    for k, t in feats.items():
+    for k, t in feats.items():   # the sizes as torch gives them: int() would fix a symbolic n (torch.compile)
         if k:
-            return int(t.shape[-1])
+            return t.shape[-1]
     if mask is not None:
-        return int(mask.shape[1])
+        return mask.shape[1]
     if group.n is None:
         raise ShapeError(messages.NEEDS_N.format(what=f"{what} (no input axes to read n from)", group=group.name))
     return group.n

@@ -142,6 +142,8 @@ BAD_INPUT_SIZES = "{layer} expects equal trailing axes of size n, got shape {sha
 BAD_INPUT_N = "{layer} is built for n={n}, got trailing axes of size {got}"
 LAYER_ARITY = "diagram {diagram} is {dk} -> {dl}, but the layer is {k} -> {l}"
 BAD_CHANNELS = "{what} must be a positive integer, got {value!r}"
+NO_SCRIPT = ("{what} cannot be compiled by torch.jit.script (its code is generated Python, not TorchScript): "
+             "use torch.jit.trace(module, example_inputs), torch.export.export or torch.compile")
 # <<< catnn compiler/runtime (issue 4)
 
 # -- drawing (catnn.draw, catnn draw) --------------------------------------------------------------

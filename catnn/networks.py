@@ -243,7 +243,7 @@ class Bilinear(_PlanModule):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None,
                 n: int | None = None) -> torch.Tensor:
         what = f"Bilinear({self.group} {self.a} @ {self.b} -> {self.l})"
-        y = x if y is None else y
+        y = x.view_as(x) if y is None else y   # a tensor of its own: torch.compile refuses one tensor passed twice
         if isinstance(self.group, ProductGroup):
             return typed_bilinear(self, x, y, mask, n, what, check_input)
         for t in (x, y):
@@ -500,7 +500,7 @@ class Network(nn.Module):
         if mask is not None:
             _check_mask(mask, feats, "the network")
             feats = _masked(feats, mask)
-        n = next((int(t.shape[-1]) for k, t in feats.items() if k), n if mask is None else int(mask.shape[1]))
+        n = next((t.shape[-1] for k, t in feats.items() if k), n if mask is None else mask.shape[1])
         for s, after in zip(self.stages, self.spaces[1:]):
             feats = _run(s, feats, mask, after, n)
         return _result(feats)

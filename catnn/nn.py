@@ -94,6 +94,10 @@ class _PlanModule(nn.Module):
         self.__dict__.update(state)
         self._build()
 
+    def __prepare_scriptable__(self) -> nn.Module:
+        """torch.jit.script calls this first: a CatnnError naming the tools that do work."""
+        raise CatnnError(messages.NO_SCRIPT.format(what=type(self).__name__))
+
 
 class EquivariantLinear(_PlanModule):
     """A G-equivariant linear layer (R^n)^{⊗k} → (R^n)^{⊗l} with channels; see the module docstring.
@@ -277,11 +281,11 @@ class EquivariantLinear(_PlanModule):
                                                              shape=shape))
         sizes = []
         for s, fixed in enumerate(self.group.ns):
-            seen = {shape[2 + a] for a, t in enumerate(sorts) if t == s}
-            if len(seen) > 1 or (fixed is not None and seen and seen != {fixed}):
+            seen = [shape[2 + a] for a, t in enumerate(sorts) if t == s]   # a list: traced sizes hash by identity
+            if any(size != seen[0] for size in seen) or (fixed is not None and seen and seen[0] != fixed):
                 raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
                                                                  shape=shape))
-            size = seen.pop() if seen else fixed
+            size = seen[0] if seen else fixed
             if size is None:
                 example = tuple(None if t != s else 5 for t in range(len(self.group.ns)))
                 raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=name, sort=s, example=example))
@@ -309,6 +313,9 @@ def diagram_weights(weight: torch.Tensor, mixing: Any, n: int,
     """
     if mixing is None:
         return weight
+    # exact coefficients need a concrete n: under torch.compile int() guards on it (one graph per n),
+    # torch.export needs a static n for such layers (docs/pytorch.md)
+    n = tuple(int(s) for s in n) if isinstance(n, tuple) else int(n)
     key = (n, weight.dtype, weight.device)
     matrix = None if cache is None else cache.get(key)
     if matrix is None:

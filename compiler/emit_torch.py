@@ -17,19 +17,20 @@ def layer__forward(xs, weights, biases, out_channels, n, sizes, save):
 Four definitions per plan: ``NAME__forward`` (the steps, in place, no autograd graph),
 ``NAME__backward`` (the plan transposed: accumulator gradients by diagonal views and sums, weight
 gradients against the saved features, the input gradients by the transposed mixes and cores; a
-bilinear input's cores, einsums of two factors, are differentiated locally by autograd),
-``NAME__Function`` (the ``torch.autograd.Function`` joining them; under ``create_graph=True`` it
-differentiates the plain steps instead, so higher derivatives work) and ``NAME__plan`` itself, which
-takes the Function when a gradient is needed and the bare forward otherwise (see :mod:`.emit_common` for
-its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
+bilinear input's cores, einsums of two factors, are differentiated locally by ``torch.func.vjp``),
+``NAME__Function`` (the ``torch.autograd.Function`` joining them, with ``setup_context`` and a ``vmap``
+rule for torch.func; under ``create_graph=True`` it differentiates the plain steps instead, so higher
+derivatives work) and ``NAME__plan`` itself, which takes the Function when a gradient is needed and the
+bare forward otherwise (and under ``torch.jit.trace``, so that the trace is plain aten ops; see
+:mod:`.emit_common` for its arguments; single-order plans also get ``NAME(x, weight, bias=None)``).
 
 Native ops only: diagonals of the input are strided views (``_rt__diagonal``, ``as_strided``), sums are
 ``Tensor.sum``, permutations are ``permute``/``transpose`` views, channel mixing is ``torch.matmul``
 on stacked features, broadcasts are ``None``-indexing, output diagonals are strided views of the
-single output buffer updated in place. Steps with constants (other groups' J or ε, an adjacency
-matrix) are spelled by :mod:`.contract_torch` (a matmul or a broadcast product for one matrix, pairwise
-``torch.einsum`` along a path cached per shapes for three or more operands); a bilinear input's cores use
-``torch.einsum``.
+single output buffer updated in place (``_rt__diagonal_add``; an index_put under torch.export, which
+ONNX takes). Steps with constants (other groups' J or ε, an adjacency matrix) are spelled by
+:mod:`.contract_torch` (a matmul or a broadcast product for one matrix, pairwise ``torch.einsum`` along a
+path cached per shapes for three or more operands); a bilinear input's cores use ``torch.einsum``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from .contract_torch import CONTRACT_HELPER, spell
 from .emit_common import SourceEmitter, docstring
 from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "DIAGONAL_HELPER", "CONSTANT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "DIAGONAL_HELPER", "CONSTANT_HELPER",
+           "DIAGONAL_ADD_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER", "STEPS_GRADIENT_HELPER"]
 
 
 def diagonal_view(t, blocks):
@@ -66,11 +68,83 @@ CONSTANT_HELPER = '''_rt__CONSTANTS = {}
 
 
 def _rt__constant(kind, n, like):
-    """The constant tensor `kind` at size n, with like's dtype and device (built once, cached)."""
+    """The constant tensor `kind` at size n, with like's dtype and device (built once, cached; not
+    cached while torch.export traces: it would keep its fake tensor; torch.compile stores the real one)."""
     key = (kind, n, like.dtype, like.device)
-    if key not in _rt__CONSTANTS:
-        _rt__CONSTANTS[key] = torch.tensor(globals()["_rt__const_" + kind](n), dtype=like.dtype, device=like.device)
-    return _rt__CONSTANTS[key]
+    if key in _rt__CONSTANTS:
+        return _rt__CONSTANTS[key]
+    build = _rt__constant.__globals__["_rt__const_" + kind]   # not globals(): torch.compile traces this
+    value = torch.tensor(build(n), dtype=like.dtype, device=like.device)
+    if not torch.compiler.is_exporting():
+        _rt__CONSTANTS[key] = value
+    return value
+'''
+
+
+DIAGONAL_ADD_HELPER = '''def _rt__diagonal_add(t, blocks, value):
+    """``_rt__diagonal(t, blocks) += value`` in place; under torch.export an index_put at the diagonal's
+    indices instead (ONNX's decompositions cannot take an in-place write into a diagonal view)."""
+    if not torch.compiler.is_exporting():
+        _rt__diagonal(t, blocks).add_(value)
+        return
+    index = [None] * (t.dim() - 2)
+    for b, block in enumerate(blocks):
+        shape = [1] * len(blocks)
+        shape[b] = t.shape[2 + block[0]]
+        at = torch.arange(shape[b], device=t.device).reshape(shape)
+        for axis in block:
+            index[axis] = at
+    t[(slice(None), slice(None), *index)] += value
+'''
+
+
+AUTOGRAD_HELPER = '''def _rt__autograd(flat):
+    """Whether a plan runs its autograd.Function rather than the bare forward steps: under a torch.func
+    transform (its vmap rule), else when a gradient is wanted, except while torch.jit.trace records
+    (the trace stays plain aten ops)."""
+    if not torch.compiler.is_compiling() and torch._C._are_functorch_transforms_active():
+        return True
+    return torch.is_grad_enabled() and not torch.jit.is_tracing() and any(t is not None and t.requires_grad
+                                                                          for t in flat)
+'''
+
+
+VMAP_HELPER = '''def _rt__vmap(function, info, in_dims, out_channels, n, sizes, flat, count):
+    """The vmap rule of a plan's Function: the mapped axis folded into the batch axis when only the
+    inputs (the first ``count`` of ``flat``) and ``sizes`` are mapped, else one call per mapped entry."""
+    V, dims = info.batch_size, in_dims[3:]
+    if all(d is None for d in dims[count:]):
+        xs = tuple(t.movedim(d, 0) if d is not None else t.expand((V,) + t.shape) for t, d in zip(flat[:count], dims))
+        xs = tuple(t.reshape((V * t.shape[1],) + t.shape[2:]) for t in xs[:count])
+        if sizes is not None:
+            sizes = sizes.movedim(in_dims[2], 0).reshape(-1) if in_dims[2] is not None else sizes.repeat(V)
+        outs = function.apply(out_channels, n, sizes, *xs, *flat[count:])
+        return tuple(o.reshape((V, o.shape[0] // V) + o.shape[1:]) for o in outs), (0,) * len(outs)
+    runs = []
+    for v in range(V):
+        args = tuple(t.select(d, v) if d is not None else t for t, d in zip(flat, dims))
+        runs.append(function.apply(out_channels, n, sizes if in_dims[2] is None else sizes.select(in_dims[2], v),
+                                   *args))
+    return tuple(torch.stack(outs) for outs in zip(*runs)), (0,) * len(runs[0])
+'''
+
+
+STEPS_GRADIENT_HELPER = '''def _rt__steps_gradient(forward, grads, flat, needs, arguments):
+    """The gradients of the inputs that ``needs`` marks, by ``torch.func.vjp`` through the plain forward
+    steps (``arguments(flat)``: their xs, weights, biases, out_channels, n, sizes), composable with
+    autograd (create_graph=True) and torch.func transforms. Every tensor enters as its own primal, so
+    in-place steps always act on tensors of one level and an input passed twice gets each use's gradient."""
+    at = [i for i, t in enumerate(flat) if t is not None]
+
+    def outputs(*primals):
+        full = list(flat)
+        for i, t in zip(at, primals):
+            full[i] = t
+        xs, weights, biases, out_channels, n, sizes = arguments(full)
+        return forward(xs, weights, biases, out_channels, n, sizes, False)[0]
+
+    found = dict(zip(at, torch.func.vjp(outputs, *(flat[i] for i in at))[1](tuple(grads))))
+    return tuple(found[i] if need else None for i, need in enumerate(needs))
 '''
 
 
@@ -102,8 +176,8 @@ class TorchEmitter(SourceEmitter):
             f"def {name}__plan({self.signature()}):",
             "    " + docstring(self.doc, "    "),
             f"    flat = ({self.flat_inputs()}*weights, *biases)",
-            "    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in flat):",
-            f"        return {name}__Function.apply(out_channels, n, sizes, *flat)",
+            "    if _rt__autograd(flat):",
+            f"        return {name}__Function.apply(out_channels, n, sizes, *flat)[:{len(p.sections)}]",
             f"    return {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]",
         ])
         return "\n\n\n".join([forward, backward, self.function_class(), entry]) + "\n" + self.single_entry()
@@ -126,36 +200,51 @@ class TorchEmitter(SourceEmitter):
                 f"biases = tuple(flat[{at + nw}:])"]
 
     def function_class(self) -> str:
-        name = self.name
+        name, p = self.name, self.plan
         # n is read from the inputs' axes, except for sizes no input shows (k = 0, or a sort without input axes)
-        n_value = "n" if not any(x.order for x in self.plan.inputs) or len(self.plan.sorts) > 1 else "None"
-        nx = sum(2 if x.factors else 1 for x in self.plan.inputs)
+        n_value = "n" if not any(x.order for x in p.inputs) or len(p.sorts) > 1 else "None"
+        nx = sum(2 if x.factors else 1 for x in p.inputs)
+        nout = len(p.sections)
         unflatten = "\n".join("        " + line for line in self.unflatten())
+        unflatten_inline = ", ".join(line.split(" = ", 1)[1] for line in self.unflatten())
         return f'''class {name}__Function(torch.autograd.Function):
-    """Autograd for {name}: the backward runs the transposed plan, not a graph of the in-place steps."""
+    """Autograd for {name}: the backward runs the transposed plan, not a graph of the in-place steps.
+    forward returns the outputs then the saved features (non-differentiable), so that setup_context
+    can save them: torch.func transforms (vmap, grad) need forward and setup_context apart."""
 
     @staticmethod
-    def forward(ctx, out_channels, n, sizes, *flat):
+    def forward(out_channels, n, sizes, *flat):
 {unflatten}
         outs, features = {name}__forward(xs, weights, biases, out_channels, n, sizes, True)
+        return outs + tuple(features)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        out_channels, n, sizes, *flat = inputs
+        features = output[{nout}:]
+        ctx.mark_non_differentiable(*features)
         ctx.save_for_backward(*flat, *features)
         ctx.meta = (len(flat), out_channels, {n_value}, sizes)
-        return outs
 
     @staticmethod
     def backward(ctx, *grads):
+        grads = grads[:{nout}]
         count, out_channels, n, sizes = ctx.meta
         saved = ctx.saved_tensors
         flat, features = saved[:count], saved[count:]
+        if torch.is_grad_enabled() and not torch._C._are_functorch_transforms_active():
+            # create_graph=True: differentiate the plain steps (torch.func transforms take the plan below)
+            def arguments(flat):
+                return {unflatten_inline}, out_channels, n, sizes
+            needs = ctx.needs_input_grad[3:]
+            return (None, None, None) + _rt__steps_gradient({name}__forward, grads, flat, needs, arguments)
 {unflatten}
-        if torch.is_grad_enabled():  # create_graph=True: differentiate the plain steps instead
-            wanted = [t for t in flat if t is not None and t.requires_grad]
-            outs = {name}__forward(xs, weights, biases, out_channels, n, sizes, False)[0]
-            found = iter(torch.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
-            return (None, None, None) + tuple(next(found) if t is not None and t.requires_grad else None
-                                              for t in flat)
         needs = ctx.needs_input_grad[3:3 + {nx}]
-        return (None, None, None) + {name}__backward(grads, xs, weights, biases, features, needs, n, sizes)'''
+        return (None, None, None) + {name}__backward(grads, xs, weights, biases, features, needs, n, sizes)
+
+    @staticmethod
+    def vmap(info, in_dims, out_channels, n, sizes, *flat):
+        return _rt__vmap({name}__Function, info, in_dims, out_channels, n, sizes, flat, {nx})'''
 
     # -- the backward ---------------------------------------------------------------------------
     def backward_body(self) -> None:
@@ -361,14 +450,10 @@ class TorchEmitter(SourceEmitter):
             self.line(f"{target}.add_({value})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
-        """A bilinear input's factors: its cores are einsums of both, differentiated locally by autograd."""
-        self.line("with torch.enable_grad():")
-        self.indent += 1
-        self.line(f"x{i}a, x{i}b = x{i}a.detach().requires_grad_(), x{i}b.detach().requires_grad_()")
+        """A bilinear input's factors: its cores are einsums of both, differentiated locally (``torch.func.vjp``)."""
         cores = ", ".join(self.core_expr(c) for c, _ in into_x)
         grads = ", ".join(g for _, g in into_x)
-        self.line(f"gx{i}a, gx{i}b = torch.autograd.grad(({cores},), (x{i}a, x{i}b), ({grads},), allow_unused=True)")
-        self.indent -= 1
+        self.line(f"gx{i}a, gx{i}b = torch.func.vjp(lambda x{i}a, x{i}b: ({cores},), x{i}a, x{i}b)[1](({grads},))")
 
     def accumulate(self, name: str, parts: list[tuple[str, bool]], sorts: Sequence[int], i: int) -> None:
         """``name = Σ parts`` (in place after the first full-size part)."""
@@ -387,7 +472,9 @@ class TorchEmitter(SourceEmitter):
 
     def backend_helpers(self) -> tuple[str, ...]:
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
-        return (DIAGONAL_HELPER,) * diagonal + (CONTRACT_HELPER,) * self.many_operands
+        writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
+        return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
+                + (CONTRACT_HELPER,) * self.many_operands + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
@@ -446,8 +533,10 @@ class TorchEmitter(SourceEmitter):
         return f"torch.cat(({', '.join(pieces)}), 2).reshape({M} * O, -1)"
 
     def add_into(self, view: View, value: str, comment: str) -> None:
-        target = "out" if view.is_whole else f"_rt__diagonal(out, {view.blocks()})"
-        self.line(f"{target}.add_({value}){comment}")
+        if view.is_whole:
+            self.line(f"out.add_({value}){comment}")
+        else:
+            self.line(f"_rt__diagonal_add(out, {view.blocks()}, {value}){comment}")
 
     def zeros(self, shape: str) -> str:
         return f"x.new_zeros(({shape}))"
