@@ -122,7 +122,6 @@ class TorchEmitter(SourceEmitter):
 
     def function_class(self) -> str:
         name = self.name
-        n_value = "n" if not any(x.order for x in self.plan.inputs) else "None"
         nx = sum(2 if x.factors else 1 for x in self.plan.inputs)
         unflatten = "\n".join("        " + line for line in self.unflatten())
         return f'''class {name}__Function(torch.autograd.Function):
@@ -133,7 +132,7 @@ class TorchEmitter(SourceEmitter):
 {unflatten}
         outs, features = {name}__forward(xs, weights, biases, out_channels, n, sizes, True)
         ctx.save_for_backward(*flat, *features)
-        ctx.meta = (len(flat), out_channels, {n_value}, sizes)
+        ctx.meta = (len(flat), out_channels, n, sizes)
         return outs
 
     @staticmethod
