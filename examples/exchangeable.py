@@ -104,7 +104,7 @@ class ExchangeableLayer(nn.Module):
 class CatnnExchangeable(nn.Module):
     """Exchangeable layers with ReLUs: (visible value, visibility) → a prediction for every entry."""
 
-    def __init__(self, channels: int = 32, layers: int = 4) -> None:
+    def __init__(self, channels: int = 16, layers: int = 4) -> None:
         super().__init__()
         widths = [2] + [channels] * (layers - 1) + [1]
         self.layers = nn.ModuleList(ExchangeableLayer(a, b) for a, b in zip(widths, widths[1:]))
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--steps", type=int, help="training steps in each setting")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    count, tests, steps, big = (64, 16, 30, (40, 30)) if args.quick else (2000, 200, 1500, (150, 120))
+    count, tests, steps, big = (32, 8, 6, (30, 20)) if args.quick else (2000, 200, 400, (150, 120))
     steps = args.steps or steps
     g = torch.Generator().manual_seed(args.seed)
     results: dict[str, float] = {}
