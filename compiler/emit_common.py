@@ -248,6 +248,9 @@ class SourceEmitter:
     def scale_suffix(self, c: CoreStep) -> str:
         if not self.plan.normalize or not c.scale:
             return ""
+        summed = [c.sort(lab) for lab in c.all_labels if lab not in c.labels]
+        if c.label_sorts and len(summed) == c.scale:   # a product: each summed block by its own sort's size
+            return f" / ({self.flat(summed)})"
         power = "" if c.scale == 1 else f" ** {c.scale}"
         return f" / _rt__per_graph(n, sizes, {len(c.labels)}){power}"
 
