@@ -4,8 +4,9 @@ and an MLP on row and column statistics.
     python examples/exchangeable.py              # a few minutes on 2 cores
     python examples/exchangeable.py --quick      # seconds (the test suite runs this)
 
-Data (generated here from seeds): a users × items matrix R = U Vᵀ / √3 + 0.1 ε with U, V, ε standard
-normal (rank 3); each entry is observed with probability 1/2. The models see some observed entries
+Data (generated here from seeds): a users × items matrix R_ij = a_i + b_j + (U Vᵀ)_ij / √3 + 0.1 ε_ij
+with a, b, U, V, ε standard normal (user and item biases, rank-3 tastes); each entry is observed with
+probability 1/2. The models see some observed entries
 and predict others; errors are root mean squared errors on held-out observed entries.
 
 - **Inductive**: train on 2000 matrices of 10–30 users × 10–30 items; test on 200 *new* matrices of
@@ -62,7 +63,8 @@ def ratings(count: int, users: tuple[int, int], items: tuple[int, int], g: torch
     cols = (torch.arange(M)[None] < m[:, None]).float()
     U = torch.randn(count, N, rank, generator=g)
     V = torch.randn(count, M, rank, generator=g)
-    R = U @ V.transpose(1, 2) / rank ** 0.5 + 0.1 * torch.randn(count, N, M, generator=g)
+    a, b = torch.randn(count, N, 1, generator=g), torch.randn(count, 1, M, generator=g)
+    R = a + b + U @ V.transpose(1, 2) / rank ** 0.5 + 0.1 * torch.randn(count, N, M, generator=g)
     inside = rows[:, :, None] * cols[:, None, :]
     observed = (torch.rand(count, N, M, generator=g) < 0.5).float() * inside
     return R * inside, observed, rows, cols
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--steps", type=int, help="training steps in each setting")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    count, tests, steps, big = (32, 8, 6, (30, 20)) if args.quick else (2000, 200, 400, (150, 120))
+    count, tests, steps, big = (32, 8, 6, (30, 20)) if args.quick else (2000, 200, 800, (150, 120))
     steps = args.steps or steps
     g = torch.Generator().manual_seed(args.seed)
     results: dict[str, float] = {}

@@ -154,6 +154,9 @@ class DirectSumLinear(nn.Module):
                 self.blocks[f"{i}_{j}"] = EquivariantLinear(group, k, reduced(k, l), in_channels[i], out_channels[j],
                                                             bias=k == l or (i == 0 and l not in in_types),
                                                             normalize=normalize)
+        with torch.no_grad():           # each output sums len(in_types) blocks: keep its scale at init
+            for block in self.blocks.values():
+                block.weight /= len(in_types)
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         return [self.output(j, l, xs) for j, l in enumerate(self.out_types)]
