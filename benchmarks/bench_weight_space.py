@@ -37,9 +37,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from timing import Timer, setup  # noqa: E402
+from timing import Timer, setup
 
-import catnn  # noqa: E402
+import catnn
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "weight_space.py")
 TYPES = ((1, 1, 0, 0), (0, 1, 1, 0), (0, 0, 1, 1), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))
@@ -53,7 +53,9 @@ def main() -> None:
     channels = (C,) * len(TYPES)
     layers = {"catnn": parts["DirectSumLinear"](G, TYPES, channels, TYPES, channels).to(args.device),
               "one op per term": parts["TermLinear"](TYPES, channels, TYPES, channels).to(args.device)}
-    shape = lambda t: tuple(w for w, o in zip(widths, t) if o)   # noqa: E731
+    def shape(t: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(w for w, o in zip(widths, t) if o)
+
     xs = [torch.randn(B, C, *shape(t), device=args.device, requires_grad=True) for t in TYPES]
     grads = [torch.randn(B, C, *shape(t), device=args.device) for t in TYPES]
 

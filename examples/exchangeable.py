@@ -35,6 +35,7 @@ Models (same optimiser, Adam with a cosine schedule, and the same steps in each 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import torch
@@ -109,7 +110,7 @@ class CatnnExchangeable(nn.Module):
     def __init__(self, channels: int = 16, layers: int = 4) -> None:
         super().__init__()
         widths = [2] + [channels] * (layers - 1) + [1]
-        self.layers = nn.ModuleList(ExchangeableLayer(a, b) for a, b in zip(widths, widths[1:]))
+        self.layers = nn.ModuleList(ExchangeableLayer(a, b) for a, b in itertools.pairwise(widths))
 
     def forward(self, values: torch.Tensor, visible: torch.Tensor, rows: torch.Tensor,
                 cols: torch.Tensor) -> torch.Tensor:
@@ -144,7 +145,8 @@ class StatisticsMLP(nn.Module):
         self.net = nn.Sequential(nn.Linear(7, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, 1))
 
-    def forward(self, values, visible, rows, cols):
+    def forward(self, values: torch.Tensor, visible: torch.Tensor, rows: torch.Tensor,
+                cols: torch.Tensor) -> torch.Tensor:
         return self.net(statistics(values, visible, rows, cols))[..., 0]
 
 
@@ -157,7 +159,8 @@ class Factorisation(nn.Module):
         self.V = nn.Parameter(0.1 * torch.randn(items, rank))
         self.a, self.b, self.c = (nn.Parameter(torch.zeros(s)) for s in ((users, 1), (1, items), ()))
 
-    def forward(self, values, visible, rows, cols):
+    def forward(self, values: torch.Tensor, visible: torch.Tensor, rows: torch.Tensor,
+                cols: torch.Tensor) -> torch.Tensor:
         return (self.U @ self.V.T + self.a + self.b + self.c)[None]
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -143,7 +143,9 @@ class EGNNLayer(nn.Module):
         self.vel = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
         self.node = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
 
-    def forward(self, h, x, v, v0, qq):
+    def forward(self, h: torch.Tensor, x: torch.Tensor, v: torch.Tensor, v0: torch.Tensor,
+                qq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Features h (B, n, H), positions x and velocities v (B, n, 3), initial velocities v0, q_i q_j."""
         n = x.shape[1]
         d = x[:, :, None] - x[:, None, :]                               # (B, n, n, 3): x_i - x_j
         hi, hj = h[:, :, None].expand(-1, -1, n, -1), h[:, None].expand(-1, n, -1, -1)

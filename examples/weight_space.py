@@ -37,6 +37,7 @@ import argparse
 import itertools
 import math
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -234,7 +235,7 @@ class InvariantNet(nn.Module):
     """Two equivariant direct-sum layers with ReLUs, a direct sum → (0, 0) layer, an MLP head.
     ``layer``: a :class:`DirectSumLinear` (catnn) or :class:`TermLinear` (by hand) factory."""
 
-    def __init__(self, layer, channels: int = 16, hidden: int = 64) -> None:
+    def __init__(self, layer: Callable[..., nn.Module], channels: int = 16, hidden: int = 64) -> None:
         super().__init__()
         C = (channels,) * len(TYPES)
         self.layers = nn.ModuleList([layer(TYPES, CHANNELS, TYPES, C), layer(TYPES, C, TYPES, C),

@@ -95,7 +95,7 @@ def test_nbody_forces_balance_and_the_clip_keeps_their_direction():
 
 def test_nbody_simulation_is_centred_and_reproducible():
     simulate = load("nbody.py")["simulate"]
-    (x, v, q), y = simulate(6, 3, burn=40, horizon=40)
+    (x, _, q), y = simulate(6, 3, burn=40, horizon=40)
     assert torch.allclose(x.mean(1), torch.zeros(6, 3, dtype=torch.float64), atol=1e-12)
     (x1, _, _), y1 = simulate(6, 3, burn=40, horizon=40)
     assert torch.equal(x, x1) and torch.equal(y, y1) and not torch.allclose(x, y)
