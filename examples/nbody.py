@@ -8,8 +8,8 @@ The task of EGNN (Satorras, Hoogeboom, Welling, ICML 2021, §5.1), simulated her
 F_i = Σ_j q_i q_j (x_i − x_j) / |x_i − x_j|³; positions start N(0, I), velocities 0.5 in uniformly
 random directions. Velocity Verlet with dt = 0.005 runs 600 steps (3 time units) of burn-in, then
 the models see (positions, velocities, charges) and predict the positions 200 steps (one time unit)
-later. (EGNN's data: 3000 steps of dt = 0.001, then 1000 more: the same times, a finer step and
-a first-order integrator; ``--quick`` simulates 0.5 + 0.5 time units.)
+later. (EGNN's data, as we recall it: 3000 steps of dt = 0.001, then 1000 more — the same times
+with a finer step of a first-order scheme; ``--quick`` simulates 0.5 + 0.5 time units.)
 Translations are handled by centring on the input positions' mean. The total force on a particle is
 clipped to norm 100 (a rotation-invariant clip, so the data keeps the O(3) symmetry exactly).
 
