@@ -184,6 +184,9 @@ MASK_PAIRS = ("{layer}: an Sp(n) mask must keep whole symplectic pairs (coordina
               "an even padded size), so that each sample's part of J is its own J")
 MASK_FIXED_N = "{layer} is built for n={n}: masks are for layers whose n is left free"
 BILINEAR_CHANNELS = "a channelwise bilinear layer needs equal channels in both factors, got {a} and {b}"
+TYPED_BILINEAR_MASK = "{what}: node masks are not supported over products of groups"
+TYPED_BILINEAR_SIZES = ("{what}: each sort needs one size, read from its axes (and fixed sizes), or given as "
+                        "n=(n_0, n_1, ...) for a sort without axes; got x of shape {x} and y of shape {y}")
 BAD_CHANNEL_MODE = "unknown channel mode {mode!r}; known: 'pair' (x_c ⊗ y_c) and 'outer' (x_c ⊗ y_d)"
 NETWORK_STAGE = "a network stage must be a catnn layer, nonlinearity or pooling module, got {kind}"
 FEATURES_INPUT = "{what} expects {expected}, got {got}"

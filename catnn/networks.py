@@ -42,11 +42,12 @@ from torch import nn
 
 from . import messages
 from .compiler.backends import emit, emitter
-from .compiler.plan import Input, build_mixed_plan
+from .compiler.plan import Input, axis_sorts, build_mixed_plan, plan_layer
 from .compiler.check_network import POINTWISE, check_stage, norm_function, stage_kind, stage_output
 from .errors import CatnnError, CompileError
 from .features import FeatureSpace, space
 from .groups import Group
+from .groups.product import ProductGroup
 from .stages import FUNCTIONS, gate, node_mask, norm_nonlinearity, pointwise, pool
 from .stages import masked as _masked
 from .masks import Features, _check_mask, _check_space, _features, _mask_plan_ok, _result, _size, _sizes, masked_linear
@@ -163,6 +164,10 @@ class Bilinear(_PlanModule):
     weights ``(diagrams, out_channels, products)``; it is planned like any layer with the product as
     input, except that each core is one einsum over x and y (:mod:`catnn.compiler.plan`): a diagram
     whose blocks join x's and y's axes contracts them pairwise, so x ⊗ y is never formed for it.
+
+    Over a product of groups the orders are typed (one entry per sort), e.g. the Minkowski products
+    p_i·p_j of a set of four-momenta, an S_n 2-tensor: ``Bilinear("S x O(1,3)", (1, 1), (1, 1), (2, 0),
+    1, 4)`` on x of shape (B, 1, N, 4) gives (B, 4, N, N).
     """
 
     def __init__(self, group: str | Group, a: int, b: int, l: int, in_channels: int | tuple[int, int],
@@ -180,7 +185,7 @@ class Bilinear(_PlanModule):
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
         emitter(backend)  # unknown backends are a CompileError naming the known ones
-        self.structure = layer_structure(self.group, a + b, l, diagrams, bias=bias, normalize=normalize)
+        self.structure = layer_structure(self.group, _total(a, b), l, diagrams, bias=bias, normalize=normalize)
         self._build()
         self.weight = nn.Parameter(torch.empty(len(self.structure.entries), out_channels, products))
         nbias = len(self.plan.sections[0].bias_diagrams)
@@ -192,9 +197,15 @@ class Bilinear(_PlanModule):
 
     def _build(self) -> None:
         s = self.structure
-        source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
-        self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
-                                     bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
+        if isinstance(self.group, ProductGroup):
+            source = Input(sum(_total(self.a, self.b)), (self.a, self.b), self.channels == "outer",
+                           axis_sorts(_total(self.a, self.b)))
+            self.plan = plan_layer(self.group, (source,), (sum(self.l),), {(0, 0): s.plan.diagrams},
+                                   (s.plan.bias_diagrams,), normalize=s.normalize, output_sorts=(axis_sorts(self.l),))
+        else:
+            source = Input(self.a + self.b, (self.a, self.b), self.channels == "outer")
+            self.plan = build_mixed_plan(self.group, (source,), (self.l,), diagrams={(0, 0): s.plan.diagrams},
+                                         bias=bool(s.plan.bias_diagrams), normalize=s.normalize)
         self._function = emit(self.plan, "bilinear", self.backend)
 
     @property
@@ -212,6 +223,8 @@ class Bilinear(_PlanModule):
         y = x if y is None else y
         for t in (x, y):
             check_input(t, self.weight, what)
+        if isinstance(self.group, ProductGroup):
+            return self._forward_typed(x, y, mask, n, what)
         for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
             if t.dim() != order + 2 or t.shape[1] != c:
                 raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=FeatureSpace({order: c}),
@@ -227,9 +240,39 @@ class Bilinear(_PlanModule):
                                            (self.out_channels,), n=n, sizes=_sizes(mask, x))[0]
         return out * node_mask(mask, self.l, out) if mask is not None and self.l else out
 
+    def _forward_typed(self, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None, n: Any,
+                       what: str) -> torch.Tensor:
+        """:meth:`forward` over a product of groups: typed inputs ``(B, C, n_0 × k_0 axes, n_1 × k_1 axes, …)``;
+        ``n`` (a tuple) gives the sizes of sorts without axes."""
+        if mask is not None:
+            raise ShapeError(messages.TYPED_BILINEAR_MASK.format(what=what))
+        given = tuple(n) if n is not None else (None,) * len(self.group.ns)
+        sizes = [{v for v in (f, g) if v is not None} for f, g in zip(self.group.ns, given)]
+        for t, order, c in ((x, self.a, self.in_channels[0]), (y, self.b, self.in_channels[1])):
+            sorts = axis_sorts(order)
+            if t.dim() != len(sorts) + 2 or t.shape[1] != c:
+                raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=f"{c} channels of order {order}",
+                                                                got=f"shape {tuple(t.shape)}"))
+            for axis, sort in enumerate(sorts):
+                sizes[sort].add(int(t.shape[2 + axis]))
+        if any(len(seen) != 1 for seen in sizes):
+            raise ShapeError(messages.TYPED_BILINEAR_SIZES.format(what=what, x=tuple(x.shape), y=tuple(y.shape)))
+        ns = tuple(seen.pop() for seen in sizes)
+        return self._function.plan_function(((x, y),), (self.effective_weight(ns),), (self.bias,),
+                                            (self.out_channels,), n=ns)[0]
+
     def extra_repr(self) -> str:
         return (f"{self.group} {self.a} @ {self.b} -> {self.l}, in_channels={self.in_channels}, "
                 f"out_channels={self.out_channels}, channels={self.channels!r}, diagrams={len(self.structure.entries)}")
+
+
+def _total(a: Any, b: Any) -> Any:
+    """The order of x ⊗ y: a + b, sort by sort for typed orders.
+
+    >>> _total(1, 2), _total((1, 1), (1, 0))
+    (3, (2, 1))
+    """
+    return a + b if isinstance(a, int) else tuple(u + v for u, v in zip(a, b))
 
 
 # -- nonlinearities and pooling -------------------------------------------------------------------

@@ -262,8 +262,7 @@ class SourceEmitter:
         names = "".join(f", {kind}" for kind, _ in c.constants)
         out = letters(c.labels)
         if c.source == f"x{c.input}" and x.factors:
-            a = x.factors[0]
-            left, right = letters(c.source_labels[:a]), letters(c.source_labels[a:])
+            left, right = (letters([c.source_labels[p] for p in axes]) for axes in x.factor_axes())
             second = "p" if x.outer else "c"
             eq = f"bc{left},b{second}{right}{consts}->bc{second if x.outer else ''}{out}"
             expr = self.contract(eq, f"x{c.input}a, x{c.input}b{names}")

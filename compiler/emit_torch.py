@@ -120,9 +120,17 @@ class TorchEmitter(SourceEmitter):
                 f"weights = tuple(flat[{at}:{at + nw}])",
                 f"biases = tuple(flat[{at + nw}:])"]
 
+    def reads_n(self) -> bool:
+        """True if the steps take a size from ``n`` (the backward then keeps it): no input has an axis,
+        or, over a product of groups, some sort has no axis in a plain (not bilinear) input."""
+        p = self.plan
+        if len(p.sorts) <= 1:
+            return not any(x.order for x in p.inputs)
+        return any(not any(not x.factors and s in x.axis_sorts for x in p.inputs) for s in range(len(p.sorts)))
+
     def function_class(self) -> str:
         name = self.name
-        n_value = "n" if not any(x.order for x in self.plan.inputs) else "None"
+        n_value = "n" if self.reads_n() else "None"
         nx = sum(2 if x.factors else 1 for x in self.plan.inputs)
         unflatten = "\n".join("        " + line for line in self.unflatten())
         return f'''class {name}__Function(torch.autograd.Function):

@@ -77,8 +77,9 @@ class Input:
     """One input of the layer: a tensor of order ``order``, or the product of two (``factors``)."""
 
     order: int
-    #: bilinear: the orders (a, b) of the two factors whose product x ⊗ y is this input
-    factors: tuple[int, ...] = ()
+    #: bilinear: the orders (a, b) of the two factors whose product x ⊗ y is this input (typed orders,
+    #: one entry per sort, over a product of groups)
+    factors: tuple[Any, ...] = ()
     #: bilinear channels: x_c ⊗ y_d for every pair (True) or x_c ⊗ y_c (False)
     outer: bool = False
     #: the sort of each axis (axes of sort 0 first, then sort 1, …); () when all are sort 0
@@ -88,6 +89,25 @@ class Input:
     def axis_sorts(self) -> Labels:
         """The sort of each of the input's ``order`` axes."""
         return self.sorts or (0,) * self.order
+
+    def factor_axes(self) -> tuple[Labels, Labels]:
+        """The positions of x's axes and of y's among a bilinear input's axes (each in its own order).
+
+        >>> Input(3, (1, 2)).factor_axes()
+        ((0,), (1, 2))
+        >>> Input(4, ((1, 1), (1, 1)), sorts=(0, 0, 1, 1)).factor_axes()     # sort 0's axes first
+        ((0, 2), (1, 3))
+        """
+        a, b = self.factors
+        if isinstance(a, int):
+            return tuple(range(a)), tuple(range(a, a + b))
+        xs: list[int] = []
+        ys: list[int] = []
+        for m, k in zip(a, b):
+            at = len(xs) + len(ys)
+            xs += range(at, at + m)
+            ys += range(at + m, at + m + k)
+        return tuple(xs), tuple(ys)
 
 
 @dataclass(frozen=True)
