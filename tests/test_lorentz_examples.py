@@ -8,6 +8,8 @@ their matrices), and their quick runs must be exactly invariant in float64 and b
 
 from __future__ import annotations
 
+import doctest
+import importlib.util
 import itertools
 import math
 import pathlib
@@ -52,6 +54,15 @@ def lorentz(rng: np.random.Generator) -> np.ndarray:
     g = flip @ boost @ rotation
     assert np.allclose(g.T @ ETA @ g, ETA)
     return g
+
+
+@pytest.mark.parametrize("name", ["particle_interaction.py", "four_momenta_sets.py"])
+def test_the_examples_docstrings(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name[:-3]}", EXAMPLES / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = doctest.testmod(module)
+    assert result.attempted >= 2 and result.failed == 0
 
 
 # -- e- mu- -> e- mu- -------------------------------------------------------------------------------------------
