@@ -170,7 +170,7 @@ class Bilinear(_PlanModule):
     1, 4)`` on x of shape (B, 1, N, 4) gives (B, 4, N, N).
     """
 
-    def __init__(self, group: str | Group, a: int, b: int, l: int, in_channels: int | tuple[int, int],
+    def __init__(self, group: str | Group, a: Any, b: Any, l: Any, in_channels: int | tuple[int, int],
                  out_channels: int, *, channels: str = "pair", n: int | None = None, bias: bool = True,
                  normalize: bool = False, backend: str = "torch", diagrams: Any = None, init_n: int = 16) -> None:
         super().__init__()
@@ -182,6 +182,7 @@ class Bilinear(_PlanModule):
         if channels == "pair" and pair[0] != pair[1]:
             raise CatnnError(messages.BILINEAR_CHANNELS.format(a=pair[0], b=pair[1]))
         products = pair[0] * pair[1] if channels == "outer" else pair[0]
+        a, b, l = (tuple(v) if isinstance(v, (list, tuple)) else v for v in (a, b, l))   # typed orders: tuples
         self.a, self.b, self.l, self.channels, self.in_channels = a, b, l, channels, pair
         self.out_channels, self.backend, self.normalize = out_channels, backend, bool(normalize)
         emitter(backend)  # unknown backends are a CompileError naming the known ones
@@ -272,7 +273,7 @@ def _total(a: Any, b: Any) -> Any:
     >>> _total(1, 2), _total((1, 1), (1, 0))
     (3, (2, 1))
     """
-    return a + b if isinstance(a, int) else tuple(u + v for u, v in zip(a, b))
+    return tuple(u + v for u, v in zip(a, b)) if isinstance(a, tuple) else a + b
 
 
 # -- nonlinearities and pooling -------------------------------------------------------------------
