@@ -1,6 +1,7 @@
 """Sets of four-momenta: the heaviest pair's invariant mass, an S_n × O(1,3) network against DeepSets and an MLP.
 
-    python examples/four_momenta_sets.py              # 6 particles, 2000 train / 1000 test events, 60 epochs (1 min of CPU; 2 min on 2 busy vCPUs)
+    python examples/four_momenta_sets.py              # 6 particles, 2000 train / 1000 test events, 60 epochs
+                                                      # (1 min of CPU; 2 min on 2 busy vCPUs)
     python examples/four_momenta_sets.py --quick      # a few seconds (the tests run this)
 
 **The data.** An event is a set of N particles (N = 6): each has a mass m uniform in [0.1, 1], a

@@ -1,6 +1,7 @@
 """Lorentz-invariant regression: e⁻μ⁻ → e⁻μ⁻ scattering, an O(1,3) network against MLPs.
 
-    python examples/particle_interaction.py              # 1000 train / 1000 test, 200 epochs (1 min of CPU; 5 min on 2 busy vCPUs)
+    python examples/particle_interaction.py              # 1000 train / 1000 test, 200 epochs
+                                                         # (1 min of CPU; 5 min on 2 busy vCPUs)
     python examples/particle_interaction.py --quick      # a few seconds (the tests run this)
     python examples/particle_interaction.py --target physics
 
