@@ -124,23 +124,33 @@ def source_estimate(group: Any, value: Any) -> int:
     >>> source_estimate(group("S"), LayerSpec("q", "S", None, 4, 4))     # 4140 diagrams x 9 axes x 16 + 4096
     600256
     """
+    from catnn.groups.product import ProductDiagram, ProductMorphism
     from catnn.kinds import kind_of
     from catnn.morphism import Morphism
     from catnn.spec import LayerSpec, MixedLayerSpec
-    if isinstance(value, Morphism):
-        return _FUNCTION_BYTES + _BYTES_PER_AXIS * sum(d.k + d.l + 1 for d, _ in value.terms)
-    if kind_of(value) is not None:         # one diagram
-        return _FUNCTION_BYTES + _BYTES_PER_AXIS * (value.k + value.l + 1)
+    if isinstance(value, (Morphism, ProductMorphism)):
+        return _FUNCTION_BYTES + _BYTES_PER_AXIS * sum(_axes(d.k, d.l) for d, _ in value.terms)
+    if kind_of(value) is not None or isinstance(value, ProductDiagram):         # one diagram
+        return _FUNCTION_BYTES + _BYTES_PER_AXIS * _axes(value.k, value.l)
     if isinstance(value, MixedLayerSpec):
         pairs = [(k, l) for k in value.in_orders for l in value.out_orders]
-        return _CLASS_BYTES + sum(_BYTES_PER_AXIS * _count(group, k, l) * (k + l + 1) for k, l in pairs)
+        return _CLASS_BYTES + sum(_BYTES_PER_AXIS * _count(group, k, l) * _axes(k, l) for k, l in pairs)
     if isinstance(value, LayerSpec):
         count = len(value.diagrams) if value.diagrams is not None else _count(group, value.k, value.l)
-        return _CLASS_BYTES + _BYTES_PER_AXIS * count * (value.k + value.l + 1)
+        return _CLASS_BYTES + _BYTES_PER_AXIS * count * _axes(value.k, value.l)
     return 0           # a network: its stages are the layers' classes, written once each
 
 
-def _count(group: Any, k: int, l: int) -> int:
+def _axes(k: Any, l: Any) -> int:
+    """Axes of a k -> l map plus one, orders plain or typed (one entry per sort).
+
+    >>> _axes(2, 1), _axes((1, 1), (1, 0))
+    (4, 4)
+    """
+    return sum(k if isinstance(k, tuple) else (k,)) + sum(l if isinstance(l, tuple) else (l,)) + 1
+
+
+def _count(group: Any, k: Any, l: Any) -> int:
     """The spanning set's size, or 0 where the group cannot count it (e.g. it needs n)."""
     try:
         return group.spanning_count(k, l)
