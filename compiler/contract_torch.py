@@ -25,7 +25,10 @@ new) or as a broadcast product summed (both indices present), the patterns of gr
 
 from __future__ import annotations
 
-__all__ = ["spell", "CONTRACT_HELPER"]
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["spell", "reduced", "permuted", "CONTRACT_HELPER"]
 
 #: the helper the generated torch module carries for contractions of three or more operands
 CONTRACT_HELPER = '''_rt__PATHS = {}
@@ -95,11 +98,34 @@ def _finish(expr: str, axes: list[str], rest: str) -> str | None:
     """``expr`` (trailing axes ``axes``) summed over the axes not in ``rest`` and put in its order."""
     if not set(rest) <= set(axes):
         return None
-    summed = [i for i, ch in enumerate(axes) if ch not in rest]
+    return reduced(expr, axes, list(rest))
+
+
+def reduced(expr: str, labels: Sequence[Any], keep: Sequence[Any]) -> str:
+    """``expr`` (axes ``labels`` after batch and channel) summed to the axes ``keep``, in that order.
+
+    >>> reduced("x", "ijk", "ki")
+    'x.sum(3).transpose(2, 3)'
+    """
+    summed = [i for i, lab in enumerate(labels) if lab not in keep]
     if summed:
         dims = ", ".join(str(2 + i) for i in summed)
         expr = f"{expr}.sum({dims if len(summed) == 1 else '(' + dims + ')'})"
-    kept = [ch for ch in axes if ch in rest]
-    if kept != list(rest):
-        expr = f"{expr}.permute(0, 1, {', '.join(str(2 + kept.index(ch)) for ch in rest)})"
+    rest = [lab for lab in labels if lab in keep]
+    if rest != list(keep):
+        expr = permuted(expr, [rest.index(lab) for lab in keep])
     return expr
+
+
+def permuted(expr: str, perm: Sequence[int], lead: int = 2) -> str:
+    """``expr`` with the axes after the first ``lead`` put in the order ``perm`` (a transpose if it swaps two).
+
+    >>> permuted("x", [1, 0]), permuted("x", [1, 2, 0])
+    ('x.transpose(2, 3)', 'x.permute(0, 1, 3, 4, 2)')
+    """
+    perm = list(perm)
+    moved = [i for i, p in enumerate(perm) if p != i]
+    if len(moved) == 2:
+        a, b = moved
+        return f"{expr}.transpose({lead + a}, {lead + b})"
+    return f"{expr}.permute({', '.join(str(i) for i in range(lead))}, {', '.join(str(lead + p) for p in perm)})"

@@ -38,7 +38,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 
-from .contract_torch import CONTRACT_HELPER, spell
+from .contract_torch import CONTRACT_HELPER, permuted, reduced, spell
 from .emit_common import SourceEmitter, docstring
 from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
@@ -289,14 +289,7 @@ class TorchEmitter(SourceEmitter):
 
     def reduce(self, expr: str, labels: Sequence[int], keep: Sequence[int]) -> str:
         """``expr`` (axes ``labels`` after batch and channel) summed to the axes ``keep``, in that order."""
-        summed = [i for i, lab in enumerate(labels) if lab not in keep]
-        if summed:
-            dims = ", ".join(str(2 + i) for i in summed)
-            expr = f"{expr}.sum({dims if len(summed) == 1 else '(' + dims + ')'})"
-        rest = [lab for lab in labels if lab in keep]
-        if rest != list(keep):
-            expr = self.permute(expr, [rest.index(lab) for lab in keep])
-        return expr
+        return reduced(expr, labels, keep)
 
     def group_gradient(self, g: MixGroup) -> None:
         """``gg``: the group's accumulator gradients stacked; ``gw``: its weight block's gradient;
@@ -542,12 +535,7 @@ class TorchEmitter(SourceEmitter):
         return f"x.new_zeros(({shape}))"
 
     def permute(self, expr: str, perm: Sequence[int], lead: int = 2) -> str:
-        perm = list(perm)
-        moved = [i for i, p in enumerate(perm) if p != i]
-        if len(moved) == 2:
-            a, b = moved
-            return f"{expr}.transpose({lead + a}, {lead + b})"
-        return f"{expr}.permute({', '.join(str(i) for i in range(lead))}, {', '.join(str(lead + p) for p in perm)})"
+        return permuted(expr, perm, lead)
 
 
 def split_operands(operands: str) -> list[str]:
