@@ -231,6 +231,10 @@ class _Checker:
                     what=f"the {G.name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
                     item.arity.span)
             return LayerSpec(item.name, group_ref(G), G.n, k, l, None, item.span)
+        return LayerSpec(item.name, group_ref(G), G.n, k, l, self.learned(item, k, l), item.span)
+
+    def learned(self, item: ast.LayerDef, k: Any, l: Any) -> tuple[Any, ...]:
+        """The checked ``learn(...)`` entries of a layer: each a bare diagram where it is one, else its morphism."""
         chosen: list[Any] = []
         for expr in item.learn:
             value = self.as_morphism(self.evaluate(expr), expr.span)
@@ -239,11 +243,15 @@ class _Checker:
                                  expr.span)
             if value.is_zero():
                 raise CheckError(messages.LEARN_ZERO, expr.span)
-            stored = _bare(value) or value
+            stored = self.bare(value) or value
             if stored in chosen:
                 raise CheckError(messages.LEARN_DUPLICATE, expr.span)
             chosen.append(stored)
-        return LayerSpec(item.name, group_ref(G), G.n, k, l, tuple(chosen), item.span)
+        return tuple(chosen)
+
+    def bare(self, value: Any) -> Any:
+        """The one diagram a morphism is (coefficient 1), or None."""
+        return _bare(value)
 
     def network(self, item: ast.NetworkDef) -> NetworkSpec:
         if isinstance(item.arity, ast.Arity):

@@ -218,19 +218,10 @@ class _ProductChecker(_Checker):
                     what=f"the {G} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
                     item.arity.span)
             return LayerSpec(item.name, G, None, k, l, None, item.span)   # type: ignore[arg-type]
-        chosen: list[Any] = []
-        for expr in item.learn:
-            value = self.as_morphism(self.evaluate(expr), expr.span)
-            if (value.k, value.l) != (k, l):
-                raise CheckError(messages.LEARN_ARITY.format(name=item.name, k=k, l=l, vk=value.k, vl=value.l),
-                                 expr.span)
-            if value.is_zero():
-                raise CheckError(messages.LEARN_ZERO, expr.span)
-            stored = _bare_product(value) or value
-            if stored in chosen:
-                raise CheckError(messages.LEARN_DUPLICATE, expr.span)
-            chosen.append(stored)
-        return LayerSpec(item.name, G, None, k, l, tuple(chosen), item.span)   # type: ignore[arg-type]
+        return LayerSpec(item.name, G, None, k, l, self.learned(item, k, l), item.span)   # type: ignore[arg-type]
+
+    def bare(self, value: Any) -> Any:
+        return _bare_product(value)
 
     def signature_orders(self, sig: ast.Signature) -> None:
         """The typed orders of a feature-space signature, checked (the sorts and tuple lengths)."""
