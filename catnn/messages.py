@@ -324,8 +324,6 @@ SORT_MISMATCH = ("sort mismatch in '{op}': '{left}' has outputs {lout} but '{rig
                  "they differ in sort {sort}{name}")
 PRODUCT_ARITIES_SUM = "cannot add a {k1} -> {l1} morphism to a {k2} -> {l2} one"
 PRODUCT_SCALAR_SUM = "cannot add a number to a {k} -> {l} morphism (only to one whose orders are all 0)"
-PRODUCT_NOT_YET = ("{what} over a product of groups is not yet supported in .diag programs; they support "
-                   "diagrams, morphisms and layers between typed orders, e.g. layer f : (1, 1) -> (1, 1)")
 PRODUCT_ENTRY = ("a program over a product of groups is checked by catnn.compiler.check_program (or "
                  "catnn.compile), not by catnn.compiler.check.check_program, the checker of one group")
 PRODUCT_NESTED = ("a part of a product diagram is an expression of one sort (here sort {sort}, {group}); "
@@ -335,3 +333,19 @@ PRODUCT_NAME_IN_PART = ("'{name}' is a {kind} of the whole product; a part of (.
 TIMES_IN_EXPRESSION = "'×' multiplies groups on a group line (group S × O(3)); did you mean '*'?"
 TRANSPOSE_OF_SCALAR = "'.T' flips a morphism; a number has nothing to flip"
 # <<< products of groups in the language (issue 12)
+# >>> networks and typed feature spaces over products in the language (issue 12)
+STAGE_SORT_SINGLE = ("'{name}({sort})' pools over one sort of a product of groups; over {group} write '{name}' "
+                     "(it pools every axis)")
+STAGE_SORT_NOT_POOL = ("only a pooling (sum, mean) runs over one sort; '{name}' acts on every sort at once: "
+                       "write '{name}' without ({sort})")
+STAGE_SORT_RANGE = "'{name}({sort})': {group} has sorts 0..{last}"
+TYPED_SPACE_TERM = ("over {group} a feature space has typed orders, one entry per sort: write V({example}) "
+                    "or V(points: 1) with sort names, not {term}")
+TYPED_SPACE_NUMBER = ("over {group} an order is a tuple, one entry per sort: write ({example}) or V({example}) "
+                      "instead of {order}")
+TYPED_LAYER_CHANNELS = ("a layer declares typed orders only, like V(1, 0) + V(1, 1); give channels where a "
+                        "network uses it, e.g. {name}[1 -> 8*V(1, 0) + 4*V(1, 1)]")
+TYPED_STAGE_ORDERS = "'{right}' expects {rin} but '{left}' gives {lout}{detail}"
+TYPED_STAGE_SORT = "; they differ in sort {sort}{name}"
+PRODUCT_BILINEAR_NOT_YET = ("a bilinear layer over a product of groups is not in .diag programs; build it in "
+                            "Python, catnn.networks.Bilinear(G, a, b, l, C, D) with typed orders a, b, l")

@@ -645,8 +645,10 @@ def _stages_from_spec(G: Group, spec: Any, layers: dict[str, Any], options: dict
         else:
             if flow is None:
                 flow = _first_space(G, spec, layers, options)
-            module = stage(st.name, G, flow)
-            flow = stage_output(st.name, flow)
+            sort = getattr(st, "sort", None)
+            module = stage(st.name, G, flow, sort=sort)
+            typed = isinstance(G, ProductGroup)
+            flow = typed_stage_output(st.name, flow, sort) if typed else stage_output(st.name, flow)
         modules.append(module)
     return modules
 

@@ -79,13 +79,17 @@ class MixedLayerSpec:
 
     @property
     def k(self) -> str:
-        """The input orders as text, ``V0 + V2`` (for listings)."""
-        return " + ".join(f"V{k}" for k in self.in_orders)
+        """The input orders as text, ``V0 + V2`` (typed: ``V(1,0) + V(1,1)``; for listings)."""
+        return _orders_text(self.in_orders)
 
     @property
     def l(self) -> str:
         """The output orders as text."""
-        return " + ".join(f"V{l}" for l in self.out_orders)
+        return _orders_text(self.out_orders)
+
+
+def _orders_text(orders: tuple[Any, ...]) -> str:
+    return " + ".join(f"V({','.join(map(str, k))})" if isinstance(k, tuple) else f"V{k}" for k in orders)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class Stage:
     #: the features (catnn.features.FeatureSpace) the stage reads and gives
     in_space: Any = None
     out_space: Any = None
+    #: the sort a pooling runs over (products of groups; None: every sort)
+    sort: int | None = None
 
 
 @dataclass(frozen=True)

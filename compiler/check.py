@@ -261,6 +261,9 @@ class _Checker:
     def nonlinearity(self, stage: ast.Stage, entry: _Entry | None) -> Stage:
         if entry is not None:
             raise CheckError(messages.STAGE_NOT_LAYER.format(name=stage.name, kind=entry.kind), stage.span)
+        if stage.sort is not None:
+            raise CheckError(messages.STAGE_SORT_SINGLE.format(name=stage.name, sort=stage.sort, group=self.group),
+                             stage.span)
         if stage.name not in NONLINEARITIES:
             layers = [name for name, e in self.env.items() if e.kind == "layer"]
             message = messages.UNKNOWN_STAGE.format(name=stage.name, known=", ".join(NONLINEARITIES))

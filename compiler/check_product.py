@@ -14,8 +14,8 @@ makes every value a :class:`~catnn.groups.product.ProductMorphism` (scalars are
 ``(d_0 | d_1)`` reads part s under factor s (its generators, literals and ``n``); a plain literal
 needs a typed arity, which numbers the vertices across the sorts, sort 0's first. Orders are tuples,
 ``(1, 0)``, or by sort name, ``(points: 1)`` (the other sorts 0). Layers learn the product's whole
-spanning set or one weight per listed product diagram or morphism; networks, bilinear and
-mixed-order layers over products are refused with a located "not yet supported".
+spanning set or one weight per listed product diagram or morphism; layers between typed feature
+spaces and networks are checked by :mod:`.check_product_network`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .check import (_BITS_PER_DIGIT, MAX_ARITY, MAX_DIGITS, MAX_POWER, MAX_TERMS
 from .check import check_expression as check_single_expression
 from .check import check_program as check_single
 from .check_graph import aut_group, did_you_mean
+from .check_product_network import check_product_network, check_typed_signature
 from .program import Program
 
 __all__ = ["check_program", "check_expression", "check_program_over_product", "check_product_expression",
@@ -199,11 +200,9 @@ class _ProductChecker(_Checker):
                              item.value.span)
         return value, diagram
 
-    def layer(self, item: ast.LayerDef) -> LayerSpec:
+    def layer(self, item: ast.LayerDef) -> Any:
         if isinstance(item.arity, ast.Signature):
-            self.signature_orders(item.arity)
-            what = "a bilinear layer" if item.arity.input.kind == "product" else "a layer between feature spaces"
-            raise CheckError(messages.PRODUCT_NOT_YET.format(what=what), item.arity.span)
+            return check_typed_signature(self, item)
         k, l = self.typed_arity(item.arity)
         G = self.group
         if item.learn is None:
@@ -223,18 +222,8 @@ class _ProductChecker(_Checker):
     def bare(self, value: Any) -> Any:
         return _bare_product(value)
 
-    def signature_orders(self, sig: ast.Signature) -> None:
-        """The typed orders of a feature-space signature, checked (the sorts and tuple lengths)."""
-        for term in (*sig.input.terms, *sig.output.terms):
-            if term.orders is not None:
-                self.orders(term.orders)
-
     def network(self, item: ast.NetworkDef) -> Any:
-        if isinstance(item.arity, ast.Signature):
-            self.signature_orders(item.arity)
-        elif isinstance(item.arity, ast.TypedArity):
-            self.typed_arity(item.arity)
-        raise CheckError(messages.PRODUCT_NOT_YET.format(what="a network"), item.name_span)
+        return check_product_network(self, item)
 
     # -- expressions ------------------------------------------------------------------------------
     def apply(self, node: ast.Expr, args: list[Value]) -> Value:

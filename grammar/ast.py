@@ -334,6 +334,8 @@ class Stage:
     name: str
     channels: tuple[int, int] | tuple[Space, Space] | None
     span: Span = _span()
+    #: the sort a pooling runs over, ``sum(points)`` or ``sum(0)`` (products of groups); None: every sort
+    sort: str | int | None = None
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,11 @@ class _ToAst(Transformer_NonRecursive):
                 channels = (left, right)
         return ast.Stage(str(c[0]), channels, self._span(meta))
 
+    def sort_stage(self, meta: Any, c: list) -> ast.Stage:
+        arg = c[2]
+        sort = self._integer(arg, "a sort number") if arg.type == "NUMBER" else str(arg)
+        return ast.Stage(str(c[0]), None, self._span(meta), sort)
+
     # feature spaces (layer and network signatures, stage widths)
     def signature(self, meta: Any, c: list) -> ast.Arity | ast.Signature | ast.TypedArity:
         left, right = c
