@@ -153,6 +153,10 @@ class _ModuleWriter:
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
+        if isinstance(self.group, ProductGroup) and isinstance(spec, MixedLayerSpec):
+            from .write_product_network import write_typed_mixed_layer
+            write_typed_mixed_layer(self, name, spec)
+            return
         if isinstance(self.group, ProductGroup):
             from .write_product import write_product_layer
             write_product_layer(self, name, spec)
@@ -251,6 +255,10 @@ class _ModuleWriter:
                 "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)"]
 
     def network(self, name: str, spec: Any) -> None:
+        if isinstance(self.group, ProductGroup):
+            from .write_product_network import write_product_network
+            write_product_network(self, name, spec)
+            return
         from .write_network import write_network
         write_network(self, name, spec)
 

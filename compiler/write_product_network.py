@@ -1,0 +1,288 @@
+"""Compiled modules over a product of groups: layers between typed feature spaces, and networks.
+
+>>> import catnn
+>>> from catnn.compiler.write import write_module
+>>> "class net(torch.nn.Module):" in write_module(catnn.compile("group points: S x space: O(3)\\n"
+...     "layer mix : V(1, 0) + V(1, 1) -> V(1, 0) + V(1, 1)\\n"
+...     "network net : V(1, 0) + V(1, 1) -> V(1, 1) = mix[1 -> 4] >> gate >> mix[4 -> 1*V(1,0) + 1*V(1,1)]"))
+True
+
+The generated code runs what :mod:`catnn.networks` runs in memory over products: the same emitted plan
+functions, and the stage formulas of :mod:`catnn.typed` pasted from its source (:data:`TYPED_HELPERS`,
+each name as ``_stages__NAME``, annotations and imports stripped), so equal weights give equal
+outputs; ``state_dict`` keys are the in-memory ones (``stages.{i}.weight.1,0_1,1``, ...). Features are
+dicts ``{typed order: tensor (B, C, n_0 × k_0 axes, n_1 × k_1 axes, …)}`` (a tensor where a space has
+one order); a network takes ``mask=`` ({sort: (B, N_s) bools}, a bare tensor meaning sort 0) and
+``n=(n_0, …)`` for sorts that no input axis shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from typing import Any
+
+from catnn.features import FeatureSpace
+
+from .pysource import check_name, docstring
+from .plan import build_mixed_plan
+from .write_network import NETWORK_HELPERS, PREFIX, _add_helpers, _function, _scales_source
+
+__all__ = ["write_typed_mixed_layer", "write_product_network", "explain_typed", "TYPED_HELPERS"]
+
+#: the functions of :mod:`catnn.typed` a compiled network over a product pastes (as ``_stages__NAME``)
+_TYPED_PASTED = ("order_key", "axes_of", "sort_masks", "typed_mask", "masked_typed", "sort_counts", "typed_norm",
+                 "typed_gate", "pool_sort", "_pooled", "_count")
+
+
+class _Paste(ast.NodeTransformer):
+    """Strip annotations and imports, keep the docstring's first paragraph, rename the pasted names."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.name = self.names.get(node.name, node.name)
+        node.returns = None
+        for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+            arg.annotation = None
+        doc = ast.get_docstring(node, clean=True)
+        if doc is not None:
+            node.body[0] = ast.Expr(ast.Constant(doc.split("\n\n")[0]))
+        node.body = [s for s in node.body if not isinstance(s, (ast.Import, ast.ImportFrom))]
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        node.id = self.names.get(node.id, node.id)
+        return node
+
+
+def _pasted_typed() -> str:
+    """The source of :data:`_TYPED_PASTED` from catnn/typed.py (read, not imported: no torch here)."""
+    path = importlib.util.find_spec("catnn.typed").origin
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    names = {name: PREFIX + name.lstrip("_") for name in _TYPED_PASTED} | {"FUNCTIONS": PREFIX + "FUNCTIONS"}
+    pieces = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in _TYPED_PASTED:
+            pieces.append(ast.unparse(ast.fix_missing_locations(_Paste(names).visit(node))))
+    return "\n\n\n".join(pieces) + "\n"
+
+
+#: typed stage formulas (pasted from catnn.typed), feature checks and sizes, and the stage classes
+TYPED_HELPERS = _pasted_typed() + '''
+
+def _stages__typed_sizes(what, f, channels, masks, n, fixed):
+    """Check features f against channels ({order: C}) and find each sort's size: from f's axes of that
+    sort, else its mask, else n[s], else the fixed size (a ValueError naming what when they disagree)."""
+    for k, c in channels.items():
+        t = f.get(k)
+        if t is None or t.ndim != 2 + sum(k) or t.shape[1] != c:
+            shapes = {key: tuple(v.shape) for key, v in f.items()}
+            raise ValueError(f"{what} expects features {channels} (order: channels), got shapes {shapes}")
+    n = (None,) * len(fixed) if n is None else tuple(n)
+    sizes = []
+    for s, size in enumerate(fixed):
+        seen = {int(d) for k, t in f.items() for d in t.shape[2 + sum(k[:s]):2 + sum(k[:s + 1])]}
+        if masks and s in masks:
+            seen.add(int(masks[s].shape[-1]))
+        if len(seen) > 1 or (size is not None and seen and seen != {size}):
+            raise ValueError(f"{what}: the axes of sort {s} have sizes {sorted(seen)} (fixed: {size})")
+        if not seen and size is None and n[s] is None:
+            raise ValueError(f"{what} has no input axis of sort {s}: pass n=(...) with one size per sort")
+        sizes.append(seen.pop() if seen else size if size is not None else int(n[s]))
+    return tuple(sizes)
+
+
+class _stages__TypedNorm(torch.nn.Module):
+    """x * f(|x| + b) / |x|, |x| over the axes of the non-permutation sorts (f(x) where there are none)."""
+
+    def __init__(self, name, channels, perm):
+        super().__init__()
+        self.name, self.perm = name, perm
+        self.bias = torch.nn.ParameterDict({_stages__order_key(k): torch.nn.Parameter(torch.zeros(c))
+                                            for k, c in channels.items()
+                                            if any(e and not p for e, p in zip(k, perm))})
+
+    def forward(self, f):
+        return _stages__typed_norm(self.name, f, self.bias, self.perm, 1e-12)
+
+
+class _stages__TypedGate(torch.nn.Module):
+    """Order k times sigmoid(W_k s + b_k), s the channels of order p(k) (its permutation sorts only);
+    the gating orders through relu."""
+
+    def __init__(self, channels, perm):
+        super().__init__()
+        self.perm = perm
+        gated = {k: tuple(e if p else 0 for e, p in zip(k, perm)) for k in channels}
+        gated = {k: p for k, p in gated.items() if p != k}
+        self.weight = torch.nn.ParameterDict({_stages__order_key(k): torch.nn.Parameter(
+            torch.randn(channels[k], channels[p]) / channels[p] ** 0.5) for k, p in gated.items()})
+        self.bias = torch.nn.ParameterDict({_stages__order_key(k): torch.nn.Parameter(torch.zeros(channels[k]))
+                                            for k in gated})
+
+    def forward(self, f):
+        return _stages__typed_gate(f, self.weight, self.bias, self.perm)
+
+
+class _stages__TypedPool(torch.nn.Module):
+    """sum or mean over the axes of one sort (None: every axis); orders that meet concatenate channels."""
+
+    def __init__(self, name, sort):
+        super().__init__()
+        self.name, self.sort = name, sort
+
+    def forward(self, f, masks=None):
+        return _stages__pool_sort(self.name, f, self.sort, masks)
+'''
+
+
+def _key(order: tuple[int, ...]) -> str:
+    return ",".join(map(str, order))
+
+
+# -- layers between typed feature spaces -------------------------------------------------------------------
+def write_typed_mixed_layer(writer: Any, name: str, spec: Any) -> None:
+    """``class NAME(in_channels, out_channels, bias=True)``: channels are dicts {typed order: channels}."""
+    from .layer import layer_structure
+    G = writer.group
+    plan = build_mixed_plan(G, spec.in_orders, spec.out_orders)
+    helper = f"_{name}"
+    _function(writer, plan, helper, f"The plan of layer {name}; see class {name}.")
+    _add_helpers(writer, (NETWORK_HELPERS, TYPED_HELPERS))
+    pairs = [(spec.in_orders[b.input], spec.out_orders[b.output]) for b in plan.blocks]
+    keys = [f"{_key(k)}_{_key(l)}" for k, l in pairs]
+    fan = {j: sum(1 for b in plan.blocks if b.output == j) for j in range(len(spec.out_orders))}
+    scales = {key: tuple(s / fan[b.output] ** 0.5 for s in layer_structure(G, k, l, b.diagrams, bias=False)
+                         .init_scale()) for key, b, (k, l) in zip(keys, plan.blocks, pairs)}
+    blocks = tuple((key, k, l, len(b.diagrams)) for key, b, (k, l) in zip(keys, plan.blocks, pairs))
+    bias_sizes = {l: len(s.bias_diagrams) for l, s in zip(spec.out_orders, plan.sections) if s.bias_diagrams}
+    listing = "\n".join(f"  weight[{key!r}]: " + ", ".join(str(d) for d in b.diagrams)
+                        for key, b in zip(keys, plan.blocks))
+    what = f"layer {name}"
+    doc = "\n\n".join(filter(None, [
+        f"layer {name} : {spec.k} -> {spec.l} over {G}: one block of weights per pair of typed orders.",
+        writer.where(name),
+        "in_channels, out_channels: dicts {typed order: channels}. Input and output: dicts {order: tensor "
+        "(B, channels, n_0 x k_0 axes, n_1 x k_1 axes, ...)}; forward(x, n=(...)) gives the sizes of sorts no "
+        "input axis shows. weight['k_l'] (diagrams, out, in) is the block from order k to order l; bias['l'] "
+        "the 0 -> l diagrams of output l.\n" + listing]))
+    lines = [
+        f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
+        f"    in_orders, out_orders, sizes = {tuple(spec.in_orders)!r}, {tuple(spec.out_orders)!r}, {tuple(G.ns)!r}",
+        "    #: (weight key, input order, output order, diagrams) per block",
+        f"    blocks = {blocks!r}",
+        f"    bias_sizes = {bias_sizes!r}",
+        "    #: weight[key][i] ~ N(0, init_scale[key][i]**2 / in_channels)",
+        f"    init_scale = {_scales_source(scales)}", "",
+        "    def __init__(self, in_channels, out_channels, bias=True):",
+        "        super().__init__()",
+        "        self.in_channels, self.out_channels = dict(in_channels), dict(out_channels)",
+        "        self.weight = torch.nn.ParameterDict({key: torch.nn.Parameter(torch.empty(",
+        "            size, self.out_channels[l], self.in_channels[k])) for key, k, l, size in self.blocks})",
+        "        self.bias = torch.nn.ParameterDict({_stages__order_key(l): torch.nn.Parameter(",
+        "            torch.zeros(size, self.out_channels[l])) for l, size in self.bias_sizes.items()} if bias else {})",
+        "        self.reset_parameters()", "",
+        "    def reset_parameters(self):",
+        "        with torch.no_grad():",
+        "            for key, k, l, size in self.blocks:",
+        "                for i, scale in enumerate(self.init_scale[key]):",
+        "                    self.weight[key][i].normal_(0.0, scale / self.in_channels[k] ** 0.5)",
+        "            for p in self.bias.values():",
+        "                p.zero_()", "",
+        "    def forward(self, x, n=None, mask=None):",
+        "        masks = _stages__sort_masks(mask)",
+        "        f = {self.in_orders[0]: x} if len(self.in_orders) == 1 and not isinstance(x, dict) else dict(x)",
+        f"        sizes = _stages__typed_sizes({what!r}, f, self.in_channels, masks, n, self.sizes)",
+        "        out = self.features(f, sizes, masks)",
+        "        return out[self.out_orders[0]] if len(out) == 1 else out", "",
+        "    def features(self, f, sizes, masks=None):",
+        "        \"\"\"The layer on features {order: tensor} at these sizes (one per sort): a dict.\"\"\"",
+        "        f = _stages__masked_typed(f, masks)",
+        "        xs = tuple(f[k] for k in self.in_orders)",
+        "        for t in xs:",
+        "    " + writer.check_input(what, "t", "next(iter(self.weight.values()))"),
+        "        weights = tuple(self.weight[key] for key, _, _, _ in self.blocks)",
+        "        biases = tuple((self.bias[_stages__order_key(l)] if _stages__order_key(l) in self.bias else",
+        "                        xs[0].new_zeros(self.bias_sizes[l], self.out_channels[l])) if l in self.bias_sizes",
+        "                       else None for l in self.out_orders)",
+        "        channels = tuple(self.out_channels[l] for l in self.out_orders)",
+        f"        ys = {helper}__plan(xs, weights, biases, channels, n=sizes, "
+        "sizes=_stages__sort_counts(masks, len(sizes), xs[0]))",
+        "        return _stages__masked_typed(dict(zip(self.out_orders, ys)), masks)",
+    ]
+    writer.blocks.append("\n".join(lines) + "\n")
+
+
+# -- networks --------------------------------------------------------------------------------------------
+def write_product_network(writer: Any, name: str, spec: Any) -> None:
+    """``class NAME()``: the stages in ``self.stages``; ``forward(x, mask=None, n=None)`` on typed features."""
+    from catnn.typed import permutation_sorts
+    _add_helpers(writer, (NETWORK_HELPERS, TYPED_HELPERS))
+    G = writer.group
+    perm = permutation_sorts(G)
+    text = " >> ".join(_stage_text(st) for st in spec.stages)
+    doc = "\n\n".join(filter(None, [
+        f"network {name} : {spec.k} -> {spec.l} over {G}: {text}", writer.where(name),
+        f"forward(x, mask=None, n=None): x a dict {{typed order: tensor (B, C, n_0 x k_0 axes, ...)}} of "
+        f"{spec.in_space} (a tensor when it has one order); mask {{sort: (B, N_s) bools}} of a padded batch "
+        "(a tensor: sort 0); n=(n_0, ...) the sizes of sorts that no input axis shows."]))
+    init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
+            f"    in_channels, sizes = {dict(spec.in_space.items())!r}, {tuple(G.ns)!r}", "",
+            "    def __init__(self):", "        super().__init__()", "        self.stages = torch.nn.ModuleList(["]
+    first = spec.in_space
+    body = ["    def forward(self, x, mask=None, n=None):",
+            "        masks = _stages__sort_masks(mask)",
+            f"        f = {'{' + repr(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}",
+            f"        sizes = _stages__typed_sizes({f'network {name}'!r}, f, self.in_channels, masks, n, self.sizes)",
+            "        f = _stages__masked_typed(f, masks)"]
+    flow = first
+    for i, st in enumerate(spec.stages):
+        module, call = _stage_code(writer, st, flow, perm, i)
+        init.append(f"            {module},")
+        body.append(f"        f = {call}")
+        flow = st.out_space
+    init.append("        ])")
+    last = spec.out_space
+    body.append(f"        return f[{last.orders[0]!r}]" if last.is_single else "        return f")
+    writer.blocks.append("\n".join(init + [""] + body) + "\n")
+
+
+def _stage_text(st: Any) -> str:
+    if st.kind == "layer":
+        return f"{st.name}[{st.in_space} -> {st.out_space}]"
+    return st.name if st.sort is None else f"{st.name}({st.sort})"
+
+
+def _stage_code(writer: Any, st: Any, before: FeatureSpace, perm: tuple[bool, ...], i: int) -> tuple[str, str]:
+    """(the module's constructor call, the forward line) of stage i."""
+    from catnn.compiler.check_network import stage_kind
+    from catnn.spec import MixedLayerSpec
+    s = f"self.stages[{i}]"
+    if st.kind == "layer":
+        layer = check_name(st.name, "layer name")
+        if isinstance(st.layer, MixedLayerSpec):
+            return (f"{layer}({dict(before.items())!r}, {dict(st.out_space.items())!r})",
+                    f"{s}.features(f, sizes, masks)")
+        k, l = st.layer.k, st.layer.l
+        return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
+                f"_stages__masked_typed({{{l!r}: {s}(f[{k!r}], n=sizes)}}, masks)")
+    kind = stage_kind(st.name)
+    if kind == "pool":
+        return f"_stages__TypedPool({st.name!r}, {st.sort!r})", f"{s}(f, masks)"
+    if kind == "gate":
+        return f"_stages__TypedGate({dict(before.items())!r}, {perm!r})", f"_stages__masked_typed({s}(f), masks)"
+    if kind == "norm":
+        return (f"_stages__TypedNorm({st.name[len('norm_'):]!r}, {dict(before.items())!r}, {perm!r})",
+                f"_stages__masked_typed({s}(f), masks)")
+    return f"_stages__Pointwise({st.name!r})", f"_stages__masked_typed({s}(f), masks)"
+
+
+# -- explain ----------------------------------------------------------------------------------------------
+def explain_typed(group: Any, spec: Any, n: int | None, batch: int, channels: Any = 1) -> str:
+    """The plan of a layer between typed feature spaces, costed with every free size at ``n`` (default 16)."""
+    ns = tuple((n or 16) if fixed is None else fixed for fixed in group.ns)
+    return build_mixed_plan(group, spec.in_orders, spec.out_orders).explain(ns, batch, channels, channels)
+
