@@ -52,6 +52,13 @@ def layout_product(kit: Any, obj: Any, group: Any = None, title: str = "", gap: 
         return _layout_parts(kit, obj, sorts, title, gap)
     if hasattr(obj, "terms"):
         return _layout_morphism(kit, obj, sorts, title)
+    from .spec import LayerSpec, MixedLayerSpec, NetworkSpec
+    if isinstance(obj, MixedLayerSpec):      # one grid per block k -> l, as for one group
+        blocks = [_layout_layer(kit, LayerSpec(obj.name, obj.group, None, k, l), sorts, f"block {k} → {l}")
+                  for k in obj.in_orders for l in obj.out_orders]
+        return kit._stack(blocks, title=title)
+    if isinstance(obj, NetworkSpec):
+        return kit.layout_network(obj, title)
     return _layout_layer(kit, obj, sorts, title)
 
 

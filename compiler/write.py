@@ -294,10 +294,9 @@ def explain_program(program: Any, n: int | None = None, batch: int = 1, channels
     from .write_network import explain_layer
     for name, value in program.definitions.items():
         try:
-            if isinstance(group, ProductGroup):     # typed axes: costed at n (a tuple) or each free size 8
-                from .write_product import explain_product
-                kind = "layer" if isinstance(value, LayerSpec) else "morphism"
-                sections.append((f"{kind} {name}", explain_product(group, value, n, batch, channels)))
+            if isinstance(group, ProductGroup):     # typed axes: every free size at n (default 16)
+                from .write_product_network import explain_product_item
+                sections.extend(explain_product_item(group, name, value, n, batch, channels))
             elif isinstance(value, (MixedLayerSpec, BilinearLayerSpec)):
                 sections.append((f"layer {name}", explain_layer(group, value)))   # mixed-order or bilinear
             elif isinstance(value, LayerSpec):

@@ -28,7 +28,7 @@ from .pysource import check_name, docstring
 from .plan import build_mixed_plan
 from .write_network import NETWORK_HELPERS, PREFIX, _add_helpers, _function, _scales_source
 
-__all__ = ["write_typed_mixed_layer", "write_product_network", "explain_typed", "TYPED_HELPERS"]
+__all__ = ["write_typed_mixed_layer", "write_product_network", "explain_product_item", "TYPED_HELPERS"]
 
 #: the functions of :mod:`catnn.typed` a compiled network over a product pastes (as ``_stages__NAME``)
 _TYPED_PASTED = ("order_key", "axes_of", "sort_masks", "typed_mask", "masked_typed", "sort_counts", "typed_norm",
@@ -48,7 +48,7 @@ class _Paste(ast.NodeTransformer):
             arg.annotation = None
         doc = ast.get_docstring(node, clean=True)
         if doc is not None:
-            node.body[0] = ast.Expr(ast.Constant(doc.split("\n\n")[0]))
+            node.body[0] = ast.Expr(ast.Constant(" ".join(doc.split("\n\n")[0].split())))
         node.body = [s for s in node.body if not isinstance(s, (ast.Import, ast.ImportFrom))]
         self.generic_visit(node)
         return node
@@ -281,8 +281,34 @@ def _stage_code(writer: Any, st: Any, before: FeatureSpace, perm: tuple[bool, ..
 
 
 # -- explain ----------------------------------------------------------------------------------------------
-def explain_typed(group: Any, spec: Any, n: int | None, batch: int, channels: Any = 1) -> str:
-    """The plan of a layer between typed feature spaces, costed with every free size at ``n`` (default 16)."""
-    ns = tuple((n or 16) if fixed is None else fixed for fixed in group.ns)
-    return build_mixed_plan(group, spec.in_orders, spec.out_orders).explain(ns, batch, channels, channels)
+def explain_product_item(group: Any, name: str, value: Any, n: int | None, batch: int,
+                         channels: int) -> list[tuple[str, str]]:
+    """(title, plan) sections of one definition of a program over a product, every free size at ``n`` (16)."""
+    from catnn.spec import LayerSpec, MixedLayerSpec, NetworkSpec
 
+    from .write_product import explain_product
+    ns = tuple((n or 16) if fixed is None else fixed for fixed in group.ns)
+    if isinstance(value, MixedLayerSpec):
+        return [(f"layer {name}", _explain_mixed(group, value, ns, batch, channels))]
+    if isinstance(value, NetworkSpec):
+        out = []
+        for i, st in enumerate(value.stages):
+            if st.kind == "layer" and isinstance(st.layer, MixedLayerSpec):
+                out.append((f"network {name}, stage {i}: {st.name}[{st.in_space} -> {st.out_space}]",
+                            _explain_mixed(group, st.layer, ns, batch, 1)))
+            elif st.kind == "layer":
+                out.append((f"network {name}, stage {i}: {st.name}[{st.in_channels} -> {st.out_channels}]",
+                            explain_product(group, st.layer, n, batch, st.in_channels)))
+        return out
+    kind = "layer" if isinstance(value, LayerSpec) else "morphism"
+    return [(f"{kind} {name}", explain_product(group, value, n, batch, channels))]
+
+
+def _explain_mixed(group: Any, spec: Any, ns: tuple[int, ...], batch: int, channels: int) -> str:
+    """A mixed plan's explanation, its heading in typed orders (``V(1,0) -> V(1,1): 2 diagrams``)."""
+    plan = build_mixed_plan(group, spec.in_orders, spec.out_orders)
+    _, _, rest = plan.explain(ns, batch, channels, channels).partition("\n")
+    ins, outs = spec.in_orders, spec.out_orders
+    blocks = ", ".join(f"V({_key(ins[b.input])}) -> V({_key(outs[b.output])}): {len(b.diagrams)} diagrams"
+                       for b in plan.blocks)
+    return f"Plan: {group} {spec.k} -> {spec.l}, {len(plan.blocks)} blocks ({blocks})\n{rest}"
