@@ -4,7 +4,7 @@
 >>> from catnn.compiler.write import write_module
 >>> "class net(torch.nn.Module):" in write_module(catnn.compile("group points: S x space: O(3)\\n"
 ...     "layer mix : V(1, 0) + V(1, 1) -> V(1, 0) + V(1, 1)\\n"
-...     "network net : V(1, 0) + V(1, 1) -> V(1, 1) = mix[1 -> 4] >> gate >> mix[4 -> 1*V(1,0) + 1*V(1,1)]"))
+...     "network net : V(1, 0) + V(1, 1) -> V(1, 0) + V(1, 1) = mix[1 -> 4] >> gate >> mix[4 -> 1]"))
 True
 
 The generated code runs what :mod:`catnn.networks` runs in memory over products: the same emitted plan
