@@ -298,3 +298,29 @@ def test_the_example_compiles_and_its_network_equals_memory(tmp_path, capsys):
     assert all(torch.allclose(z[k], y[k], atol=1e-10) for k in y)
     assert main(["explain", source, "--n", "32"]) == 0
     assert "V(1,0) + V(1,1) -> " in capsys.readouterr().out
+
+
+# -- the README ------------------------------------------------------------------------------------------
+def readme_blocks() -> list[str]:
+    import re
+    from pathlib import Path
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+
+
+def test_the_readme_network_program_is_the_example():
+    block = next(b for b in readme_blocks() if b.startswith("group points:") and "network predict" in b)
+    readme, example = catnn.compile(block), catnn.load("examples/point_cloud_network.diag")
+    assert readme.summary() == example.summary()
+    shown = [[(st.kind, st.name, st.in_space, st.out_space, st.sort) for st in prog.predict.stages]
+             for prog in (readme, example)]
+    assert shown[0] == shown[1] and len(shown[0]) == 6
+
+
+@pytest.mark.slow
+def test_the_readme_network_trains(monkeypatch, capsys):
+    from pathlib import Path
+    script = next(b for b in readme_blocks() if "nn.predict()" in b and "for step in" in b)
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    exec(compile(script, "README.md", "exec"), {})
+    assert float(capsys.readouterr().out.split()[1]) < 1e-3
