@@ -347,5 +347,3 @@ TYPED_LAYER_CHANNELS = ("a layer declares typed orders only, like V(1, 0) + V(1,
                         "network uses it, e.g. {name}[1 -> 8*V(1, 0) + 4*V(1, 1)]")
 TYPED_STAGE_ORDERS = "'{right}' expects {rin} but '{left}' gives {lout}{detail}"
 TYPED_STAGE_SORT = "; they differ in sort {sort}{name}"
-PRODUCT_BILINEAR_NOT_YET = ("a bilinear layer over a product of groups is not in .diag programs; build it in "
-                            "Python, catnn.networks.Bilinear(G, a, b, l, C, D) with typed orders a, b, l")

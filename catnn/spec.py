@@ -58,7 +58,9 @@ class BilinearLayerSpec(LayerSpec):
         return f"outer({text})" if self.outer else text
 
     def __post_init__(self) -> None:
-        if self.factors is None or len(self.factors) != 2 or sum(self.factors) != self.k:
+        typed = self.factors is not None and isinstance(self.factors[0], tuple)
+        total = tuple(map(sum, zip(*self.factors))) if typed else sum(self.factors or ())
+        if self.factors is None or len(self.factors) != 2 or total != self.k:
             raise ValueError(f"a bilinear layer needs factors (a, b) with a + b = k, got {self.factors}")
 
 

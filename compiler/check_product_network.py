@@ -41,7 +41,7 @@ def check_typed_signature(checker: Any, item: ast.LayerDef) -> Any:
     """``layer NAME : V(1, 0) + V(1, 1) -> V(1, 1)``: a MixedLayerSpec, or a plain layer for one order a side."""
     sig, G = item.arity, checker.group
     if sig.input.kind == "product":
-        raise CheckError(messages.PRODUCT_BILINEAR_NOT_YET, sig.input.span)
+        return _bilinear(checker, item)
     if sig.output.kind == "product":
         raise CheckError(messages.PRODUCT_ONLY_INPUT, sig.output.span)
     sides = []
@@ -69,6 +69,31 @@ def check_typed_signature(checker: Any, item: ast.LayerDef) -> Any:
     if all(c == 0 for c in counts):
         raise CheckError(messages.MIXED_EMPTY.format(group=G, ins=_text(ins), outs=_text(outs)), sig.span)
     return MixedLayerSpec(item.name, G, None, ins, outs, item.span)   # type: ignore[arg-type]
+
+
+def _bilinear(checker: Any, item: ast.LayerDef) -> Any:
+    """``layer q : (1, 1) @ (1, 1) -> (1, 0)`` (or ``outer(...)``): x ⊗ y, then a learnable (a+b) -> l layer."""
+    from dataclasses import fields
+
+    from catnn.spec import BilinearLayerSpec
+    sig = item.arity
+    for term in sig.input.terms:
+        if term.orders is None:
+            example = ", ".join(["1"] + ["0"] * (len(checker.group.factors) - 1))
+            raise CheckError(messages.TYPED_SPACE_NUMBER.format(group=checker.group, example=example,
+                                                                order=term.order), term.span)
+    a, b = (checker.orders(t.orders) for t in sig.input.terms)
+    outs = _terms(checker, sig.output)
+    if len({order for order, _, _ in outs}) != 1:
+        raise CheckError(messages.BILINEAR_OUTPUT, sig.output.span)
+    if outs[0][1] is not None:
+        raise CheckError(messages.TYPED_LAYER_CHANNELS.format(name=item.name), outs[0][2])
+    span = sig.input.span
+    k = ast.Orders(tuple(ast.OrderEntry(None, x + y, span) for x, y in zip(a, b)), span)
+    spec = checker.layer(ast.LayerDef(item.name, ast.TypedArity(k, _single_orders(sig.output), sig.span), item.learn,
+                                      item.name_span, item.span))
+    return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b),
+                                                                                      "outer": sig.input.outer})
 
 
 def _single_orders(side: ast.Space) -> ast.Orders:
@@ -177,6 +202,10 @@ def _resolve(checker: Any, st: ast.Stage) -> Stage:
         raise CheckError(messages.STAGE_NEEDS_WIDTHS.format(name=st.name), st.span)
     if isinstance(spec, MixedLayerSpec):
         ins, outs = spec.in_orders, spec.out_orders
+    elif spec.factors:
+        if not isinstance(st.channels[0], int):
+            raise CheckError(messages.BILINEAR_WIDTHS.format(name=st.name), st.span)
+        ins, outs = tuple(sorted(set(spec.factors))), (spec.l,)
     else:
         ins, outs = (spec.k,), (spec.l,)
     in_space, out_space = (_widths(checker, st, w, orders) for w, orders in zip(st.channels, (ins, outs)))

@@ -153,9 +153,10 @@ class _ModuleWriter:
 
     def layer(self, name: str, spec: Any) -> None:
         from .layer import layer_structure
-        if isinstance(self.group, ProductGroup) and isinstance(spec, MixedLayerSpec):
-            from .write_product_network import write_typed_mixed_layer
-            write_typed_mixed_layer(self, name, spec)
+        if isinstance(self.group, ProductGroup) and isinstance(spec, (MixedLayerSpec, BilinearLayerSpec)):
+            from .write_product_network import write_typed_bilinear_layer, write_typed_mixed_layer
+            write = write_typed_mixed_layer if isinstance(spec, MixedLayerSpec) else write_typed_bilinear_layer
+            write(self, name, spec)
             return
         if isinstance(self.group, ProductGroup):
             from .write_product import write_product_layer

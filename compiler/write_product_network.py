@@ -24,11 +24,11 @@ from typing import Any
 
 from catnn.features import FeatureSpace
 
-from .pysource import check_name, docstring
+from .pysource import check_name, docstring, tuple_source
 from .plan import build_mixed_plan
 from .write_network import NETWORK_HELPERS, PREFIX, _add_helpers, _function, _scales_source
 
-__all__ = ["write_typed_mixed_layer", "write_product_network", "explain_product_item", "TYPED_HELPERS"]
+__all__ = ["write_typed_mixed_layer", "write_typed_bilinear_layer", "write_product_network", "explain_product_item", "TYPED_HELPERS"]
 
 #: the functions of :mod:`catnn.typed` a compiled network over a product pastes (as ``_stages__NAME``)
 _TYPED_PASTED = ("order_key", "axes_of", "sort_masks", "typed_mask", "masked_typed", "sort_counts", "typed_norm",
@@ -73,18 +73,18 @@ def _pasted_typed() -> str:
 #: typed stage formulas (pasted from catnn.typed), feature checks and sizes, and the stage classes
 TYPED_HELPERS = _pasted_typed() + '''
 
-def _stages__typed_sizes(what, f, channels, masks, n, fixed):
-    """Check features f against channels ({order: C}) and find each sort's size: from f's axes of that
+def _stages__typed_sizes(what, pairs, masks, n, fixed):
+    """Check (order, tensor, channels) pairs and find each sort's size: from the tensors' axes of that
     sort, else its mask, else n[s], else the fixed size (a ValueError naming what when they disagree)."""
-    for k, c in channels.items():
-        t = f.get(k)
+    for k, t, c in pairs:
         if t is None or t.ndim != 2 + sum(k) or t.shape[1] != c:
-            shapes = {key: tuple(v.shape) for key, v in f.items()}
-            raise ValueError(f"{what} expects features {channels} (order: channels), got shapes {shapes}")
+            expected = {k: c for k, _, c in pairs}
+            got = {k: None if t is None else tuple(t.shape) for k, t, _ in pairs}
+            raise ValueError(f"{what} expects features {expected} (order: channels), got shapes {got}")
     n = (None,) * len(fixed) if n is None else tuple(n)
     sizes = []
     for s, size in enumerate(fixed):
-        seen = {int(d) for k, t in f.items() for d in t.shape[2 + sum(k[:s]):2 + sum(k[:s + 1])]}
+        seen = {int(d) for k, t, _ in pairs for d in t.shape[2 + sum(k[:s]):2 + sum(k[:s + 1])]}
         if masks and s in masks:
             seen.add(int(masks[s].shape[-1]))
         if len(seen) > 1 or (size is not None and seen and seen != {size}):
@@ -195,7 +195,8 @@ def write_typed_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "    def forward(self, x, n=None, mask=None):",
         "        masks = _stages__sort_masks(mask)",
         "        f = {self.in_orders[0]: x} if len(self.in_orders) == 1 and not isinstance(x, dict) else dict(x)",
-        f"        sizes = _stages__typed_sizes({what!r}, f, self.in_channels, masks, n, self.sizes)",
+        "        pairs = [(k, f.get(k), c) for k, c in self.in_channels.items()]",
+        f"        sizes = _stages__typed_sizes({what!r}, pairs, masks, n, self.sizes)",
         "        out = self.features(f, sizes, masks)",
         "        return out[self.out_orders[0]] if len(out) == 1 else out", "",
         "    def features(self, f, sizes, masks=None):",
@@ -213,6 +214,75 @@ def write_typed_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "sizes=_stages__sort_counts(masks, len(sizes), xs[0]))",
         "        return _stages__masked_typed(dict(zip(self.out_orders, ys)), masks)",
     ]
+    writer.blocks.append("\n".join(lines) + "\n")
+
+
+def write_typed_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
+    """``class NAME(in_channels, out_channels, bias=True)``: ``forward(x, y=None, n=None, mask=None)``, y
+    defaults to x; x ⊗ y (typed orders a, b; never formed where a diagram contracts it), then (a+b) -> l."""
+    from catnn.typed import typed_bilinear_plan
+
+    from .layer import layer_structure
+    from .write_product import TYPED_COEFFICIENTS_HELPER, _source, typed_table
+    G = writer.group
+    a, b = spec.factors
+    structure = layer_structure(G, spec.k, spec.l, spec.diagrams)
+    plan = typed_bilinear_plan(G, a, b, spec.l, spec.outer, structure.plan.diagrams,
+                               bool(structure.plan.bias_diagrams), False)
+    helper = f"_{name}"
+    _function(writer, plan, helper, f"The plan of bilinear layer {name}; see class {name}.")
+    _add_helpers(writer, (NETWORK_HELPERS, TYPED_HELPERS))
+    entries = [str(e) for e in structure.entries]
+    nbias = len(plan.sections[0].bias_diagrams)
+    what = f"layer {name}"
+    doc = "\n\n".join(filter(None, [
+        f"layer {name} : {spec.product} -> {spec.l} over {G}: x (x) y, "
+        f"{'every channel c of x times every channel d of y' if spec.outer else 'channel c times channel c'}, "
+        f"then {len(entries)} learned weights.", writer.where(name),
+        f"x: (B, in_channels, typed axes of {a}), y: (B, in_channels, typed axes of {b}) (y defaults to x), "
+        f"output (B, out_channels, typed axes of {spec.l}); mask={{sort: (B, N_s)}} pads permutation sorts. "
+        "weight[i] (out_channels x products) multiplies entry i:\n"
+        + "\n".join(f"  weight[{i}]: {e}" for i, e in enumerate(entries))]))
+    init = tuple_source([repr(float(x)) for x in structure.init_scale()]).replace("'", "")
+    products = "in_channels * in_channels" if spec.outer else "in_channels"
+    lines = [
+        f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
+        f"    a, b, l, sizes = {a!r}, {b!r}, {spec.l!r}, {tuple(G.ns)!r}",
+        f"    diagrams = {tuple_source(entries)}",
+        f"    init_scale = {init}", "",
+        "    def __init__(self, in_channels, out_channels, bias=True):",
+        "        super().__init__()",
+        "        self.in_channels, self.out_channels = in_channels, out_channels",
+        f"        products = {products}",
+        f"        self.weight = torch.nn.Parameter(torch.empty({len(entries)}, out_channels, products))",
+        (f"        self.bias = torch.nn.Parameter(torch.zeros({nbias}, out_channels)) if bias else None"
+         if nbias else "        self.bias = None"),
+        "        with torch.no_grad():",
+        "            for i, scale in enumerate(self.init_scale):",
+        "                self.weight[i].normal_(0.0, scale / products ** 0.5)", "",
+        "    def forward(self, x, y=None, n=None, mask=None):",
+        "        y = x if y is None else y",
+        writer.check_input(what, "x", "self.weight"),
+        writer.check_input(what, "y", "self.weight"),
+        "        masks = _stages__sort_masks(mask)",
+        "        pairs = [(self.a, x, self.in_channels), (self.b, y, self.in_channels)]",
+        f"        sizes = _stages__typed_sizes({what!r}, pairs, masks, n, self.sizes)",
+        "        x, y = (_stages__masked_typed({k: t}, masks)[k] for k, t, _ in pairs)",
+        "        weight = self.weight"]
+    if structure.mixing is not None:      # learn(f, ...) with linear combinations: their coefficients at these sizes
+        _add_helpers(writer, (TYPED_COEFFICIENTS_HELPER,))
+        table = _source(typed_table([c for row in structure.mixing for c in row], len(G.factors)))
+        lines += [f"        mixing = self.weight.new_tensor(_rt__typed_coefficients({what!r}, {table}, sizes, "
+                  f"torch.finfo(self.weight.dtype).max)).reshape({len(structure.mixing)}, {len(entries)})",
+                  "        weight = torch.einsum('dj,joi->doi', mixing, self.weight)  # diagrams x entries"]
+    bias = "(None,)"
+    if nbias:
+        lines.append(f"        bias = (self.bias if self.bias is not None else self.weight.new_zeros({nbias}, "
+                     "self.out_channels),)")
+        bias = "bias"
+    lines += [f"        out = {helper}__plan(((x, y),), (weight,), {bias}, (self.out_channels,), n=sizes, "
+              "sizes=_stages__sort_counts(masks, len(sizes), x))[0]",
+              "        return _stages__masked_typed({self.l: out}, masks)[self.l]"]
     writer.blocks.append("\n".join(lines) + "\n")
 
 
@@ -236,7 +306,8 @@ def write_product_network(writer: Any, name: str, spec: Any) -> None:
     body = ["    def forward(self, x, mask=None, n=None):",
             "        masks = _stages__sort_masks(mask)",
             f"        f = {'{' + repr(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}",
-            f"        sizes = _stages__typed_sizes({f'network {name}'!r}, f, self.in_channels, masks, n, self.sizes)",
+            "        pairs = [(k, f.get(k), c) for k, c in self.in_channels.items()]",
+            f"        sizes = _stages__typed_sizes({f'network {name}'!r}, pairs, masks, n, self.sizes)",
             "        f = _stages__masked_typed(f, masks)"]
     flow = first
     for i, st in enumerate(spec.stages):
@@ -266,6 +337,10 @@ def _stage_code(writer: Any, st: Any, before: FeatureSpace, perm: tuple[bool, ..
         if isinstance(st.layer, MixedLayerSpec):
             return (f"{layer}({dict(before.items())!r}, {dict(st.out_space.items())!r})",
                     f"{s}.features(f, sizes, masks)")
+        if getattr(st.layer, "factors", None):
+            a, b = st.layer.factors
+            return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
+                    f"{{{st.layer.l!r}: {s}(f[{a!r}], f[{b!r}], n=sizes, mask=masks)}}")
         k, l = st.layer.k, st.layer.l
         return (f"{layer}({int(st.in_channels)}, {int(st.out_channels)})",
                 f"_stages__masked_typed({{{l!r}: {s}(f[{k!r}], n=sizes)}}, masks)")

@@ -327,6 +327,16 @@ class _ToAst(Transformer_NonRecursive):
         product = self.product_space(meta, c[2:5])
         return ast.Space(product.terms, "product", product.span, outer=True)
 
+    def typed_product_space(self, meta: Any, c: list) -> ast.Space:
+        terms = tuple(ast.SpaceTerm(sum(e.order for e in o.entries), None, o.span, o) for o in (c[0], c[2]))
+        return ast.Space(terms, "product", self._span(meta))
+
+    def typed_outer_space(self, meta: Any, c: list) -> ast.Space:
+        if c[0] != "outer":
+            raise ParseError(messages.UNKNOWN_PAIRING.format(name=str(c[0])), self._tspan(c[0]))
+        product = self.typed_product_space(meta, c[2:5])
+        return ast.Space(product.terms, "product", product.span, outer=True)
+
     def sum_space(self, meta: Any, c: list) -> ast.Space:
         return ast.Space(tuple(t for t in c if isinstance(t, ast.SpaceTerm)), "sum", self._span(meta))
 

@@ -21,7 +21,7 @@ from catnn.compiler.write import write_module
 from catnn.errors import CheckError, ParseError
 from catnn.features import FeatureSpace, space
 from catnn.groups.orthogonal import random_orthogonal
-from catnn.networks import Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool
+from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pool
 from catnn.spec import LayerSpec, MixedLayerSpec
 
 MIXED = [
@@ -248,6 +248,65 @@ def test_a_compiled_network_trains(tmp_path):
     assert losses[-1] < 0.2 * losses[0]
 
 
+# -- bilinear layers ---------------------------------------------------------------------------------------
+BILINEAR = """
+group points: S x space: O(3)
+layer f : (1, 1) -> (1, 1)
+layer dot : (1, 1) @ (1, 1) -> (1, 0)
+layer pairs : outer((1, 1) @ (points: 1, space: 1)) -> (points: 1)
+layer cross : (0, 1) @ (1, 1) -> (1, 0) = learn(({1, 1'} | {1', 2'}), n_points * ({1} {1'} | {1', 2'}) - ({1, 1'} | {1', 2'}))
+layer g : (0, 0) -> (0, 0)
+network norms : (1, 1) -> (0, 0) = f[1 -> 4] >> dot[4 -> 3] >> relu >> sum(points) >> g[3 -> 1]
+network grams : (1, 1) -> (0, 0) = f[1 -> 3] >> pairs[3 -> 2] >> tanh >> mean(points) >> g[2 -> 1]
+"""
+
+
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_bilinear_layers_equal_python_and_compiled(backend, tmp_path):
+    prog = catnn.compile(BILINEAR)
+    module = load_module(write_module(prog, backend), tmp_path, f"bil_{backend}")
+    G = prog.group
+    ns = (5, 3)
+    gen = torch.Generator().manual_seed(4)
+    for name, a, b, l, mode in [("dot", (1, 1), (1, 1), (1, 0), "pair"), ("pairs", (1, 1), (1, 1), (1, 0), "outer"),
+                                ("cross", (0, 1), (1, 1), (1, 0), "pair")]:
+        spec = prog[name]
+        memory = getattr(prog.nn, name)(3, 2).double()
+        randomise(memory, 17)
+        direct = Bilinear(G, a, b, l, 3, 2, channels=mode, diagrams=spec.diagrams).double()
+        direct.load_state_dict(memory.state_dict())
+        compiled = getattr(module, name)(3, 2).double()
+        compiled.load_state_dict(memory.state_dict())
+        x = torch.randn(2, 3, *(ns[s] for s in range(2) for _ in range(a[s])), generator=gen, dtype=torch.float64)
+        y = torch.randn(2, 3, *(ns[s] for s in range(2) for _ in range(b[s])), generator=gen, dtype=torch.float64)
+        want = memory(x, y)
+        assert want.shape == (2, 2, 5) and want.abs().max() > 1e-3
+        assert torch.allclose(direct(x, y), want, atol=1e-10), name
+        assert torch.allclose(compiled(x, y), want, atol=1e-10), name
+        for g in elements(G.at(ns), 2):
+            gx, gy = act(G.at(ns), g, {a: x})[a], act(G.at(ns), g, {b: y})[b]
+            assert torch.allclose(compiled(gx, gy), act(G.at(ns), g, {l: want})[l], atol=1e-10), name
+
+
+def test_dot_product_networks_are_invariant_and_compiled_equals_memory(tmp_path):
+    prog = catnn.compile(BILINEAR)
+    module = load_module(write_module(prog), tmp_path, "bil_net")
+    Gn = prog.group.at((6, 3))
+    x = torch.randn(3, 1, 6, 3, dtype=torch.float64)
+    mask = torch.arange(6)[None] < torch.tensor([[6], [4], [2]])
+    for name in ("norms", "grams"):
+        memory = getattr(prog.nn, name)().double()
+        randomise(memory, 19)
+        compiled = getattr(module, name)().double()
+        compiled.load_state_dict(memory.state_dict())
+        y = memory(x)
+        assert y.shape == (3, 1) and torch.allclose(compiled(x), y, atol=1e-10)
+        assert torch.allclose(compiled(x, mask=mask), memory(x, mask=mask), atol=1e-10)
+        assert torch.allclose(compiled(x[1:2, :, :4], mask=None), compiled(x, mask=mask)[1:2], atol=1e-10)
+        for g in elements(Gn, 3):
+            assert torch.allclose(compiled(act(Gn, g, {(1, 1): x})[(1, 1)]), y, atol=1e-10), name
+
+
 # -- errors ------------------------------------------------------------------------------------------------
 HEAD = "group points: S x space: O(3)\nlayer f : (1, 1) -> (1, 1)\n"
 
@@ -267,8 +326,11 @@ HEAD = "group points: S x space: O(3)\nlayer f : (1, 1) -> (1, 1)\n"
     (HEAD + "layer m : 2*V(1, 0) + V(1, 1) -> V(1, 1)", "declares typed orders only", (3, 11)),
     (HEAD + "layer m : 1 -> V(1, 1)", "instead of 1", (3, 11)),
     (HEAD + "layer m : V(0, 1) + V(0, 3) -> V(0, 0) + V(0, 2)", "every block is empty", (3, 9)),
-    (HEAD + "layer m : (1, 1) @ (1, 1) -> (1, 0)", None, (3, 18)),
-    (HEAD + "layer m : 1 @ 1 -> V(1, 0)", "catnn.networks.Bilinear", (3, 11)),
+    (HEAD + "layer m : 1 @ 1 -> V(1, 0)", "instead of 1", (3, 11)),
+    (HEAD + "layer m : (1, 1) @ (1, 1) -> V(1, 0) + V(0, 0)", "a single output order", (3, 30)),
+    (HEAD + "layer m : inner((1, 1) @ (1, 1)) -> (1, 0)", "outer(a @ b)", (3, 11)),
+    (HEAD + "layer m : (1, 1) @ (1, 1) -> (1, 0)\nnetwork net : (1, 1) -> (1, 0) = f[1 -> 2] >> "
+     "m[2*V(1, 1) -> 1]", "plain widths", (4, 47)),
     ("group S\nlayer f : 1 -> 1\nnetwork net : 1 -> 0 = f[1 -> 2] >> sum(0)", "over S(n) write 'sum'", (3, 37)),
 ])
 def test_located_errors(text, message, where):
