@@ -372,11 +372,25 @@ def explain_product_item(group: Any, name: str, value: Any, n: int | None, batch
                 out.append((f"network {name}, stage {i}: {st.name}[{st.in_space} -> {st.out_space}]",
                             _explain_mixed(group, st.layer, ns, batch, 1)))
             elif st.kind == "layer":
-                out.append((f"network {name}, stage {i}: {st.name}[{st.in_channels} -> {st.out_channels}]",
-                            explain_product(group, st.layer, n, batch, st.in_channels)))
+                out += [(f"network {name}, stage {i}: {st.name}[{st.in_channels} -> {st.out_channels}]", text)
+                        for _, text in explain_product_item(group, st.name, st.layer, n, batch, st.in_channels)]
         return out
+    if getattr(value, "factors", None):
+        return [(f"layer {name}", _explain_bilinear(group, value, ns, batch, channels))]
     kind = "layer" if isinstance(value, LayerSpec) else "morphism"
     return [(f"{kind} {name}", explain_product(group, value, n, batch, channels))]
+
+
+def _explain_bilinear(group: Any, spec: Any, ns: tuple[int, ...], batch: int, channels: int) -> str:
+    """A bilinear layer's plan over the product (x ⊗ y never formed where a diagram contracts it)."""
+    from catnn.typed import typed_bilinear_plan
+
+    from .layer import layer_structure
+    structure = layer_structure(group, spec.k, spec.l, spec.diagrams)
+    plan = typed_bilinear_plan(group, *spec.factors, spec.l, spec.outer, structure.plan.diagrams,
+                               bool(structure.plan.bias_diagrams), False)
+    _, _, rest = plan.explain(ns, batch, channels, channels).partition("\n")
+    return f"Plan: {group} {spec.product} -> {spec.l}, {len(structure.plan.diagrams)} diagrams\n{rest}"
 
 
 def _explain_mixed(group: Any, spec: Any, ns: tuple[int, ...], batch: int, channels: int) -> str:

@@ -323,7 +323,7 @@ def test_the_language_docs_product_program_checks():
     """The product program of docs/language.md: centre is I - J/n on the points, the identity on space."""
     text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8").split("## Products of groups", 1)[1]
     prog = catnn.compile(text.split("```\n", 2)[1], "language.md")
-    assert list(prog) == ["same", "spread", "centre", "sq_norm", "mix", "gram", "pick", "embed", "head", "net"]
+    assert list(prog) == ["same", "spread", "centre", "sq_norm", "mix", "gram", "pick", "embed", "head", "dot", "net"]
     G = prog.group.at((4, 3))
     want = np.kron(np.eye(4) - np.ones((4, 4)) / 4, np.eye(3))
     assert np.allclose(G.matrix(prog.centre).astype(float), want)
