@@ -252,7 +252,7 @@ def test_three_factors_and_fixed_sizes():
     ("group S x S\nmorphism m = (2).T", "nothing to flip", (2, 14)),
     ("group S x S\nmorphism m = (id(1) | swap) + (swap | id(1)) @ (id(1) | id(0))", "cannot add", (2, 14)),
     ("group S x S\nlayer f : (1, 1) -> (1, 1) = learn((id(1) | id(1)), (id(1) | id(1)))", "already listed", (2, 53)),
-    ("group S x S\nlayer f : 1 @ 1 -> (1, 1)", "not in .diag programs", (2, 11)),
+    ("group S x S\nlayer f : 1 @ 1 -> (1, 1)", "instead of 1", (2, 11)),
     ("group S x S\nlayer f : V(1, 0, 2) -> (1, 1)", "has 2 entries", (2, 12)),
     ("group S\nmorphism m = (swap | swap)", "needs a product of groups", (2, 14)),
     ("diagram d = swap\ngroup S x S", "group", (2, 1)),
