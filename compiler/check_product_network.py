@@ -29,6 +29,7 @@ from catnn.grammar import ast
 from catnn.groups.base import MAX_SPANNING
 from catnn.spec import MixedLayerSpec, NetworkSpec, Stage
 
+from .check_bilinear import product_pairing_vanishes
 from .check_network import POOLS, spanning_count_or_none
 
 __all__ = ["check_typed_signature", "check_product_network", "check_sort_stage"]
@@ -92,6 +93,10 @@ def _bilinear(checker: Any, item: ast.LayerDef) -> Any:
     k = ast.Orders(tuple(ast.OrderEntry(None, x + y, span) for x, y in zip(a, b)), span)
     spec = checker.layer(ast.LayerDef(item.name, ast.TypedArity(k, _single_orders(sig.output), sig.span), item.learn,
                                       item.name_span, item.span))
+    if a == b and not sig.input.outer and product_pairing_vanishes(checker.group, a, spec.l, spec.diagrams):
+        count = len(spec.diagrams) if spec.diagrams is not None else checker.group.spanning_count(spec.k, spec.l)
+        raise CheckError(messages.BILINEAR_ZERO.format(group=checker.group, count=count, s="" if count == 1 else "s",
+                                                       a=a, l=spec.l), sig.input.span)
     return BilinearLayerSpec(**{f.name: getattr(spec, f.name) for f in fields(spec)} | {"factors": (a, b),
                                                                                       "outer": sig.input.outer})
 

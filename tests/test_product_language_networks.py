@@ -327,6 +327,9 @@ HEAD = "group points: S x space: O(3)\nlayer f : (1, 1) -> (1, 1)\n"
     (HEAD + "layer m : 1 -> V(1, 1)", "instead of 1", (3, 11)),
     (HEAD + "layer m : V(0, 1) + V(0, 3) -> V(0, 0) + V(0, 2)", "every block is empty", (3, 9)),
     (HEAD + "layer m : 1 @ 1 -> V(1, 0)", "instead of 1", (3, 11)),
+    ("group S x SO(3)\nlayer m : (0, 1) @ (0, 1) -> (0, 1)", "write outer((0, 1) @ (0, 1))", (2, 11)),
+    ("group S x Sp(2)\nlayer m : (1, 1) @ (1, 1) -> (1, 0) = learn(({1, 1', 2'} | {1', 2'}))", "identically zero",
+     (2, 11)),
     (HEAD + "layer m : (1, 1) @ (1, 1) -> V(1, 0) + V(0, 0)", "a single output order", (3, 30)),
     (HEAD + "layer m : inner((1, 1) @ (1, 1)) -> (1, 0)", "outer(a @ b)", (3, 11)),
     (HEAD + "layer m : (1, 1) @ (1, 1) -> (1, 0)\nnetwork net : (1, 1) -> (1, 0) = f[1 -> 2] >> "
