@@ -95,6 +95,18 @@ def _stages__typed_sizes(what, pairs, masks, n, fixed):
     return tuple(sizes)
 
 
+def _stages__check_masks(what, masks, allowed, batch):
+    """Masks only on the sorts that can be padded (free size, a permutation-like group, diagrams that do not
+    depend on n), each (batch, N_s)."""
+    for s, m in (masks or {}).items():
+        if s not in allowed:
+            raise ValueError(f"{what}: a mask on sort {s}, but only sorts {allowed} can be padded (a free size, "
+                             f"S, A, Aut, H, O or B, and diagrams that do not depend on n)")
+        if m.ndim != 2 or m.shape[0] != batch:
+            raise ValueError(f"{what}: the mask of sort {s} must be (batch, N) = ({batch}, N) booleans, "
+                             f"got shape {tuple(m.shape)}")
+
+
 class _stages__TypedNorm(torch.nn.Module):
     """x * f(|x| + b) / |x|, |x| over the axes of the non-permutation sorts (f(x) where there are none)."""
 
@@ -175,6 +187,8 @@ def write_typed_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "    #: (weight key, input order, output order, diagrams) per block",
         f"    blocks = {blocks!r}",
         f"    bias_sizes = {bias_sizes!r}",
+        "    #: the sorts a mask may pad",
+        f"    mask_sorts = {mask_sorts(G, (plan,))!r}",
         "    #: weight[key][i] ~ N(0, init_scale[key][i]**2 / in_channels)",
         f"    init_scale = {_scales_source(scales)}", "",
         "    def __init__(self, in_channels, out_channels, bias=True):",
@@ -197,6 +211,7 @@ def write_typed_mixed_layer(writer: Any, name: str, spec: Any) -> None:
         "        f = {self.in_orders[0]: x} if len(self.in_orders) == 1 and not isinstance(x, dict) else dict(x)",
         "        pairs = [(k, f.get(k), c) for k, c in self.in_channels.items()]",
         f"        sizes = _stages__typed_sizes({what!r}, pairs, masks, n, self.sizes)",
+        f"        _stages__check_masks({what!r}, masks, self.mask_sorts, pairs[0][1].shape[0])",
         "        out = self.features(f, sizes, masks)",
         "        return out[self.out_orders[0]] if len(out) == 1 else out", "",
         "    def features(self, f, sizes, masks=None):",
@@ -248,6 +263,7 @@ def write_typed_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
     lines = [
         f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
         f"    a, b, l, sizes = {a!r}, {b!r}, {spec.l!r}, {tuple(G.ns)!r}",
+        f"    mask_sorts = {mask_sorts(G, (plan,))!r}  # the sorts a mask may pad",
         f"    diagrams = {tuple_source(entries)}",
         f"    init_scale = {init}", "",
         "    def __init__(self, in_channels, out_channels, bias=True):",
@@ -267,6 +283,7 @@ def write_typed_bilinear_layer(writer: Any, name: str, spec: Any) -> None:
         "        masks = _stages__sort_masks(mask)",
         "        pairs = [(self.a, x, self.in_channels), (self.b, y, self.in_channels)]",
         f"        sizes = _stages__typed_sizes({what!r}, pairs, masks, n, self.sizes)",
+        f"        _stages__check_masks({what!r}, masks, self.mask_sorts, x.shape[0])",
         "        x, y = (_stages__masked_typed({k: t}, masks)[k] for k, t, _ in pairs)",
         "        weight = self.weight"]
     if structure.mixing is not None:      # learn(f, ...) with linear combinations: their coefficients at these sizes
@@ -300,7 +317,9 @@ def write_product_network(writer: Any, name: str, spec: Any) -> None:
         f"{spec.in_space} (a tensor when it has one order); mask {{sort: (B, N_s) bools}} of a padded batch "
         "(a tensor: sort 0); n=(n_0, ...) the sizes of sorts that no input axis shows."]))
     init = [f"class {name}(torch.nn.Module):", "    " + docstring(doc, "    "), "",
-            f"    in_channels, sizes = {dict(spec.in_space.items())!r}, {tuple(G.ns)!r}", "",
+            f"    in_channels, sizes = {dict(spec.in_space.items())!r}, {tuple(G.ns)!r}",
+            f"    mask_sorts = {mask_sorts(G, [_plan(G, st.layer) for st in spec.stages if st.kind == 'layer'])!r}"
+            "  # the sorts a mask may pad", "",
             "    def __init__(self):", "        super().__init__()", "        self.stages = torch.nn.ModuleList(["]
     first = spec.in_space
     body = ["    def forward(self, x, mask=None, n=None):",
@@ -308,6 +327,7 @@ def write_product_network(writer: Any, name: str, spec: Any) -> None:
             f"        f = {'{' + repr(first.orders[0]) + ': x}' if first.is_single else 'dict(x)'}",
             "        pairs = [(k, f.get(k), c) for k, c in self.in_channels.items()]",
             f"        sizes = _stages__typed_sizes({f'network {name}'!r}, pairs, masks, n, self.sizes)",
+            f"        _stages__check_masks({f'network {name}'!r}, masks, self.mask_sorts, pairs[0][1].shape[0])",
             "        f = _stages__masked_typed(f, masks)"]
     flow = first
     for i, st in enumerate(spec.stages):
@@ -319,6 +339,35 @@ def write_product_network(writer: Any, name: str, spec: Any) -> None:
     last = spec.out_space
     body.append(f"        return f[{last.orders[0]!r}]" if last.is_single else "        return f")
     writer.blocks.append("\n".join(init + [""] + body) + "\n")
+
+
+def mask_sorts(G: Any, plans: Any) -> tuple[int, ...]:
+    """The sorts a mask may pad: a free size, a permutation-like factor (or H, O, B), no constant of the plans.
+
+    >>> import catnn
+    >>> from catnn.compiler.plan import build_mixed_plan
+    >>> G = catnn.group("S x O(3)")
+    >>> mask_sorts(G, [build_mixed_plan(G, ((1, 1),), ((1, 1),))])
+    (0,)
+    """
+    used = {s for plan in plans for s in plan.constant_sorts}
+    return tuple(s for s, f in enumerate(G.factors) if G.ns[s] is None and s not in used
+                 and (getattr(f, "is_permutation_group", False) or f.name in ("H", "O", "B")))
+
+
+def _plan(G: Any, spec: Any) -> Any:
+    """The plan a layer stage runs (as the in-memory layer builds it)."""
+    from catnn.spec import MixedLayerSpec
+    from catnn.typed import typed_bilinear_plan
+
+    from .layer import layer_structure
+    if isinstance(spec, MixedLayerSpec):
+        return build_mixed_plan(G, spec.in_orders, spec.out_orders)
+    structure = layer_structure(G, spec.k, spec.l, spec.diagrams)
+    if getattr(spec, "factors", None):
+        return typed_bilinear_plan(G, *spec.factors, spec.l, spec.outer, structure.plan.diagrams,
+                                   bool(structure.plan.bias_diagrams), False)
+    return structure.plan
 
 
 def _stage_text(st: Any) -> str:

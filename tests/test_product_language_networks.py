@@ -213,6 +213,23 @@ def test_padded_point_clouds_give_each_clouds_own_result_compiled(tmp_path):
             assert torch.allclose(together[k][i], y[k][0], atol=1e-10), (i, k)
 
 
+def test_compiled_networks_refuse_masks_where_memory_does(tmp_path):
+    """A mask on the fixed O(3) sort, or on a free Sp sort (its J depends on n), is refused by both."""
+    for text, mask in [(NETWORK, {1: torch.ones(2, 3, dtype=torch.bool)}),
+                       ("group S x Sp\nlayer f : V(1, 1) -> V(1, 1)\nnetwork net : (1, 1) -> (1, 1) = f[1 -> 1]",
+                        {1: torch.ones(2, 4, dtype=torch.bool)})]:
+        prog = catnn.compile(text)
+        compiled = load_module(write_module(prog), tmp_path, f"masks_{len(text)}").net().double()
+        memory = prog.nn.net().double()
+        x = features(memory.in_space, (5, 3 if "O(3)" in text else 4))
+        x = x if len(x) > 1 else next(iter(x.values()))
+        with pytest.raises(catnn.errors.CatnnError):
+            memory(x, mask=mask)
+        with pytest.raises(ValueError, match="can be padded"):
+            compiled(x, mask=mask)
+        assert type(compiled).mask_sorts == (0,)
+
+
 def test_networks_of_single_typed_layers_compile_and_equal_memory(tmp_path):
     prog = catnn.compile(SINGLE)
     module = load_module(write_module(prog), tmp_path, "single_typed")
