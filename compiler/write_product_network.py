@@ -310,7 +310,8 @@ def write_product_network(writer: Any, name: str, spec: Any) -> None:
     _add_helpers(writer, (NETWORK_HELPERS, TYPED_HELPERS))
     G = writer.group
     perm = permutation_sorts(G)
-    text = " >> ".join(_stage_text(st) for st in spec.stages)
+    names = tuple(getattr(writer.program, "sorts", ()) or ())
+    text = " >> ".join(_stage_text(st, names) for st in spec.stages)
     doc = "\n\n".join(filter(None, [
         f"network {name} : {spec.k} -> {spec.l} over {G}: {text}", writer.where(name),
         f"forward(x, mask=None, n=None): x a dict {{typed order: tensor (B, C, n_0 x k_0 axes, ...)}} of "
@@ -370,10 +371,14 @@ def _plan(G: Any, spec: Any) -> Any:
     return structure.plan
 
 
-def _stage_text(st: Any) -> str:
+def _stage_text(st: Any, names: tuple[str | None, ...]) -> str:
+    """A stage as written: ``mix[... -> ...]``, ``gate``, ``mean(points)`` (the sort's name where it has one)."""
     if st.kind == "layer":
         return f"{st.name}[{st.in_space} -> {st.out_space}]"
-    return st.name if st.sort is None else f"{st.name}({st.sort})"
+    if st.sort is None:
+        return st.name
+    name = names[st.sort] if st.sort < len(names) else None
+    return f"{st.name}({name if name is not None else st.sort})"
 
 
 def _stage_code(writer: Any, st: Any, before: FeatureSpace, perm: tuple[bool, ...], i: int) -> tuple[str, str]:
