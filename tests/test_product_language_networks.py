@@ -21,7 +21,8 @@ from catnn.compiler.write import write_module
 from catnn.errors import CheckError, ParseError
 from catnn.features import FeatureSpace, space
 from catnn.groups.orthogonal import random_orthogonal
-from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pool
+from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool
+from catnn.nn import EquivariantLinear
 from catnn.spec import LayerSpec, MixedLayerSpec
 
 MIXED = [
@@ -406,3 +407,31 @@ def test_the_readme_network_trains(monkeypatch, capsys):
     monkeypatch.chdir(Path(__file__).parent.parent)
     exec(compile(script, "README.md", "exec"), {})
     assert float(capsys.readouterr().out.split()[1]) < 1e-3
+
+
+def test_exchangeable_matrices_pointwise_maps_and_a_pool_over_every_axis(tmp_path):
+    """S x S (rows x columns of a ratings matrix): relu is allowed on every order, `sum` pools both sorts."""
+    prog = catnn.compile("group rows: S x cols: S\nlayer f : (1, 1) -> (1, 1)\nlayer r : (0, 0) -> (0, 0)\n"
+                         "network net : (1, 1) -> (0, 0) = f[1 -> 4] >> relu >> f[4 -> 4] >> gelu >> sum >> r[4 -> 2]")
+    assert [st.sort for st in prog.net.stages] == [None] * 6
+    memory = prog.nn.net().double()
+    randomise(memory, 23)
+    direct = Network(prog.group, [EquivariantLinear(prog.group, (1, 1), (1, 1), 1, 4),
+                                  Pointwise("relu"),
+                                  EquivariantLinear(prog.group, (1, 1), (1, 1), 4, 4),
+                                  Pointwise("gelu"), Pool("sum"),
+                                  EquivariantLinear(prog.group, (0, 0), (0, 0), 4, 2)]).double()
+    direct.load_state_dict(memory.state_dict())
+    compiled = load_module(write_module(prog), tmp_path, "exchangeable").net().double()
+    compiled.load_state_dict(memory.state_dict())
+    x = torch.randn(3, 1, 5, 4, dtype=torch.float64)
+    y = memory(x)
+    assert y.shape == (3, 2)
+    assert torch.allclose(direct(x), y, atol=1e-10) and torch.allclose(compiled(x), y, atol=1e-10)
+    rows, cols = torch.randperm(5), torch.randperm(4)
+    assert torch.allclose(compiled(x[:, :, rows][:, :, :, cols]), y, atol=1e-10)
+    mask = {0: torch.arange(5)[None] < torch.tensor([[5], [3], [1]]),
+            1: torch.arange(4)[None] < torch.tensor([[4], [2], [4]])}
+    padded = compiled(x, mask=mask)
+    assert torch.allclose(padded, memory(x, mask=mask), atol=1e-10)
+    assert torch.allclose(padded[1], compiled(x[1:2, :, :3, :2])[0], atol=1e-10)
