@@ -65,7 +65,8 @@ def _kills_squares(group: Any, entry: Any, a: int, l: int, n: int) -> bool:
     return not np.any(total + total.transpose(axes))
 
 
-def product_pairing_vanishes(group: Any, a: tuple[int, ...], l: tuple[int, ...], diagrams: tuple[Any, ...] | None) -> bool:
+def product_pairing_vanishes(group: Any, a: tuple[int, ...], l: tuple[int, ...],
+                             diagrams: tuple[Any, ...] | None) -> bool:
     """:func:`pairing_vanishes` over a product of groups: typed orders a, l; x ⊗ x's axes are, sort by
     sort, the a_s axes of x then the a_s of y, as in ``G.matrix`` (sort 0's first).
 

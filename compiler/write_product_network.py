@@ -28,7 +28,8 @@ from .pysource import check_name, docstring, tuple_source
 from .plan import build_mixed_plan
 from .write_network import NETWORK_HELPERS, PREFIX, _add_helpers, _function, _scales_source
 
-__all__ = ["write_typed_mixed_layer", "write_typed_bilinear_layer", "write_product_network", "explain_product_item", "TYPED_HELPERS"]
+__all__ = ["write_typed_mixed_layer", "write_typed_bilinear_layer", "write_product_network", "explain_product_item",
+           "mask_sorts", "TYPED_HELPERS"]
 
 #: the functions of :mod:`catnn.typed` a compiled network over a product pastes (as ``_stages__NAME``)
 _TYPED_PASTED = ("order_key", "axes_of", "sort_masks", "typed_mask", "masked_typed", "sort_counts", "typed_norm",

@@ -92,7 +92,8 @@ def dense_layer(G, Gn, layer, x: dict, ins: FeatureSpace, outs: FeatureSpace) ->
                 assert key not in layer.weight
                 continue
             mats = torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
-            y += torch.einsum("dpq,doi,biq->bop", mats, layer.weight[key].detach(), x[k].reshape(batch, x[k].shape[1], -1))
+            flat = x[k].reshape(batch, x[k].shape[1], -1)
+            y += torch.einsum("dpq,doi,biq->bop", mats, layer.weight[key].detach(), flat)
         key = ",".join(map(str, l))
         if key in layer.bias:
             cols = torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float)[:, 0]
@@ -272,7 +273,8 @@ group points: S x space: O(3)
 layer f : (1, 1) -> (1, 1)
 layer dot : (1, 1) @ (1, 1) -> (1, 0)
 layer pairs : outer((1, 1) @ (points: 1, space: 1)) -> (points: 1)
-layer cross : (0, 1) @ (1, 1) -> (1, 0) = learn(({1, 1'} | {1', 2'}), n_points * ({1} {1'} | {1', 2'}) - ({1, 1'} | {1', 2'}))
+layer cross : (0, 1) @ (1, 1) -> (1, 0) =
+    learn(({1, 1'} | {1', 2'}), n_points * ({1} {1'} | {1', 2'}) - ({1, 1'} | {1', 2'}))
 layer g : (0, 0) -> (0, 0)
 network norms : (1, 1) -> (0, 0) = f[1 -> 4] >> dot[4 -> 3] >> relu >> sum(points) >> g[3 -> 1]
 network grams : (1, 1) -> (0, 0) = f[1 -> 3] >> pairs[3 -> 2] >> tanh >> mean(points) >> g[2 -> 1]
