@@ -64,10 +64,11 @@ def _pasted_typed() -> str:
     path = importlib.util.find_spec("catnn.typed").origin
     tree = ast.parse(open(path, encoding="utf-8").read())
     names = {name: PREFIX + name.lstrip("_") for name in _TYPED_PASTED} | {"FUNCTIONS": PREFIX + "FUNCTIONS"}
-    pieces = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in _TYPED_PASTED:
-            pieces.append(ast.unparse(ast.fix_missing_locations(_Paste(names).visit(node))))
+    found = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in _TYPED_PASTED]
+    if len(found) != len(_TYPED_PASTED):      # catnn.typed renamed one: compiled networks would not run
+        missing = sorted(set(_TYPED_PASTED) - {node.name for node in found})
+        raise ImportError(f"catnn.typed no longer defines {missing}, which compiled networks paste")
+    pieces = [ast.unparse(ast.fix_missing_locations(_Paste(names).visit(node))) for node in found]
     return "\n\n\n".join(pieces) + "\n"
 
 
