@@ -104,6 +104,8 @@ MAX_TUPLES = 4_000_000
 MAX_SPAN_TUPLES = 2_000_000
 #: the most internal vertices of an enumerated piece, per number of labels (default: the last)
 MAX_PIECE_INTERNAL = {1: 4, 2: 3, 3: 2}
+#: the most partial maps (rows x a vertex's choices) hom counts at representatives are built from
+MAX_PARTIAL_MAPS = 4_000_000
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
 _BATCH = 64
@@ -137,6 +139,10 @@ class Automorphism(Group):
         self._generators: dict[int, list[BilabelledGraph]] = {}
         self._bases: dict[int, list[BilabelledGraph]] = {}
         self._bases_injective: dict[int, list[BilabelledGraph]] = {}
+        #: hom counts of candidate (0, p)-graphs at the orbit representatives of injective p-tuples
+        self._hom_values: dict[BilabelledGraph, np.ndarray] = {}
+        #: e_v A^L for the first vertices v of those representatives, L = 0, 1, ...
+        self._walks: dict[tuple[int, ...], list[np.ndarray]] = {}
 
     # -- the graph and its automorphisms ------------------------------------------------------
     @property
@@ -697,12 +703,110 @@ def _injective_basis(group: Automorphism, p: int, reps: np.ndarray) -> list[Bila
 
 def _place(h: BilabelledGraph, blocks: list[list[int]], m: int) -> BilabelledGraph:
     """The (0, m)-graph with label a (1-based in ``blocks``) on h's labelled vertex of a's block."""
+    if all(block == [i + 1] for i, block in enumerate(blocks)):
+        return h
     at = {a: h.outputs[i] for i, block in enumerate(blocks) for a in block}
     return BilabelledGraph(h.vertices, h.edges, [at[a] for a in range(1, m + 1)])
 
 
 def _values(group: Automorphism, h: BilabelledGraph, reps: np.ndarray) -> np.ndarray:
-    return np.asarray(h.dense(group.adjacency), dtype=np.int64).reshape(-1)[reps]
+    """Exact hom counts of the (0, p)-graph h at the flat p-tuples ``reps`` (int64, or Python
+    integers where they pass 2^62), cached per graph: partial maps extended along edges
+    (:func:`_rooted_counts`) where that stays small, else the dense tensor."""
+    if h not in group._hom_values:
+        n = group.require_n("spanning_set")
+        counts = _rooted_counts(group.adjacency, _neighbour_table(group.adjacency), h, _digits(reps, n, h.l))
+        if counts is None:
+            counts = np.asarray(h.dense(group.adjacency)).reshape(-1)[reps]
+        group._hom_values[h] = counts
+    return group._hom_values[h]
+
+
+def _digits(flat: np.ndarray, n: int, p: int) -> np.ndarray:
+    """Flat indices of [n]^p as (len, p) tuples.
+
+    >>> _digits(np.array([5, 7]), 3, 2).tolist()
+    [[1, 2], [2, 1]]
+    """
+    return np.stack(np.unravel_index(flat, (n,) * p), axis=1) if p else np.zeros((len(flat), 0), dtype=np.int64)
+
+
+def _rooted_counts(a: np.ndarray, table: np.ndarray, h: BilabelledGraph, digits: np.ndarray) -> np.ndarray | None:
+    """Homomorphisms h -> G sending label i to ``digits[r, i]``, counted for each row r.
+
+    The labels are placed, then each internal vertex in turn (one with the most placed neighbours
+    first) along the neighbour table of one of them, so the partial maps number at most
+    rows x degree^internal; None once they would pass ``MAX_PARTIAL_MAPS`` (the caller goes dense).
+
+    >>> a = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    >>> path = BilabelledGraph(3, [(0, 2), (2, 1)], outputs=[0, 1])
+    >>> _rooted_counts(a, _neighbour_table(a), path, np.array([[0, 1], [0, 0]])).tolist()
+    [1, 2]
+    """
+    n = len(a)
+    owner = np.arange(len(digits))
+    at: dict[int, np.ndarray] = {}
+    for i, v in enumerate(h.outputs + h.inputs):
+        if v in at:
+            keep = at[v] == digits[owner, i]
+            owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+        else:
+            at[v] = digits[owner, i]
+    neighbours: dict[int, set[int]] = {v: set() for v in range(h.vertices)}
+    for u, v in h.edges:
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    keep = np.ones(len(owner), dtype=bool)
+    for u, v in h.edges:
+        if u in at and v in at:
+            keep &= a[at[u], at[v]] == 1
+    owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+    while len(at) < h.vertices:
+        w = max((v for v in range(h.vertices) if v not in at), key=lambda v: len(neighbours[v] & at.keys()))
+        placed = sorted(neighbours[w] & at.keys())
+        width = table.shape[1] if placed else n
+        if len(owner) * width > MAX_PARTIAL_MAPS:
+            return None
+        if placed:
+            candidates = table[at[placed[0]]]
+        else:
+            candidates = np.broadcast_to(np.arange(n), (len(owner), n))
+        rows, cols = np.nonzero(candidates < n)
+        owner, at = owner[rows], {u: x[rows] for u, x in at.items()}
+        at[w] = candidates[rows, cols]
+        keep = np.ones(len(owner), dtype=bool)
+        for x in placed[1:] + ([w] if w in neighbours[w] else []):
+            keep &= a[at[w], at[x]] == 1
+        owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+    return np.bincount(owner, minlength=len(digits)).astype(np.int64)
+
+
+def _walk_values(group: Automorphism, h: BilabelledGraph, length: int, reps: np.ndarray) -> np.ndarray:
+    """The values of a long piece at ``reps``: (A^length)[i, j] for the path from label i to label
+    j, (A^length)[i, i] for the cycle through label i; walk counts exact (int64 while the degree
+    bound allows, then Python integers), one sparse step per length, cached per root set."""
+    n = group.require_n("spanning_set")
+    p = h.l
+    digits = _digits(reps, n, p)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    walks = group._walks.setdefault(tuple(roots.tolist()), [])
+    if not walks:
+        start = np.zeros((len(roots), n + 1), dtype=np.int64)
+        start[np.arange(len(roots)), roots] = 1
+        walks.append(start)
+    table = _neighbour_table(group.adjacency)
+    degree = table.shape[1]
+    while len(walks) <= length:
+        last = walks[-1]
+        if last.dtype != object and degree ** len(walks) >= 2**62:
+            last = last.astype(object)
+        nxt = np.zeros_like(last)
+        nxt[:, :n] = last[:, table].sum(axis=2)
+        walks.append(nxt)
+    ends = digits[:, 1] if p == 2 else digits[:, 0]
+    values = walks[length][row.reshape(-1), ends]
+    group._hom_values[h] = values
+    return values
 
 
 def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> list[BilabelledGraph]:
@@ -729,8 +833,9 @@ def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> lis
             if h in seen:
                 continue
             seen.add(h)
-            _, refined = np.unique(np.column_stack([classes, _values(group, h, reps)]), axis=0,
-                                   return_inverse=True)
+            values = _walk_values(group, h, c + 1, reps) if c > limit else _values(group, h, reps)
+            _, ranks = np.unique(values, return_inverse=True)
+            _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
             refined = refined.reshape(-1)
             if refined.max() > classes.max():
                 classes = refined
@@ -819,7 +924,9 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
             if parent < 0:
                 graph, word = constant, ()
             else:
-                graph, word = kept[parent][0].glue(generators[g]), tuple(sorted(kept[parent][2] + (g,)))
+                base = kept[parent][0]          # the constant glued with a generator is the generator
+                graph = generators[g] if base == constant else base.glue(generators[g])
+                word = tuple(sorted(kept[parent][2] + (g,)))
             kept.append((graph, row, word, size))
             for j, extra in enumerate(gen_sizes):
                 child = tuple(sorted(word + (j,)))
