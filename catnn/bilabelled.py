@@ -550,18 +550,23 @@ def _refine_numpy(nbrs: list[list[int]], colours: list[int]) -> list[int]:
     for u, x in enumerate(nbrs):
         table[u, :len(x)] = x
     current = np.asarray(colours, dtype=np.int64)
+    fits = (v + 1) ** (width + 1) < 2**62
     count = -1
     while True:
         padded = np.append(current, np.iinfo(np.int64).max)
         neighbours = np.sort(padded[table], axis=1)
         neighbours[neighbours == np.iinfo(np.int64).max] = -1
-        rows = np.column_stack([current, neighbours])
-        order = np.lexsort(rows.T[::-1])
-        ordered = rows[order]
-        new = np.ones(v, dtype=np.int64)
-        new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-        current = np.empty(v, dtype=np.int64)
-        current[order] = np.cumsum(new) - 1
+        rows = np.column_stack([current, neighbours]) + 1
+        if fits and int(current.max()) < v:     # one integer per row, in the rows' lexicographic order
+            keys = rows @ (v + 1) ** np.arange(width, -1, -1, dtype=np.int64)
+            current = np.unique(keys, return_inverse=True)[1].reshape(-1)
+        else:
+            order = np.lexsort(rows.T[::-1])
+            ordered = rows[order]
+            new = np.ones(v, dtype=np.int64)
+            new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+            current = np.empty(v, dtype=np.int64)
+            current[order] = np.cumsum(new) - 1
         colours_now = int(current.max()) + 1
         if colours_now == count:
             return current.tolist()

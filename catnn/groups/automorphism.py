@@ -94,7 +94,8 @@ from ..morphism import Morphism, as_morphism
 from .base import Group, rng_of
 from .symmetric import permutation_matrix
 
-__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL"]
+__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL", "MAX_SPAN_ORBITS",
+           "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
 
 #: Burnside's lemma is used while |Aut(G)| is at most this; above, orbits of tuples are enumerated
 BURNSIDE_LIMIT = 200_000
@@ -106,6 +107,10 @@ MAX_SPAN_TUPLES = 2_000_000
 MAX_PIECE_INTERNAL = {1: 4, 2: 3, 3: 2}
 #: the most partial maps (rows x a vertex's choices) hom counts at representatives are built from
 MAX_PARTIAL_MAPS = 4_000_000
+#: the most orbits of injective p-tuples ``spanning_set`` builds a basis for (the rank is quadratic in it)
+MAX_SPAN_ORBITS = 5_000
+#: past ``MAX_PARTIAL_MAPS``, the most maps V(h) -> V(G) a dense hom count may sum over
+MAX_DENSE_HOM = 2**34
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
 _BATCH = 64
@@ -262,9 +267,16 @@ class Automorphism(Group):
 
     def injective_basis(self, p: int) -> list[BilabelledGraph]:
         """(0, p)-graphs on p distinct labelled vertices whose values on the injective p-tuples
-        (pairwise different vertices) form a basis of the invariant functions there (step 2)."""
+        (pairwise different vertices) form a basis of the invariant functions there (step 2).
+
+        Refused (LimitError) above ``MAX_SPAN_ORBITS`` orbits: the elimination is quadratic in them.
+        """
         if p not in self._bases_injective:
             reps = self._injective_representatives(p)
+            if len(reps) > MAX_SPAN_ORBITS:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the set of orbits of {self} on injective {p}-tuples", count=len(reps),
+                    limit=MAX_SPAN_ORBITS, m=p))
             self._bases_injective[p] = _injective_basis(self, p, reps) if len(reps) else []
         return self._bases_injective[p]
 
@@ -717,6 +729,10 @@ def _values(group: Automorphism, h: BilabelledGraph, reps: np.ndarray) -> np.nda
         n = group.require_n("spanning_set")
         counts = _rooted_counts(group.adjacency, _neighbour_table(group.adjacency), h, _digits(reps, n, h.l))
         if counts is None:
+            if n**h.vertices > MAX_DENSE_HOM:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the hom-count sum of {h} into G ({n}^{h.vertices} maps)", count=n**h.vertices,
+                    limit=MAX_DENSE_HOM, m=h.l))
             counts = np.asarray(h.dense(group.adjacency)).reshape(-1)[reps]
         group._hom_values[h] = counts
     return group._hom_values[h]
@@ -901,13 +917,16 @@ def _connected(vertices: range, edges: list[tuple[int, int]]) -> bool:
 
 def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledGraph,
                     generators: list[BilabelledGraph], prime: int) -> list[BilabelledGraph]:
-    """Greedy basis of gluings of generators, smallest first, each kept one multiplied by every generator."""
+    """Greedy basis of gluings of generators: the constant, then the generators alone, then products,
+    smallest first, each kept one multiplied by every generator (the generators first, because on
+    graphs with many orbits, e.g. long cycles, they span nearly everything and most products of
+    small ones only repeat them)."""
     dim = len(reps)
     gen_values = [(_values(group, g, reps) % prime).astype(np.float64) for g in generators]
     gen_sizes = [g.size for g in generators]
-    kept: list[tuple[BilabelledGraph, np.ndarray, tuple[int, ...], tuple[int, int]]] = []
+    kept: list[tuple[BilabelledGraph, np.ndarray, tuple[int, ...], tuple[int, ...]]] = []
     echelon = _Echelon(dim, prime)
-    heap: list[tuple[tuple[int, int], int, int, int]] = [((0, 0), 0, -1, -1)]
+    heap: list[tuple[tuple[int, int, int], int, int, int]] = [((0, 0, 0), 0, -1, -1)]
     seen: set[tuple[int, ...]] = {()}
     counter = 1
     while heap and len(kept) < dim:
@@ -918,7 +937,7 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
                 rows.append(np.ones(dim))
             else:
                 rows.append(np.mod(kept[parent][1] * gen_values[g], prime))
-        for (size, _, parent, g), accepted, row in zip(batch, echelon.add(np.array(rows)), rows):
+        for (key, _, parent, g), accepted, row in zip(batch, echelon.add(np.array(rows)), rows):
             if not accepted:
                 continue
             if parent < 0:
@@ -927,13 +946,14 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
                 base = kept[parent][0]          # the constant glued with a generator is the generator
                 graph = generators[g] if base == constant else base.glue(generators[g])
                 word = tuple(sorted(kept[parent][2] + (g,)))
+            size = key[1:]
             kept.append((graph, row, word, size))
             for j, extra in enumerate(gen_sizes):
                 child = tuple(sorted(word + (j,)))
                 if child not in seen:
                     seen.add(child)
-                    child_size = (size[0] + extra[0], size[1] + extra[1])
-                    heapq.heappush(heap, (child_size, counter, len(kept) - 1, j))
+                    child_key = (int(len(child) > 1), size[0] + extra[0], size[1] + extra[1])
+                    heapq.heappush(heap, (child_key, counter, len(kept) - 1, j))
                     counter += 1
     return [graph for graph, *_ in kept]
 

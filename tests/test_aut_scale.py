@@ -1,0 +1,130 @@
+"""Spanning sets of Aut(G) for graphs with hundreds or thousands of vertices: cycles and hypercubes.
+
+Oracles, sharing no code with catnn's spanning-set construction:
+
+- the dimension of Hom(V, V) is the number of orbits of Aut(G) on vertex pairs, counted here by a
+  breadth-first search over the pairs with the generators (each generator first checked to be an
+  automorphism on the edge list), and against the closed forms: floor(n/2) + 1 for C_n (distances),
+  d + 1 for the d-cube (Hamming distances);
+- independence: both graphs are vertex-transitive, so an invariant matrix is fixed by its row 0;
+  each basis graph must be the identity, the all-ones matrix or a path between its two labels, whose
+  row 0 is the walk count (A^L e_0) computed here modulo a prime; those rows have full rank (rank by
+  elimination written here; independent modulo p means independent over Q).
+
+The wall clock is a hang guard only (measured figures are in benchmarks/bench_aut.py --scale).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+import catnn
+from catnn.errors import LimitError
+
+from test_aut_large import cube, cycle, grid
+from test_groups_basic import HANG_GUARD
+
+P = 1_000_003
+
+
+def pair_orbits(generators: tuple[np.ndarray, ...], n: int) -> int:
+    """Orbits of the generated group on ordered vertex pairs: connected components of the graph
+    joining each pair (u, v) to (g u, g v) for every generator g (scipy)."""
+    pairs = np.arange(n * n)
+    u, v = np.divmod(pairs, n)
+    images = [g[u] * n + g[v] for g in generators] or [pairs]
+    links = coo_matrix((np.ones(len(generators or [0]) * n * n), (np.tile(pairs, len(images)), np.concatenate(images))),
+                       shape=(n * n, n * n))
+    return int(connected_components(links, directed=True, connection="weak")[0])
+
+
+def path_length(h) -> int | None:
+    """L if h is the path of length L from its output to its input (internal vertices of degree 2)."""
+    out, inp = h.outputs[0], h.inputs[0]
+    if out == inp or len(h.edges) != h.vertices - 1 or h.vertices != h.internal + 2:
+        return None
+    nbrs: dict[int, list[int]] = {v: [] for v in range(h.vertices)}
+    for a, b in h.edges:
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    previous, here, length = None, out, 0
+    while here != inp:
+        nxt = [w for w in nbrs[here] if w != previous]
+        if len(nxt) != 1 or (here != out and len(nbrs[here]) != 2):
+            return None
+        previous, here, length = here, nxt[0], length + 1
+    return length
+
+
+def row_zero(h, a: np.ndarray) -> np.ndarray:
+    """Row 0 of h's matrix modulo P: identity, all-ones, or walk counts for a path."""
+    n = len(a)
+    if str(h) == "{1, 1'}":
+        return np.eye(1, n, 0, dtype=np.int64)[0]
+    if str(h) == "{1} {1'}":
+        return np.ones(n, dtype=np.int64)
+    length = path_length(h)
+    assert length is not None, f"unexpected basis graph {h}"
+    walk = np.eye(1, n, 0, dtype=np.int64)[0]
+    for _ in range(length):
+        walk = (a @ walk) % P
+    return walk
+
+
+def rank_mod_p(rows: np.ndarray) -> int:
+    m = rows.copy() % P
+    rank = 0
+    for col in range(m.shape[1]):
+        pivot = next((r for r in range(rank, len(m)) if m[r, col]), None)
+        if pivot is None:
+            continue
+        m[[rank, pivot]] = m[[pivot, rank]]
+        m[rank] = m[rank] * pow(int(m[rank, col]), -1, P) % P
+        for r in range(len(m)):
+            if r != rank and m[r, col]:
+                m[r] = (m[r] - m[r, col] * m[rank]) % P
+        rank += 1
+        if rank == len(m):
+            break
+    return rank
+
+
+def check_basis(a: np.ndarray, closed_form: int) -> None:
+    start = time.perf_counter()
+    G = catnn.group("Aut", graph=a)
+    edges = {(int(u), int(v)) for u, v in zip(*np.nonzero(a))}
+    for g in G.generators:
+        assert {(int(g[u]), int(g[v])) for u, v in edges} == edges
+    basis = G.spanning_set(1, 1)
+    assert time.perf_counter() - start < HANG_GUARD
+    assert len(basis) == len(set(basis)) == G.dimension(1, 1) == closed_form == pair_orbits(G.generators, len(a))
+    assert rank_mod_p(np.array([row_zero(h, a) for h in basis])) == len(basis)
+
+
+@pytest.mark.parametrize("n", [301])
+def test_cycle_spanning_set_is_a_basis(n):
+    check_basis(cycle(n), n // 2 + 1)
+
+
+def test_hypercube_10_spanning_set_is_a_basis():
+    check_basis(cube(10), 11)
+
+
+@pytest.mark.slow
+def test_cycle_1000_spanning_set_is_a_basis():
+    check_basis(cycle(1000), 501)
+
+
+def test_grid_spanning_set_is_refused_not_hung():
+    """A 30 x 30 grid has about 10^5 orbits on pairs: refused at once (never an endless elimination)."""
+    start = time.perf_counter()
+    G = catnn.group("Aut", graph=grid(30, 30))
+    assert G.order == 8
+    with pytest.raises(LimitError, match="orbits"):
+        G.spanning_set(1, 1)
+    assert time.perf_counter() - start < HANG_GUARD
