@@ -186,7 +186,7 @@ class Automorphism(Group):
         n = self.require_n("automorphisms")
         elements = np.arange(n)[None, :]
         for trans in reversed(self._stabiliser_chain()[1]):
-            reps = np.array([trans[p] for p in sorted(trans)])
+            reps = np.array([trans[p] for p in trans])     # the identity first
             elements = reps[:, elements].reshape(-1, n)
         return elements
 
@@ -480,10 +480,11 @@ def _find_automorphism(a: np.ndarray, table: np.ndarray, c1: np.ndarray, c2: np.
     return None
 
 
-def _stabiliser_chain(a: np.ndarray) -> Chain:
-    """(base, transversals, generators): every automorphism is t_0 ∘ t_1 ∘ ... with one t_i taken
-    from each transversal (a dict point -> permutation whose least point maps to the identity),
-    in exactly one way.
+def _stabiliser_chain(a: np.ndarray, start: np.ndarray | None = None) -> Chain:
+    """(base, transversals, generators) of the automorphisms of ``a`` keeping the colours ``start``
+    (default: the loops): every automorphism is t_0 ∘ t_1 ∘ ... with one t_i taken from each
+    transversal (a mapping point -> permutation whose first point maps to the identity), in exactly
+    one way.
 
     Twins first: vertices u, v whose transposition is an automorphism (same loop, same neighbours
     besides each other) form classes, and Aut(G) is the product of the symmetric groups of the
@@ -491,9 +492,10 @@ def _stabiliser_chain(a: np.ndarray) -> Chain:
     its loop, size and kind), lifted class by class. The quotient may have twins again, so this
     repeats; then :func:`_search_chain` finds the automorphisms of the last quotient. Empty, star,
     complete (multipartite) graphs and isolated vertices thus cost O(n log n) per round instead of
-    one search per vertex.
+    one search per vertex. Then, if the last quotient is disconnected, :func:`_component_chain`
+    (isomorphic components are permuted as wholes, each has its own chain); else the search.
     """
-    start = a.diagonal().astype(np.int64)
+    start = a.diagonal().astype(np.int64) if start is None else start
     reductions: list[np.ndarray] = []
     while True:
         classes, closed = _twin_classes(a, start)
@@ -501,10 +503,106 @@ def _stabiliser_chain(a: np.ndarray) -> Chain:
             break
         reductions.append(classes)
         a, start = _quotient(a, start, classes, closed)
-    chain = _search_chain(a, start)
+    chain = _component_chain(a, start) or _search_chain(a, start)
     for classes in reversed(reductions):
         chain = _lift_chain(chain, classes)
     return chain
+
+
+def _components(table: np.ndarray) -> np.ndarray:
+    """The least vertex of each vertex's connected component (min-label propagation, pointer jumping).
+
+    >>> _components(_neighbour_table(np.array([[0, 0, 1], [0, 0, 0], [1, 0, 0]]))).tolist()
+    [0, 1, 0]
+    """
+    n = len(table)
+    labels = np.arange(n)
+    while True:
+        new = np.minimum(labels, np.append(labels, n)[table].min(axis=1))
+        new = new[new]
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
+
+
+def _component_chain(a: np.ndarray, start: np.ndarray) -> Chain | None:
+    """The chain of a disconnected coloured graph (None if it is connected): Aut(G) is the product
+    of the components' groups extended by the permutations of isomorphic components (as wholes,
+    along fixed isomorphisms). Components are grouped by size and stable colours, and each is
+    matched against one representative per isomorphism class found so far."""
+    table = _neighbour_table(a)
+    component = _components(table)
+    roots = np.unique(component)
+    if len(roots) == 1:
+        return None
+    stable = _refine_pair(table, start, start)[0]  # type: ignore[index]
+    candidates: dict[tuple[int, ...], list[list[np.ndarray]]] = {}
+    for root in roots.tolist():
+        vertices = np.flatnonzero(component == root)
+        key = (len(vertices), *np.sort(stable[vertices]).tolist())
+        classes = candidates.setdefault(key, [])
+        for copies in classes:
+            aligned = _isomorphism(a, start, copies[0], vertices)
+            if aligned is not None:
+                copies.append(aligned)
+                break
+        else:
+            classes.append([vertices])
+    n = len(a)
+    levels: list[Mapping[int, np.ndarray]] = []
+    generators: list[np.ndarray] = []
+    inner: list[Mapping[int, np.ndarray]] = []
+    for copies in (c for classes in candidates.values() for c in classes):
+        copies.sort(key=lambda v: int(v[0]))
+        _permute_copies(copies, n, levels, generators)
+        _, sub_levels, sub_generators = _stabiliser_chain(a[np.ix_(copies[0], copies[0])], start[copies[0]])
+        generators += [_embed(copies[0], g, n) for g in sub_generators]
+        for vertices in copies:
+            position = {int(v): t for t, v in enumerate(vertices)}
+            for level in sub_levels:
+                inner.append(_Level([int(vertices[t]) for t in level],
+                                    lambda v, level=level, vertices=vertices, position=position:
+                                    _embed(vertices, level[position[v]], n)))
+    levels += inner
+    return [next(iter(level)) for level in levels], levels, generators
+
+
+def _isomorphism(a: np.ndarray, start: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray | None:
+    """The images of ``u``'s vertices under an isomorphism of the coloured subgraphs on u and v
+    (as an array aligned with u), or None: an automorphism of their union swapping the two sides."""
+    both = np.concatenate([u, v])
+    side = np.repeat([0, 1], [len(u), len(v)])
+    union = a[np.ix_(both, both)]
+    sigma = _find_automorphism(union, _neighbour_table(union), 2 * start[both] + side, 2 * start[both] + 1 - side)
+    return None if sigma is None else both[sigma[:len(u)]]
+
+
+def _embed(vertices: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
+    """The permutation of [n] acting as g on ``vertices`` (vertex vertices[t] -> vertices[g[t]])."""
+    out = np.arange(n)
+    out[vertices] = vertices[g]
+    return out
+
+
+def _permute_copies(copies: list[np.ndarray], n: int, levels: list[Mapping[int, np.ndarray]],
+                    generators: list[np.ndarray]) -> None:
+    """Levels of the symmetric group on aligned copies (copy i swapped with a later copy j vertex by
+    vertex), and its generators: the first two swapped, all of them cycled."""
+    def swap(i: int, j: int) -> np.ndarray:
+        out = np.arange(n)
+        out[copies[i]], out[copies[j]] = copies[j], copies[i]
+        return out
+
+    first = {int(c[0]): j for j, c in enumerate(copies)}
+    for i in range(len(copies) - 1):
+        levels.append(_Level([int(c[0]) for c in copies[i:]], lambda v, i=i: swap(i, first[v])))
+    if len(copies) > 1:
+        generators.append(swap(0, 1))
+    if len(copies) > 2:
+        cycle = np.arange(n)
+        for i in range(len(copies)):
+            cycle[copies[i]] = copies[(i + 1) % len(copies)]
+        generators.append(cycle)
 
 
 def _twin_classes(a: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
