@@ -19,11 +19,10 @@ from math import factorial
 
 import numpy as np
 import pytest
+from test_groups_basic import HANG_GUARD
 
 import catnn
 from catnn.api import compile_program
-
-from test_groups_basic import HANG_GUARD
 
 
 def empty(n: int) -> np.ndarray:

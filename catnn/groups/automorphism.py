@@ -94,13 +94,15 @@ from ..morphism import Morphism, as_morphism
 from .base import Group, rng_of
 from .symmetric import permutation_matrix
 
-__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL", "MAX_SPAN_ORBITS",
-           "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
+__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL",
+           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
 
 #: Burnside's lemma is used while |Aut(G)| is at most this; above, orbits of tuples are enumerated
 BURNSIDE_LIMIT = 200_000
 #: the most tuples [n]^{k+l} whose orbits ``dimension`` enumerates
 MAX_TUPLES = 4_000_000
+#: the most tuples x generators one round of the orbit search on [n]^{k+l} may touch
+MAX_ORBIT_WORK = 64 * MAX_TUPLES
 #: the most tuples [n]^{k+l} ``spanning_set`` evaluates its candidate graphs on
 MAX_SPAN_TUPLES = 2_000_000
 #: the most internal vertices of an enumerated piece, per number of labels (default: the last)
@@ -234,6 +236,10 @@ class Automorphism(Group):
             if n**m > MAX_TUPLES:
                 raise LimitError(messages.TOO_LARGE.format(what=f"the tuple set [{n}]^{m}", count=n**m,
                                                            limit=MAX_TUPLES, m=m))
+            if n**m * len(self.generators) > MAX_ORBIT_WORK:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the orbit search over [{n}]^{m} with {len(self.generators)} generators",
+                    count=n**m * len(self.generators), limit=MAX_ORBIT_WORK, m=m))
             self._orbits[m] = _tuple_orbits(self.generators, n, m)
         return self._orbits[m]
 
