@@ -136,3 +136,20 @@ def test_grid_spanning_set_is_refused_not_hung():
     with pytest.raises(LimitError, match="orbits"):
         G.spanning_set(1, 1)
     assert time.perf_counter() - start < HANG_GUARD
+
+
+def test_numpy_refinement_gives_the_python_colours():
+    """Big bilabelled graphs are refined by numpy rounds; canonical forms need the very same colours."""
+    from catnn.bilabelled import _refine_numpy, _refine_python
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        v = int(rng.integers(1, 90))
+        nbrs: list[list[int]] = [[] for _ in range(v)]
+        for x in range(v):
+            for y in range(x, v):
+                if rng.random() < 3 / v:
+                    nbrs[x].append(y)
+                    if x != y:
+                        nbrs[y].append(x)
+        colours = [int(c) for c in rng.integers(0, 2 * v if rng.random() < 0.5 else 3, size=v)]
+        assert _refine_numpy(nbrs, colours) == _refine_python(nbrs, colours)
