@@ -2,6 +2,7 @@
 
     python benchmarks/bench_aut.py                        # every case, CPU, one thread
     python benchmarks/bench_aut.py --case C8 --quick      # one graph, fewer rounds (a smoke run)
+    python benchmarks/bench_aut.py --scale                # Aut(G) and spanning sets of large graphs
 
 Each case is one layer k -> l (k + l <= 4) over the whole spanning set of Aut(G), for G the cycle C_8,
 the Petersen graph and the 3-cube, with batch B and C channels in and out, run three ways with the same
@@ -147,6 +148,51 @@ def run_case(name: str, k: int, l: int, B: int, C: int, repeat: int) -> list[str
     return lines
 
 
+def scale_families(n: int) -> dict[str, np.ndarray]:
+    """Graphs on about n vertices whose automorphism groups are huge (twins) or large and sparse."""
+    empty = np.zeros((n, n), dtype=np.int64)
+    star = empty.copy()
+    star[0, 1:] = star[1:, 0] = 1
+    path_isolated = empty.copy()
+    path_isolated[0, 1] = path_isolated[1, 0] = path_isolated[1, 2] = path_isolated[2, 1] = 1
+    half = n // 2
+    bipartite = empty.copy()
+    bipartite[:half, half:] = bipartite[half:, :half] = 1
+    cycles = np.kron(np.eye(n // 6, dtype=np.int64), cycle(6))
+    return {"empty": empty, "star": star, "path 0-1-2 + isolated": path_isolated, "K_{n/2,n/2}": bipartite,
+            "disjoint C_6's": cycles}
+
+
+def run_scale(search_n: int, big_n: int) -> list[str]:
+    """|Aut(G)| from the structure (twin quotients, isomorphic components) against the search alone
+    (the chain as it was before),
+    then Aut(G) and the 1 -> 1 spanning set of large sparse graphs."""
+    from catnn.groups.automorphism import _search_chain, _stabiliser_chain
+    lines = [f"## Aut(G) orders: structure (twins, components) vs search alone (n = {search_n})", "",
+             ("| graph | digits of abs(Aut) | structure s | search s | search / structure | structure s at n = "
+              f"{big_n} |"), "|---|---|---|---|---|---|"]
+    for name, a in scale_families(search_n).items():
+        timer = Timer("cpu", repeat=1)
+        quotient = timer.once(lambda a=a: _stabiliser_chain(a))
+        search = timer.once(lambda a=a: _search_chain(a, a.diagonal().copy()))
+        digits = len(str(catnn.group("Aut", graph=a).order))
+        large = scale_families(big_n)[name]
+        big = timer.once(lambda large=large: _stabiliser_chain(large))
+        lines.append(f"| {name} | {digits} | {quotient:.3f} | {search:.2f} | {search / quotient:.0f} | {big:.3f} |")
+    lines += ["", "## Aut(G) and spanning_set(1, 1) of large graphs (fresh group each)", "",
+              "| graph | n | abs(Aut) | group s | spanning set | largest graph (vertices) | spanning s |",
+              "|---|---|---|---|---|---|---|"]
+    for name, a in {"C_200": cycle(200), "C_1000": cycle(1000), "Q_10": cube(10)}.items():
+        timer = Timer("cpu", repeat=1)
+        G = catnn.group("Aut", graph=a)
+        group_s = timer.once(lambda G=G: G.order)
+        span_s = timer.once(lambda G=G: G.spanning_set(1, 1))
+        basis = G.spanning_set(1, 1)
+        lines.append(f"| {name} | {len(a)} | {G.order} | {group_s:.2f} | {len(basis)} | "
+                     f"{max(h.vertices for h in basis)} | {span_s:.2f} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--case", choices=[*GRAPHS, "all"], default="all")
@@ -156,8 +202,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=10, help="timed rounds per method")
     parser.add_argument("--quick", action="store_true", help="3 rounds (a smoke run)")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the scale section: orders of twin-rich graphs, spanning sets of C_1000 and Q_10")
+    parser.add_argument("--search-n", type=int, default=120, help="--scale: vertices for the search-alone comparison")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.scale:
+        print("\n".join(run_scale(args.search_n, 1000)), flush=True)
+        return
     layers = [(int(p[0]), int(p[1])) for p in args.layers.split(",")]
     for name in GRAPHS if args.case == "all" else [args.case]:
         for k, l in layers:

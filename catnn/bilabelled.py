@@ -248,7 +248,11 @@ class BilabelledGraph(DiagramOps):
         labels = self.outputs + self.inputs
         if k + l != len(labels) or min(k, l) < 0:
             raise DiagramError(messages.GRAPH_RELABEL.format(m=len(labels), k=k, l=l))
-        return BilabelledGraph(self.vertices, self.edges, labels[:l], labels[l:])
+        out = object.__new__(type(self))     # the canonical numbering reads outputs + inputs: unchanged
+        out.k, out.l = k, l
+        out.vertices, out.edges, out.outputs, out.inputs = self.vertices, self.edges, labels[:l], labels[l:]
+        out._hash = hash((out.vertices, out.edges, out.outputs, out.inputs))
+        return out
 
     @property
     def T(self) -> BilabelledGraph:
@@ -507,6 +511,17 @@ def _refine(nbrs: list[list[int]], colours: list[int]) -> list[int]:
     New colours are ranks of (old colour, sorted neighbour colours), so they are canonical and keep
     the order of the old colours (labelled vertices stay 0..p-1).
     """
+    if len(nbrs) > _NUMPY_REFINE:
+        return _refine_numpy(nbrs, colours)
+    return _refine_python(nbrs, colours)
+
+
+def _refine_python(nbrs: list[list[int]], colours: list[int]) -> list[int]:
+    """:func:`_refine` in Python rounds (small graphs: no numpy overhead).
+
+    >>> _refine_python([[1], [0, 2], [1, 3], [2]], [0, 1, 1, 1])
+    [0, 1, 3, 2]
+    """
     count = -1
     while True:
         sigs = [(colours[u], tuple(sorted(colours[w] for w in nbrs[u]))) for u in range(len(nbrs))]
@@ -515,6 +530,47 @@ def _refine(nbrs: list[list[int]], colours: list[int]) -> list[int]:
         if len(ranks) == count:
             return colours
         count = len(ranks)
+
+
+#: graphs with more vertices than this are refined with numpy rounds (long paths: rounds ~ length / 2)
+_NUMPY_REFINE = 40
+
+
+def _refine_numpy(nbrs: list[list[int]], colours: list[int]) -> list[int]:
+    """:func:`_refine` by numpy rounds, the same colours: a signature row is the colour, the sorted
+    neighbour colours, then -1 padding (so a shorter row sorts first exactly when Python's tuples do).
+
+    >>> path = [[1], [0, 2], [1, 3], [2]]
+    >>> _refine_numpy(path, [0, 1, 1, 1]) == _refine_python(path, [0, 1, 1, 1])
+    True
+    """
+    v = len(nbrs)
+    width = max(1, max(len(x) for x in nbrs))
+    table = np.full((v, width), v, dtype=np.int64)
+    for u, x in enumerate(nbrs):
+        table[u, :len(x)] = x
+    current = np.asarray(colours, dtype=np.int64)
+    fits = (v + 1) ** (width + 1) < 2**62
+    count = -1
+    while True:
+        padded = np.append(current, np.iinfo(np.int64).max)
+        neighbours = np.sort(padded[table], axis=1)
+        neighbours[neighbours == np.iinfo(np.int64).max] = -1
+        rows = np.column_stack([current, neighbours]) + 1
+        if fits and int(current.max()) < v:     # one integer per row, in the rows' lexicographic order
+            keys = rows @ (v + 1) ** np.arange(width, -1, -1, dtype=np.int64)
+            current = np.unique(keys, return_inverse=True)[1].reshape(-1)
+        else:
+            order = np.lexsort(rows.T[::-1])
+            ordered = rows[order]
+            new = np.ones(v, dtype=np.int64)
+            new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+            current = np.empty(v, dtype=np.int64)
+            current[order] = np.cumsum(new) - 1
+        colours_now = int(current.max()) + 1
+        if colours_now == count:
+            return current.tolist()
+        count = colours_now
 
 
 class _CanonSearch:

@@ -12,7 +12,12 @@ Hom_Aut(G)((R^n)^{⊗k}, (R^n)^{⊗l}); entry (I, J) of X_H counts the homomorph
 outputs to I and the inputs to J. G is given by a symmetric 0/1 adjacency matrix (numpy, torch, or a
 networkx graph when networkx is installed); loops (diagonal ones) are allowed.
 
-How Aut(G) is computed. A stabiliser chain by individualisation-refinement. The base is the first
+How Aut(G) is computed. Twins first: vertices with the same loop and the same neighbours besides
+each other can be swapped, so each class of twins contributes its symmetric group (|class|! to the
+order, no search), and the rest is the automorphism group of the quotient graph on the classes,
+coloured by loop, size and kind; repeated while the quotient has twins (empty, complete, star and
+complete multipartite graphs, isolated vertices, disjoint cliques: milliseconds at n = 300). The
+last quotient gets a stabiliser chain by individualisation-refinement. The base is the first
 path of the search tree: refine the colouring (colour refinement, loops as initial colours),
 individualise the first vertex of the smallest non-trivial colour class, repeat until discrete. Then,
 deepest level first, the orbit of each base point b_i under the pointwise stabiliser of b_0..b_{i-1}
@@ -52,10 +57,16 @@ p = #blocks of π. For each p <= min(m, n):
    until the classes are the orbits. Pieces have at most ``MAX_PIECE_INTERNAL[p]`` internal
    vertices; past that only paths (p = 2) and cycles through the root (p = 1) up to length n are
    tried, and if the orbits are still not separated: LimitError.
-2. Injective basis. Gluings of generators, smallest total size first, from the graph of p isolated
-   labelled vertices (the all-ones function); one is kept if it raises the rank on the injective
-   orbits, and each kept one is glued with every generator in turn, until the rank is the number of
-   orbits. Rank is exact: elimination modulo a prime below 2^20 (float64 BLAS products stay exact)
+   A candidate's values are its exact hom counts at one tuple per orbit only: the labels are fixed
+   to the tuple and the internal vertices placed one at a time along the neighbour lists of placed
+   ones (rows x degree^internal partial maps, counted per tuple), or the dense tensor where that
+   would pass ``MAX_PARTIAL_MAPS``; the long paths and cycles take walk counts e_v A^L, one sparse
+   step per length (Python integers once they pass 2^62).
+2. Injective basis. Gluings of generators: the graph of p isolated labelled vertices (the all-ones
+   function), then the generators alone, then their products, smallest total size first; one is
+   kept if it raises the rank on the injective orbits, and each kept one is glued with every
+   generator in turn, until the rank is the number of orbits (above ``MAX_SPAN_ORBITS`` orbits:
+   LimitError). Rank is exact: elimination modulo a prime below 2^20 (float64 BLAS products stay exact)
    on the values at one tuple per orbit; rows independent modulo p are independent over Q.
 3. The basis for m: every injective basis graph for p placed on every pattern π with p blocks (the
    labels of a block on one vertex), sorted by size. A graph placed on π vanishes off the tuples
@@ -67,15 +78,18 @@ This builds gluings of small pieces instead of listing every bilabelled graph by
 listing is hopeless for groups with few symmetries (for a trivial group the dimension is n^m and
 each label needs its own identifying pieces). Measured: C_5, Petersen, P_4, K_{1,4} up to k + l = 4
 in under 0.05 s each; an asymmetric graph on 6 vertices 0.6 s for k + l = 4 (1296 graphs), on 7
-vertices 4.5 s (2401). n^p tuples are evaluated per candidate, so ``spanning_set`` is refused above
-``MAX_SPAN_TUPLES`` tuples.
+vertices 4.5 s (2401). The orbits of n^p tuples are enumerated, so ``spanning_set`` is refused above
+``MAX_SPAN_TUPLES`` tuples. At scale (benchmarks/bench_aut.py --scale, loaded machine): the 1 -> 1
+basis of C_200 in 0.5 s (101 paths), of C_1000 in 18 s (501 graphs, the longest a 500-vertex path:
+mostly their canonical forms), of the 10-cube in 1.8 s; the 30 x 30 grid has 101,355 orbits on
+pairs and is refused at once.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from math import prod
 from typing import Any
 
@@ -89,19 +103,30 @@ from ..morphism import Morphism, as_morphism
 from .base import Group, rng_of
 from .symmetric import permutation_matrix
 
-__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL"]
+__all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL",
+           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
 
 #: Burnside's lemma is used while |Aut(G)| is at most this; above, orbits of tuples are enumerated
 BURNSIDE_LIMIT = 200_000
 #: the most tuples [n]^{k+l} whose orbits ``dimension`` enumerates
 MAX_TUPLES = 4_000_000
+#: the most tuples x generators one round of the orbit search on [n]^{k+l} may touch
+MAX_ORBIT_WORK = 64 * MAX_TUPLES
 #: the most tuples [n]^{k+l} ``spanning_set`` evaluates its candidate graphs on
 MAX_SPAN_TUPLES = 2_000_000
 #: the most internal vertices of an enumerated piece, per number of labels (default: the last)
 MAX_PIECE_INTERNAL = {1: 4, 2: 3, 3: 2}
+#: the most partial maps (rows x a vertex's choices) hom counts at representatives are built from
+MAX_PARTIAL_MAPS = 4_000_000
+#: the most orbits of injective p-tuples ``spanning_set`` builds a basis for (the rank is quadratic in it)
+MAX_SPAN_ORBITS = 5_000
+#: past ``MAX_PARTIAL_MAPS``, the most maps V(h) -> V(G) a dense hom count may sum over
+MAX_DENSE_HOM = 2**34
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
 _BATCH = 64
+#: (base, transversals, generators) of Aut(G): see ``_stabiliser_chain``
+Chain = tuple[list[int], list[Mapping[int, np.ndarray]], list[np.ndarray]]
 
 
 class Automorphism(Group):
@@ -124,12 +149,16 @@ class Automorphism(Group):
         #: the networkx node order (vertex i is ``nodes[i]``), or None for a matrix
         self.nodes = nodes
         self._key = (size, adjacency.tobytes())
-        self._chain: tuple[list[int], list[dict[int, np.ndarray]], list[np.ndarray]] | None = None
+        self._chain: Chain | None = None
         self._fixed: np.ndarray | None = None
         self._orbits: dict[int, np.ndarray] = {}
         self._generators: dict[int, list[BilabelledGraph]] = {}
         self._bases: dict[int, list[BilabelledGraph]] = {}
         self._bases_injective: dict[int, list[BilabelledGraph]] = {}
+        #: hom counts of candidate (0, p)-graphs at the orbit representatives of injective p-tuples
+        self._hom_values: dict[BilabelledGraph, np.ndarray] = {}
+        #: e_v A^L for the first vertices v of those representatives, L = 0, 1, ...
+        self._walks: dict[tuple[int, ...], list[np.ndarray]] = {}
 
     # -- the graph and its automorphisms ------------------------------------------------------
     @property
@@ -142,7 +171,7 @@ class Automorphism(Group):
         """True if some vertex of G has a loop."""
         return bool(self._adjacency.diagonal().any())
 
-    def _stabiliser_chain(self) -> tuple[list[int], list[dict[int, np.ndarray]], list[np.ndarray]]:
+    def _stabiliser_chain(self) -> Chain:
         if self._chain is None:
             self._chain = _stabiliser_chain(self._adjacency)
         return self._chain
@@ -168,7 +197,7 @@ class Automorphism(Group):
         n = self.require_n("automorphisms")
         elements = np.arange(n)[None, :]
         for trans in reversed(self._stabiliser_chain()[1]):
-            reps = np.array([trans[p] for p in sorted(trans)])
+            reps = np.array([trans[p] for p in trans])     # the identity first
             elements = reps[:, elements].reshape(-1, n)
         return elements
 
@@ -216,6 +245,10 @@ class Automorphism(Group):
             if n**m > MAX_TUPLES:
                 raise LimitError(messages.TOO_LARGE.format(what=f"the tuple set [{n}]^{m}", count=n**m,
                                                            limit=MAX_TUPLES, m=m))
+            if n**m * len(self.generators) > MAX_ORBIT_WORK:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the orbit search over [{n}]^{m} with {len(self.generators)} generators",
+                    count=n**m * len(self.generators), limit=MAX_ORBIT_WORK, m=m))
             self._orbits[m] = _tuple_orbits(self.generators, n, m)
         return self._orbits[m]
 
@@ -249,9 +282,16 @@ class Automorphism(Group):
 
     def injective_basis(self, p: int) -> list[BilabelledGraph]:
         """(0, p)-graphs on p distinct labelled vertices whose values on the injective p-tuples
-        (pairwise different vertices) form a basis of the invariant functions there (step 2)."""
+        (pairwise different vertices) form a basis of the invariant functions there (step 2).
+
+        Refused (LimitError) above ``MAX_SPAN_ORBITS`` orbits: the elimination is quadratic in them.
+        """
         if p not in self._bases_injective:
             reps = self._injective_representatives(p)
+            if len(reps) > MAX_SPAN_ORBITS:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the set of orbits of {self} on injective {p}-tuples", count=len(reps),
+                    limit=MAX_SPAN_ORBITS, m=p))
             self._bases_injective[p] = _injective_basis(self, p, reps) if len(reps) else []
         return self._bases_injective[p]
 
@@ -455,8 +495,258 @@ def _find_automorphism(a: np.ndarray, table: np.ndarray, c1: np.ndarray, c2: np.
     return None
 
 
-def _stabiliser_chain(a: np.ndarray) -> tuple[list[int], list[dict[int, np.ndarray]], list[np.ndarray]]:
-    """(base, transversals, generators): transversal i maps each point q of the orbit of base[i]
+def _stabiliser_chain(a: np.ndarray, start: np.ndarray | None = None) -> Chain:
+    """(base, transversals, generators) of the automorphisms of ``a`` keeping the colours ``start``
+    (default: the loops): every automorphism is t_0 ∘ t_1 ∘ ... with one t_i taken from each
+    transversal (a mapping point -> permutation whose first point maps to the identity), in exactly
+    one way.
+
+    Twins first: vertices u, v whose transposition is an automorphism (same loop, same neighbours
+    besides each other) form classes, and Aut(G) is the product of the symmetric groups of the
+    classes extended by the automorphisms of the quotient graph (one vertex per class, coloured by
+    its loop, size and kind), lifted class by class. The quotient may have twins again, so this
+    repeats; then :func:`_search_chain` finds the automorphisms of the last quotient. Empty, star,
+    complete (multipartite) graphs and isolated vertices thus cost O(n log n) per round instead of
+    one search per vertex. Then, if the last quotient is disconnected, :func:`_component_chain`
+    (isomorphic components are permuted as wholes, each has its own chain); else the search.
+    """
+    start = a.diagonal().astype(np.int64) if start is None else start
+    reductions: list[np.ndarray] = []
+    while True:
+        classes, closed = _twin_classes(a, start)
+        if classes.max() + 1 == len(a):
+            break
+        reductions.append(classes)
+        a, start = _quotient(a, start, classes, closed)
+    chain = _component_chain(a, start) or _search_chain(a, start)
+    for classes in reversed(reductions):
+        chain = _lift_chain(chain, classes)
+    return chain
+
+
+def _components(table: np.ndarray) -> np.ndarray:
+    """The least vertex of each vertex's connected component (min-label propagation, pointer jumping).
+
+    >>> _components(_neighbour_table(np.array([[0, 0, 1], [0, 0, 0], [1, 0, 0]]))).tolist()
+    [0, 1, 0]
+    """
+    n = len(table)
+    labels = np.arange(n)
+    while True:
+        new = np.minimum(labels, np.append(labels, n)[table].min(axis=1))
+        new = new[new]
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
+
+
+def _component_chain(a: np.ndarray, start: np.ndarray) -> Chain | None:
+    """The chain of a disconnected coloured graph (None if it is connected): Aut(G) is the product
+    of the components' groups extended by the permutations of isomorphic components (as wholes,
+    along fixed isomorphisms). Components are grouped by size and stable colours, and each is
+    matched against one representative per isomorphism class found so far."""
+    table = _neighbour_table(a)
+    component = _components(table)
+    roots = np.unique(component)
+    if len(roots) == 1:
+        return None
+    stable = _refine_pair(table, start, start)[0]  # type: ignore[index]
+    candidates: dict[tuple[int, ...], list[list[np.ndarray]]] = {}
+    for root in roots.tolist():
+        vertices = np.flatnonzero(component == root)
+        key = (len(vertices), *np.sort(stable[vertices]).tolist())
+        classes = candidates.setdefault(key, [])
+        for copies in classes:
+            aligned = _isomorphism(a, start, copies[0], vertices)
+            if aligned is not None:
+                copies.append(aligned)
+                break
+        else:
+            classes.append([vertices])
+    n = len(a)
+    levels: list[Mapping[int, np.ndarray]] = []
+    generators: list[np.ndarray] = []
+    inner: list[Mapping[int, np.ndarray]] = []
+    for copies in (c for classes in candidates.values() for c in classes):
+        copies.sort(key=lambda v: int(v[0]))
+        _permute_copies(copies, n, levels, generators)
+        _, sub_levels, sub_generators = _stabiliser_chain(a[np.ix_(copies[0], copies[0])], start[copies[0]])
+        generators += [_embed(copies[0], g, n) for g in sub_generators]
+        for vertices in copies:
+            position = {int(v): t for t, v in enumerate(vertices)}
+            for level in sub_levels:
+                inner.append(_Level([int(vertices[t]) for t in level],
+                                    lambda v, level=level, vertices=vertices, position=position:
+                                    _embed(vertices, level[position[v]], n)))
+    levels += inner
+    return [next(iter(level)) for level in levels], levels, generators
+
+
+def _isomorphism(a: np.ndarray, start: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray | None:
+    """The images of ``u``'s vertices under an isomorphism of the coloured subgraphs on u and v
+    (as an array aligned with u), or None: an automorphism of their union swapping the two sides."""
+    both = np.concatenate([u, v])
+    side = np.repeat([0, 1], [len(u), len(v)])
+    union = a[np.ix_(both, both)]
+    sigma = _find_automorphism(union, _neighbour_table(union), 2 * start[both] + side, 2 * start[both] + 1 - side)
+    return None if sigma is None else both[sigma[:len(u)]]
+
+
+def _embed(vertices: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
+    """The permutation of [n] acting as g on ``vertices`` (vertex vertices[t] -> vertices[g[t]])."""
+    out = np.arange(n)
+    out[vertices] = vertices[g]
+    return out
+
+
+def _permute_copies(copies: list[np.ndarray], n: int, levels: list[Mapping[int, np.ndarray]],
+                    generators: list[np.ndarray]) -> None:
+    """Levels of the symmetric group on aligned copies (copy i swapped with a later copy j vertex by
+    vertex), and its generators: the first two swapped, all of them cycled."""
+    def swap(i: int, j: int) -> np.ndarray:
+        out = np.arange(n)
+        out[copies[i]], out[copies[j]] = copies[j], copies[i]
+        return out
+
+    first = {int(c[0]): j for j, c in enumerate(copies)}
+    for i in range(len(copies) - 1):
+        levels.append(_Level([int(c[0]) for c in copies[i:]], lambda v, i=i: swap(i, first[v])))
+    if len(copies) > 1:
+        generators.append(swap(0, 1))
+    if len(copies) > 2:
+        cycle = np.arange(n)
+        for i in range(len(copies)):
+            cycle[copies[i]] = copies[(i + 1) % len(copies)]
+        generators.append(cycle)
+
+
+def _twin_classes(a: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class of each vertex, numbered by least vertex; per class, True if its vertices are adjacent).
+
+    u and v are twins when they have the same colour and the same neighbours besides each other:
+    then swapping them is an automorphism, and twins of twins are twins.
+
+    >>> _twin_classes(np.array([[0, 1, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0]]), np.zeros(4, int))
+    (array([0, 1, 1, 0]), array([False, False]))
+    """
+    n = len(a)
+    table = _neighbour_table(a)
+    vertex = np.arange(n)[:, None]
+    open_rows = np.sort(np.where(table == vertex, n, table), axis=1)
+    closed_rows = np.sort(np.column_stack([open_rows, vertex]), axis=1)
+    keys = [_row_ranks(np.column_stack([colours, rows])) for rows in (open_rows, closed_rows)]
+    twins = [np.bincount(key)[key] > 1 for key in keys]
+    label = np.where(twins[0], keys[0], np.where(twins[1], n + keys[1], 2 * n + np.arange(n)))
+    _, first, inverse = np.unique(label, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    classes = rank[inverse.reshape(-1)]
+    closed = np.zeros(len(first), dtype=bool)
+    closed[classes[twins[1]]] = True
+    return classes, closed
+
+
+def _quotient(a: np.ndarray, colours: np.ndarray, classes: np.ndarray,
+              closed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The graph on the twin classes (no loops) and its colours: (colour, class size, adjacent twins)."""
+    reps = _first_members(classes)
+    sizes = np.bincount(classes)
+    quotient = a[np.ix_(reps, reps)].copy()
+    np.fill_diagonal(quotient, 0)
+    return quotient, _row_ranks(np.column_stack([colours[reps], sizes, closed]))
+
+
+def _first_members(classes: np.ndarray) -> np.ndarray:
+    """The least vertex of each class."""
+    first = np.full(classes.max() + 1, len(classes), dtype=np.int64)
+    np.minimum.at(first, classes, np.arange(len(classes)))
+    return first
+
+
+class _Level(Mapping[int, np.ndarray]):
+    """A transversal computed on demand: ``points`` (the identity's point first) and a rule."""
+
+    def __init__(self, points: list[int], element: Callable[[int], np.ndarray]) -> None:
+        self._points = points
+        self._index = set(points)
+        self._element = element
+
+    def __getitem__(self, point: int) -> np.ndarray:
+        if point not in self._index:
+            raise KeyError(point)
+        return self._element(point)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+
+def _lift_chain(chain: Chain, classes: np.ndarray) -> Chain:
+    """The chain of Aut(G) from the chain of its twin quotient: the symmetric group of each class
+    (transpositions of its least remaining vertex), then the quotient's levels lifted."""
+    n = len(classes)
+    order = np.argsort(classes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(classes))])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n) - starts[classes[order]]
+    reps = order[starts[:-1]]
+
+    def lift(g: np.ndarray) -> np.ndarray:
+        return order[starts[g[classes]] + position]
+
+    def swap(u: int, v: int) -> np.ndarray:
+        g = np.arange(n)
+        g[[u, v]] = v, u
+        return g
+
+    base, levels, generators = chain
+    out_base: list[int] = []
+    out_levels: list[Mapping[int, np.ndarray]] = []
+    out_generators: list[np.ndarray] = []
+    orbit = _point_orbits(generators, len(reps))
+    for c in range(len(reps)):
+        members = order[starts[c]:starts[c + 1]].tolist()
+        for i, u in enumerate(members[:-1]):
+            out_base.append(u)
+            out_levels.append(_Level(members[i:], lambda v, u=u: swap(u, v)))
+        if orbit[c] != c:
+            continue        # its symmetric group is a conjugate of the first class's in the orbit
+        if len(members) > 1:
+            out_generators.append(swap(members[0], members[1]))
+        if len(members) > 2:
+            cycle = np.arange(n)
+            cycle[members] = np.roll(members, -1)
+            out_generators.append(cycle)
+    for level in levels:
+        points = sorted(level)
+        out_levels.append(_Level([int(reps[q]) for q in points],
+                                 lambda v, level=level: lift(level[int(classes[v])])))
+    return (out_base + [int(reps[b]) for b in base], out_levels,
+            out_generators + [lift(g) for g in generators])
+
+
+def _point_orbits(generators: list[np.ndarray], n: int) -> np.ndarray:
+    """The least point of each point's orbit under ``generators``.
+
+    >>> _point_orbits([np.array([1, 0, 2, 4, 3])], 5).tolist()
+    [0, 0, 2, 3, 3]
+    """
+    labels = np.arange(n)
+    while True:
+        new = labels.copy()
+        for g in generators:
+            np.minimum.at(new, g, new.copy())
+            new = np.minimum(new, new[g])
+        new = new[new]
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
+
+
+def _search_chain(a: np.ndarray, start: np.ndarray) -> Chain:
+    """The chain of a graph coloured by ``start``, by search: (base, transversals, generators), transversal i maps each point q of the orbit of base[i]
     under the pointwise stabiliser of base[:i] to an automorphism in that stabiliser sending
     base[i] to q.
 
@@ -466,7 +756,6 @@ def _stabiliser_chain(a: np.ndarray) -> tuple[list[int], list[dict[int, np.ndarr
     """
     n = len(a)
     table = _neighbour_table(a)
-    start = a.diagonal().astype(np.int64)
     colours = _refine_pair(table, start, start)[0]  # type: ignore[index]
     path: list[tuple[int, list[int], np.ndarray]] = []
     while colours.max() + 1 < n:
@@ -476,7 +765,7 @@ def _stabiliser_chain(a: np.ndarray) -> tuple[list[int], list[dict[int, np.ndarr
         colours = _refine_pair(table, split, split)[0]  # type: ignore[index]
     identity = np.arange(n)
     generators: list[np.ndarray] = []
-    transversals: list[dict[int, np.ndarray]] = []
+    transversals: list[Mapping[int, np.ndarray]] = []
     for b, cell, colours in reversed(path):
         trans = {b: identity}
         _close(trans, generators)
@@ -539,12 +828,114 @@ def _injective_basis(group: Automorphism, p: int, reps: np.ndarray) -> list[Bila
 
 def _place(h: BilabelledGraph, blocks: list[list[int]], m: int) -> BilabelledGraph:
     """The (0, m)-graph with label a (1-based in ``blocks``) on h's labelled vertex of a's block."""
+    if all(block == [i + 1] for i, block in enumerate(blocks)):
+        return h
     at = {a: h.outputs[i] for i, block in enumerate(blocks) for a in block}
     return BilabelledGraph(h.vertices, h.edges, [at[a] for a in range(1, m + 1)])
 
 
 def _values(group: Automorphism, h: BilabelledGraph, reps: np.ndarray) -> np.ndarray:
-    return np.asarray(h.dense(group.adjacency), dtype=np.int64).reshape(-1)[reps]
+    """Exact hom counts of the (0, p)-graph h at the flat p-tuples ``reps`` (int64, or Python
+    integers where they pass 2^62), cached per graph: partial maps extended along edges
+    (:func:`_rooted_counts`) where that stays small, else the dense tensor."""
+    if h not in group._hom_values:
+        n = group.require_n("spanning_set")
+        counts = _rooted_counts(group.adjacency, _neighbour_table(group.adjacency), h, _digits(reps, n, h.l))
+        if counts is None:
+            if n**h.vertices > MAX_DENSE_HOM:
+                raise LimitError(messages.TOO_LARGE.format(
+                    what=f"the hom-count sum of {h} into G ({n}^{h.vertices} maps)", count=n**h.vertices,
+                    limit=MAX_DENSE_HOM, m=h.l))
+            counts = np.asarray(h.dense(group.adjacency)).reshape(-1)[reps]
+        group._hom_values[h] = counts
+    return group._hom_values[h]
+
+
+def _digits(flat: np.ndarray, n: int, p: int) -> np.ndarray:
+    """Flat indices of [n]^p as (len, p) tuples.
+
+    >>> _digits(np.array([5, 7]), 3, 2).tolist()
+    [[1, 2], [2, 1]]
+    """
+    return np.stack(np.unravel_index(flat, (n,) * p), axis=1) if p else np.zeros((len(flat), 0), dtype=np.int64)
+
+
+def _rooted_counts(a: np.ndarray, table: np.ndarray, h: BilabelledGraph, digits: np.ndarray) -> np.ndarray | None:
+    """Homomorphisms h -> G sending label i to ``digits[r, i]``, counted for each row r.
+
+    The labels are placed, then each internal vertex in turn (one with the most placed neighbours
+    first) along the neighbour table of one of them, so the partial maps number at most
+    rows x degree^internal; None once they would pass ``MAX_PARTIAL_MAPS`` (the caller goes dense).
+
+    >>> a = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    >>> path = BilabelledGraph(3, [(0, 2), (2, 1)], outputs=[0, 1])
+    >>> _rooted_counts(a, _neighbour_table(a), path, np.array([[0, 1], [0, 0]])).tolist()
+    [1, 2]
+    """
+    n = len(a)
+    owner = np.arange(len(digits))
+    at: dict[int, np.ndarray] = {}
+    for i, v in enumerate(h.outputs + h.inputs):
+        if v in at:
+            keep = at[v] == digits[owner, i]
+            owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+        else:
+            at[v] = digits[owner, i]
+    neighbours: dict[int, set[int]] = {v: set() for v in range(h.vertices)}
+    for u, v in h.edges:
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    keep = np.ones(len(owner), dtype=bool)
+    for u, v in h.edges:
+        if u in at and v in at:
+            keep &= a[at[u], at[v]] == 1
+    owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+    while len(at) < h.vertices:
+        w = max((v for v in range(h.vertices) if v not in at), key=lambda v: len(neighbours[v] & at.keys()))
+        placed = sorted(neighbours[w] & at.keys())
+        width = table.shape[1] if placed else n
+        if len(owner) * width > MAX_PARTIAL_MAPS:
+            return None
+        if placed:
+            candidates = table[at[placed[0]]]
+        else:
+            candidates = np.broadcast_to(np.arange(n), (len(owner), n))
+        rows, cols = np.nonzero(candidates < n)
+        owner, at = owner[rows], {u: x[rows] for u, x in at.items()}
+        at[w] = candidates[rows, cols]
+        keep = np.ones(len(owner), dtype=bool)
+        for x in placed[1:] + ([w] if w in neighbours[w] else []):
+            keep &= a[at[w], at[x]] == 1
+        owner, at = owner[keep], {u: x[keep] for u, x in at.items()}
+    return np.bincount(owner, minlength=len(digits)).astype(np.int64)
+
+
+def _walk_values(group: Automorphism, h: BilabelledGraph, length: int, reps: np.ndarray) -> np.ndarray:
+    """The values of a long piece at ``reps``: (A^length)[i, j] for the path from label i to label
+    j, (A^length)[i, i] for the cycle through label i; walk counts exact (int64 while the degree
+    bound allows, then Python integers), one sparse step per length, cached per root set."""
+    n = group.require_n("spanning_set")
+    p = h.l
+    digits = _digits(reps, n, p)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    walks = group._walks.setdefault(tuple(roots.tolist()), [])
+    if not walks:
+        start = np.zeros((len(roots), n + 1), dtype=np.int64)
+        start[np.arange(len(roots)), roots] = 1
+        walks.append(start)
+    table = _neighbour_table(group.adjacency)
+    degree = table.shape[1]
+    while len(walks) <= length:
+        last = walks[-1]
+        if last.dtype != object and degree ** len(walks) >= 2**62:
+            last = last.astype(object)
+        nxt = np.zeros_like(last)
+        nxt[:, :n] = last[:, table].sum(axis=2)
+        walks.append(nxt)
+    ends = digits[:, 1] if p == 2 else digits[:, 0]
+    values = walks[length][row.reshape(-1), ends]
+    group._hom_values[h] = values
+    return values
 
 
 def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> list[BilabelledGraph]:
@@ -571,8 +962,9 @@ def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> lis
             if h in seen:
                 continue
             seen.add(h)
-            _, refined = np.unique(np.column_stack([classes, _values(group, h, reps)]), axis=0,
-                                   return_inverse=True)
+            values = _walk_values(group, h, c + 1, reps) if c > limit else _values(group, h, reps)
+            _, ranks = np.unique(values, return_inverse=True)
+            _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
             refined = refined.reshape(-1)
             if refined.max() > classes.max():
                 classes = refined
@@ -638,13 +1030,16 @@ def _connected(vertices: range, edges: list[tuple[int, int]]) -> bool:
 
 def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledGraph,
                     generators: list[BilabelledGraph], prime: int) -> list[BilabelledGraph]:
-    """Greedy basis of gluings of generators, smallest first, each kept one multiplied by every generator."""
+    """Greedy basis of gluings of generators: the constant, then the generators alone, then products,
+    smallest first, each kept one multiplied by every generator (the generators first, because on
+    graphs with many orbits, e.g. long cycles, they span nearly everything and most products of
+    small ones only repeat them)."""
     dim = len(reps)
     gen_values = [(_values(group, g, reps) % prime).astype(np.float64) for g in generators]
     gen_sizes = [g.size for g in generators]
-    kept: list[tuple[BilabelledGraph, np.ndarray, tuple[int, ...], tuple[int, int]]] = []
+    kept: list[tuple[BilabelledGraph, np.ndarray, tuple[int, ...], tuple[int, ...]]] = []
     echelon = _Echelon(dim, prime)
-    heap: list[tuple[tuple[int, int], int, int, int]] = [((0, 0), 0, -1, -1)]
+    heap: list[tuple[tuple[int, int, int], int, int, int]] = [((0, 0, 0), 0, -1, -1)]
     seen: set[tuple[int, ...]] = {()}
     counter = 1
     while heap and len(kept) < dim:
@@ -655,20 +1050,23 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
                 rows.append(np.ones(dim))
             else:
                 rows.append(np.mod(kept[parent][1] * gen_values[g], prime))
-        for (size, _, parent, g), accepted, row in zip(batch, echelon.add(np.array(rows)), rows):
+        for (key, _, parent, g), accepted, row in zip(batch, echelon.add(np.array(rows)), rows):
             if not accepted:
                 continue
             if parent < 0:
                 graph, word = constant, ()
             else:
-                graph, word = kept[parent][0].glue(generators[g]), tuple(sorted(kept[parent][2] + (g,)))
+                base = kept[parent][0]          # the constant glued with a generator is the generator
+                graph = generators[g] if base == constant else base.glue(generators[g])
+                word = tuple(sorted(kept[parent][2] + (g,)))
+            size = key[1:]
             kept.append((graph, row, word, size))
             for j, extra in enumerate(gen_sizes):
                 child = tuple(sorted(word + (j,)))
                 if child not in seen:
                     seen.add(child)
-                    child_size = (size[0] + extra[0], size[1] + extra[1])
-                    heapq.heappush(heap, (child_size, counter, len(kept) - 1, j))
+                    child_key = (int(len(child) > 1), size[0] + extra[0], size[1] + extra[1])
+                    heapq.heappush(heap, (child_key, counter, len(kept) - 1, j))
                     counter += 1
     return [graph for graph, *_ in kept]
 
