@@ -366,7 +366,8 @@ def pool_sort(name: str, feats: dict[Order, torch.Tensor], sort: int | None,
 
 
 def _count(masks: Mapping[int, torch.Tensor] | None, sort: int, size: int, like: torch.Tensor) -> Any:
-    """n_s as a number, or each sample's own count under a mask on that sort, shaped to divide ``like``."""
+    """n_s as torch gives it (a traced size under torch.jit.trace: ``float()`` would fix the trace's n),
+    or each sample's own count under a mask on that sort, shaped to divide ``like``."""
     if masks and sort in masks:
         return masks[sort].to(like.dtype).sum(1).clamp(min=1).reshape((-1,) + (1,) * (like.dim() - 1))
-    return float(size)
+    return size

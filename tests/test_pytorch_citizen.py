@@ -120,8 +120,11 @@ def test_double_backward(name: str) -> None:
 def test_jit_trace_passes_its_check_and_runs_at_another_n(kind: Kind) -> None:
     m = built(kind)
     traced = torch.jit.trace(m, inputs(kind, kind.n, 4))      # check_trace=True: raises if graphs differ
-    other = inputs(kind, kind.other_n, 3, seed=1)
+    other = inputs(kind, kind.other_n if kind.traced_any_n else kind.n, 3, seed=1)
     assert close(traced(*other), m(*other))
+    if not kind.traced_any_n:     # the constant is the traced n's: another n is refused, not computed wrong
+        with pytest.raises(RuntimeError, match="size of tensor"):
+            traced(*inputs(kind, kind.other_n, 3))
 
 
 def _export(kind: Kind) -> None:
@@ -207,3 +210,16 @@ def test_jit_script_is_refused_with_a_catnn_error() -> None:
     m = BY_NAME["S 2->2"].build().module
     with pytest.raises(CatnnError, match="torch.jit.trace"):
         torch.jit.script(m)
+
+
+def test_jit_trace_of_mean_pools_runs_at_another_n() -> None:
+    """``mean`` divides by n as torch gives it: a float(n) would be a constant of the trace (wrong at another n)."""
+    from pytorch_kinds import Positional
+
+    from catnn.networks import Pool
+    plain = Positional(Pool("mean"), orders=(1, 2))
+    typed = Positional(Pool("mean", "S x O(3)", "V(1,0) + V(1,1)", sort=0), orders=((1, 0), (1, 1)))
+    for m, shapes in ((plain, lambda n: ((2, 3, n), (2, 1, n, n))), (typed, lambda n: ((2, 1, n), (2, 1, n, 3)))):
+        traced = torch.jit.trace(m, tuple(torch.randn(s) for s in shapes(5)))
+        xs = tuple(torch.randn(s) for s in shapes(8))
+        assert close(traced(*xs), m(*xs), atol=1e-6)
