@@ -55,9 +55,9 @@ class Kind:
     other_n: int = 7    # a second size (dynamic kinds)
     #: per input, its axes of size n; None: every axis after batch and channel (a bool mask: axis 1)
     n_axes: tuple[tuple[int, ...], ...] | None = None
-    #: whether torch.jit.trace's program runs at another n (False: a constant built from n, Sp's J, is
-    #: recorded as a constant of the trace, which then runs at the traced n only)
-    traced_any_n: bool = True
+    #: the tools whose program holds the first call's n (docs/pytorch.md): "trace" (a constant built from
+    #: n, Sp's J, is a constant of the trace), "export" (static n only), "compile" (one graph per n)
+    fixed_by: frozenset[str] = frozenset()
 
     def axes(self, inputs: tuple[torch.Tensor, ...]) -> tuple[tuple[int, ...], ...]:
         """Per input, its axes of size n."""
@@ -136,7 +136,7 @@ KINDS = [
     Kind("compiled layer edge", _seeded(lambda: compiled_module().edge(2, 3)), lambda n, b: (_randn(b, 2, n, n),)),
     Kind("masked S 2->2", _seeded(lambda: EquivariantLinear("S", 2, 2, 2, 3), mask=True), _masked_input),
     Kind("Sp 2->2", _seeded(lambda: EquivariantLinear("Sp", 2, 2, 2, 3)), lambda n, b: (_randn(b, 2, n, n),),
-         n=4, other_n=6, traced_any_n=False),
+         n=4, other_n=6, fixed_by=frozenset({"trace", "export", "compile"})),
     Kind("A(4) 2->2 (jellyfish)", _seeded(lambda: EquivariantLinear("A", 2, 2, 2, 3, n=4)),
          lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
     Kind("Aut(C5) 2->1", _seeded(lambda: EquivariantLinear("Aut", 2, 1, 2, 3, graph=_cycle(5))),
@@ -144,7 +144,8 @@ KINDS = [
     Kind("SO(1,3) 2->2 (eps, Lorentz)", _seeded(lambda: EquivariantLinear("SO(1,3)", 2, 2, 2, 3)),
          lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
     Kind("Network S x O(3)", _seeded(_product_network, orders=((1, 0), (1, 1))),
-         lambda n, b: (_randn(b, 1, n), _randn(b, 1, n, 3)), n_axes=((2,), (2,))),
+         lambda n, b: (_randn(b, 1, n), _randn(b, 1, n, 3)), n_axes=((2,), (2,)),
+         fixed_by=frozenset({"export", "compile"})),
 ]
 
 BY_NAME = {kind.name: kind for kind in KINDS}
