@@ -53,6 +53,25 @@ def parse() -> argparse.Namespace:
     return args
 
 
+#: torch._dynamo.utils.compile_times() entries, in the order a first call runs them
+PHASES = {"bytecode_tracing": "dynamo tracing", "aot_collect_metadata": "AOT metadata",
+          "aot_trace_joint_graph": "AOT joint graph", "compile_fx.<locals>.fw_compiler_base": "inductor forward",
+          "compile_fx.<locals>.bw_compiler": "inductor backward", "compile_file": "of which C++ compiles"}
+
+
+def phases() -> str:
+    """Seconds per compile phase of the calls so far (C++ compiles: their count and total)."""
+    import torch
+    names, values = torch._dynamo.utils.compile_times(repr="csv")
+    times = dict(zip(names, values))
+    parts = []
+    for key, label in PHASES.items():
+        spent = [float(v) for v in str(times.get(key, "")).split(",") if v.strip()]
+        if spent:
+            parts.append(f"{label} {sum(spent):.2f} s" + (f" ({len(spent)} files)" if key == "compile_file" else ""))
+    return ", ".join(parts)
+
+
 def main() -> None:
     args = parse()
     if not args.warm_cache:   # before torch is imported: inductor reads it once
@@ -88,6 +107,7 @@ def main() -> None:
     first = timer.once(lambda: step(compiled, x, grad))
     print(f"first call            forward {forward:7.2f} s   forward + backward {forward + first:7.2f} s   "
           f"(goal <= 15 s)")
+    print(f"  where the first call went  {phases()}")
     x2, grad2 = data(args.n[1])
     second = timer.once(lambda: step(compiled, x2, grad2))
     graphs = counters["stats"]["unique_graphs"]
