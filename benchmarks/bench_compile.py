@@ -56,7 +56,7 @@ def parse() -> argparse.Namespace:
 #: torch._dynamo.utils.compile_times() entries, in the order a first call runs them
 PHASES = {"bytecode_tracing": "dynamo tracing", "aot_collect_metadata": "AOT metadata",
           "aot_trace_joint_graph": "AOT joint graph", "compile_fx.<locals>.fw_compiler_base": "inductor forward",
-          "compile_fx.<locals>.bw_compiler": "inductor backward", "compile_file": "of which C++ compiles"}
+          "compile_fx.<locals>.bw_compiler": "inductor backward", "compile_file": "C++ compiles (summed over workers)"}
 
 
 def phases() -> str:
