@@ -88,7 +88,7 @@ def pool(name, f, mask):
             t = t * node_mask(mask, k, t)
         total = t.sum(tuple(range(2, 2 + k))) if k else t
         if name == "mean" and k:
-            size = mask.to(t.dtype).sum(1).clamp(min=1).reshape(-1, 1) if mask is not None else float(t.shape[-1])
+            size = mask.to(t.dtype).sum(1).clamp(min=1).reshape(-1, 1) if mask is not None else t.shape[-1]
             total = total / size ** k
         parts.append(total)
     return torch.cat(parts, 1)

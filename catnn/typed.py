@@ -96,18 +96,19 @@ def sort_sizes(group: ProductGroup, feats: Mapping[Order, torch.Tensor] | Iterab
     pairs = list(feats.items() if isinstance(feats, Mapping) else feats)
     given = tuple(n) if isinstance(n, (tuple, list)) else (None,) * len(group.ns)
     for s, fixed in enumerate(group.ns):
-        seen = {int(t.shape[a]) for k, t in pairs for a in axes_of(k, s)}
+        # sizes as torch gives them, compared one by one (int() or a set would fix a symbolic n)
+        seen = [t.shape[a] for k, t in pairs for a in axes_of(k, s)]
         if masks and s in masks:
-            seen.add(int(masks[s].shape[-1]))
-        if len(seen) > 1 or (fixed is not None and seen and seen != {fixed}):
+            seen.append(masks[s].shape[-1])
+        if any(v != seen[0] for v in seen[1:]) or (fixed is not None and seen and seen[0] != fixed):
             shapes = [(k, tuple(t.shape)) for k, t in pairs]
-            raise ShapeError(messages.TYPED_SIZES.format(what=what, sort=s, sizes=sorted(seen), shapes=shapes,
-                                                         fixed_note=f" (fixed at {fixed})" if fixed else ""))
-        size = seen.pop() if seen else fixed if fixed is not None else given[s]
+            raise ShapeError(messages.TYPED_SIZES.format(what=what, sort=s, sizes=sorted({int(v) for v in seen}),
+                                                         shapes=shapes, fixed_note=f" (fixed at {fixed})" if fixed else ""))
+        size = seen[0] if seen else fixed if fixed is not None else given[s]
         if size is None:
             example = tuple(None if t != s else 5 for t in range(len(group.ns)))
             raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=what, sort=s, example=example))
-        sizes.append(int(size))
+        sizes.append(size if seen else int(size))
     return tuple(sizes)
 
 
@@ -173,10 +174,11 @@ def typed_linear(layer: Any, x: Any, mask: Masks, n: Any, what: str, check_input
     like = next(iter(layer.weight.values()))
     for t in feats.values():
         check_input(t, like, what)
-    got = FeatureSpace({k: int(t.shape[1]) for k, t in feats.items()}) if all(
-        isinstance(k, tuple) and t.dim() == 2 + sum(k) for k, t in feats.items()) else None
-    if got != layer.in_space:
-        shown = got if got is not None else {k: tuple(t.shape) for k, t in feats.items()}
+    typed = all(isinstance(k, tuple) and t.dim() == 2 + sum(k) for k, t in feats.items())
+    if not typed or set(feats) != set(layer.in_space.orders) or any(   # channels compared as torch gives them
+            feats[k].shape[1] != c for k, c in layer.in_space.items()):
+        shown = FeatureSpace({k: int(t.shape[1]) for k, t in feats.items()}) if typed else {
+            k: tuple(t.shape) for k, t in feats.items()}
         raise ShapeError(messages.SPACE_MISMATCH.format(what=what, expected=layer.in_space, got=shown))
     masks = sort_masks(mask)
     if masks:
@@ -366,7 +368,8 @@ def pool_sort(name: str, feats: dict[Order, torch.Tensor], sort: int | None,
 
 
 def _count(masks: Mapping[int, torch.Tensor] | None, sort: int, size: int, like: torch.Tensor) -> Any:
-    """n_s as a number, or each sample's own count under a mask on that sort, shaped to divide ``like``."""
+    """n_s as torch gives it (a traced size under torch.jit.trace: ``float()`` would fix the trace's n),
+    or each sample's own count under a mask on that sort, shaped to divide ``like``."""
     if masks and sort in masks:
         return masks[sort].to(like.dtype).sum(1).clamp(min=1).reshape((-1,) + (1,) * (like.dim() - 1))
-    return float(size)
+    return size

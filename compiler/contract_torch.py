@@ -18,7 +18,9 @@ permutes on every call (a two-operand einsum costs about three matmuls of the sa
 with three or more operands it searches a contraction order on every call (milliseconds for the
 ε-chain's n + 1 operands). Here the order of a many-operand contraction is found once per operand
 shapes by ``opt_einsum.contract_path`` (:data:`CONTRACT_HELPER`, in the generated module) and run as
-two-operand ``torch.einsum`` calls, which torch does not re-plan; two-operand steps whose second
+two-operand ``torch.einsum`` calls, which torch does not re-plan (while torch.compile or torch.export
+traces, the path is found from the equation alone, every letter of size 8, and taken as a constant:
+a path from symbolic sizes would guard on them, or fail); two-operand steps whose second
 operand is a matrix on distinct axes of the first are spelled as a matmul (the matrix's other index
 new) or as a broadcast product summed (both indices present), the patterns of graph edges.
 """
@@ -34,14 +36,29 @@ __all__ = ["spell", "reduced", "permuted", "CONTRACT_HELPER"]
 CONTRACT_HELPER = '''_rt__PATHS = {}
 
 
+def _rt__path(equation, shapes):
+    """opt_einsum's pairwise steps for these operand shapes: (positions taken, two-operand equation)."""
+    import opt_einsum
+    _, info = opt_einsum.contract_path(equation, *shapes, optimize="auto", shapes=True)
+    return tuple((tuple(inds), eq) for inds, _, eq, _, _ in info.contraction_list)
+
+
+@torch.compiler.assume_constant_result
+def _rt__traced_path(equation):
+    """The steps for every letter of size 8: a path from the equation alone, which torch.compile and
+    torch.export take as a constant (a path from the symbolic sizes would guard on, and fix, them)."""
+    return _rt__path(equation, [(8,) * len(term) for term in equation.split("->")[0].split(",")])
+
+
 def _rt__contract(equation, *operands):
     """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes."""
-    key = (equation, tuple(t.shape for t in operands))
-    steps = _rt__PATHS.get(key)
-    if steps is None:
-        import opt_einsum
-        _, info = opt_einsum.contract_path(equation, *operands, optimize="auto")
-        steps = _rt__PATHS[key] = [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+    if torch.compiler.is_compiling():
+        steps = _rt__traced_path(equation)
+    else:
+        key = (equation, tuple(t.shape for t in operands))
+        steps = _rt__PATHS.get(key)
+        if steps is None:
+            steps = _rt__PATHS[key] = _rt__path(equation, key[1])
     operands = list(operands)
     for inds, eq in steps:
         taken = [operands.pop(i) for i in inds]

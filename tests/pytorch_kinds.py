@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import catnn
-from catnn.networks import Bilinear, MixedLinear
+from catnn.networks import Bilinear, Gate, MixedLinear, Network, Pool
 from catnn.nn import EquivariantLinear
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,9 @@ class Kind:
     other_n: int = 7    # a second size (dynamic kinds)
     #: per input, its axes of size n; None: every axis after batch and channel (a bool mask: axis 1)
     n_axes: tuple[tuple[int, ...], ...] | None = None
+    #: the tools whose program holds the first call's n (docs/pytorch.md): "trace" (a constant built from
+    #: n, Sp's J, is a constant of the trace), "export" (static n only), "compile" (one graph per n)
+    fixed_by: frozenset[str] = frozenset()
 
     def axes(self, inputs: tuple[torch.Tensor, ...]) -> tuple[tuple[int, ...], ...]:
         """Per input, its axes of size n."""
@@ -99,6 +102,19 @@ def _network() -> nn.Module:
     return catnn.load(ROOT / "examples" / "network.diag").nn.gnn()
 
 
+def _cycle(n: int) -> torch.Tensor:
+    """The adjacency matrix of the cycle C_n."""
+    return torch.roll(torch.eye(n), 1, 0) + torch.roll(torch.eye(n), -1, 0)
+
+
+def _product_network() -> nn.Module:
+    """Per-point scalars and vectors under S x O(3): mixed layers, a gate, a mean over the points."""
+    G = catnn.group("S x O(3)")
+    hidden = "2*V(1,0) + 2*V(1,1)"
+    return Network(G, [MixedLinear(G, "V(1,0) + V(1,1)", hidden), Gate(G, hidden), MixedLinear(G, hidden, hidden),
+                       Pool("mean", sort=0), MixedLinear(G, "2*V(0,0) + 2*V(0,1)", "V(0,0) + V(0,1)")])
+
+
 def _masked_input(n: int, batch: int) -> tuple[torch.Tensor, ...]:
     mask = torch.ones(batch, n, dtype=torch.bool)
     mask[0, n - 2:] = False
@@ -119,6 +135,17 @@ KINDS = [
     Kind("compiled module gnn", _seeded(lambda: compiled_module().gnn()), lambda n, b: (_randn(b, 1, n, n),)),
     Kind("compiled layer edge", _seeded(lambda: compiled_module().edge(2, 3)), lambda n, b: (_randn(b, 2, n, n),)),
     Kind("masked S 2->2", _seeded(lambda: EquivariantLinear("S", 2, 2, 2, 3), mask=True), _masked_input),
+    Kind("Sp 2->2", _seeded(lambda: EquivariantLinear("Sp", 2, 2, 2, 3)), lambda n, b: (_randn(b, 2, n, n),),
+         n=4, other_n=6, fixed_by=frozenset({"trace", "export", "compile"})),
+    Kind("A(4) 2->2 (jellyfish)", _seeded(lambda: EquivariantLinear("A", 2, 2, 2, 3, n=4)),
+         lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
+    Kind("Aut(C5) 2->1", _seeded(lambda: EquivariantLinear("Aut", 2, 1, 2, 3, graph=_cycle(5))),
+         lambda n, b: (_randn(b, 2, 5, 5),), dynamic_n=False, n=5, other_n=5),
+    Kind("SO(1,3) 2->2 (eps, Lorentz)", _seeded(lambda: EquivariantLinear("SO(1,3)", 2, 2, 2, 3)),
+         lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
+    Kind("Network S x O(3)", _seeded(_product_network, orders=((1, 0), (1, 1))),
+         lambda n, b: (_randn(b, 1, n), _randn(b, 1, n, 3)), n_axes=((2,), (2,)),
+         fixed_by=frozenset({"export", "compile"})),
 ]
 
 BY_NAME = {kind.name: kind for kind in KINDS}

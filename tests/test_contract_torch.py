@@ -59,3 +59,21 @@ def test_levi_civita_chains_are_emitted_pairwise():
     source = emit(build_plan(G, 3, 2, diagrams), backend="torch").source
     assert "_rt__contract(" in source
     assert all(line.count(",") <= 3 for line in source.splitlines() if "torch.einsum('" in line)
+
+
+def test_many_operands_compile_once_for_every_size():
+    """Under torch.compile the path is the equation's (a constant), not one from symbolic sizes: one
+    graph serves every batch and size, and its numbers equal einsum's."""
+    from torch._dynamo.utils import counters
+    ns = namespace()
+    expression = spell("bcij,kil,lj->bck", ["x", "e1", "e2"])
+    function = eval(f"lambda x, e1, e2: {expression}", ns)
+    torch._dynamo.reset()
+    counters.clear()
+    compiled = torch.compile(function, dynamic=True, backend="aot_eager", fullgraph=True)
+    for batch, n in ((4, 3), (5, 6)):
+        x = torch.randn(batch, 2, n, n, dtype=torch.float64)
+        e1, e2 = torch.randn(n, n, n, dtype=torch.float64), torch.randn(n, n, dtype=torch.float64)
+        torch.testing.assert_close(compiled(x, e1, e2), torch.einsum("bcij,kil,lj->bck", x, e1, e2))
+    assert counters["stats"]["unique_graphs"] == 1, dict(counters["stats"])
+    assert not ns["_rt__PATHS"]
