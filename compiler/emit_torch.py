@@ -37,13 +37,21 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from math import prod
 
 from .contract_torch import CONTRACT_HELPER, permuted, reduced, spell
 from .emit_common import SourceEmitter, docstring
-from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
+from .ir import CoreStep, FoldStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "DIAGONAL_HELPER", "CONSTANT_HELPER",
-           "DIAGONAL_ADD_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER", "STEPS_GRADIENT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "short_block", "DIAGONAL_HELPER", "CONSTANT_HELPER",
+           "DIAGONAL_ADD_HELPER", "TILE_ADD_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER", "STEPS_GRADIENT_HELPER"]
+
+#: a core's gradient contribution: (expression, full size, the short block it broadcasts over or None)
+Part = tuple[str, bool, "tuple[int, int] | None"]
+
+#: a broadcast add whose trailing axes (after the block it broadcasts over) hold at most this many
+#: entries is spelled as a matmul with a tiling matrix (:data:`TILE_ADD_HELPER`)
+SHORT_RUN = 8
 
 
 def diagonal_view(t, blocks):
@@ -96,6 +104,46 @@ DIAGONAL_ADD_HELPER = '''def _rt__diagonal_add(t, blocks, value):
             index[axis] = at
     t[(slice(None), slice(None), *index)] += value
 '''
+
+
+TILE_ADD_HELPER = '''_rt__TILES = {}
+
+
+def _rt__tile_add(t, value, start, stop):
+    """``t += value`` in place, value (t's shape with 1 on axes start..stop-1) broadcast over that block.
+    The axes after the block hold few entries (an O(3) vector's 3): an add striding in runs that short
+    is slow, so the add is a matmul of value's rows with a 0/1 tiling matrix (entry r to every (m, r)),
+    each entry added once; a non-contiguous t or a non-float dtype takes the plain add. The tiling
+    matrix is cached per shape, dtype and device (not while torch.export traces)."""
+    rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
+    if not t.is_contiguous() or not (t.is_floating_point() or t.is_complex()) or rest * block == 0:
+        t.add_(value)
+        return
+    key = (rest, block, t.dtype, t.device)
+    tile = _rt__TILES.get(key)
+    if tile is None:
+        tile = torch.eye(rest, dtype=t.dtype, device=t.device).repeat(1, block)
+        if not torch.compiler.is_exporting():
+            _rt__TILES[key] = tile
+    t.view(-1, block * rest).addmm_(value.expand(t.shape[:start] + value.shape[start:]).reshape(-1, rest), tile)
+'''
+
+
+def short_block(labels: Sequence[int], target: Sequence[int], sizes: Sequence[int | None]) -> tuple[int, int] | None:
+    """The axes ``(start, stop)`` (counting batch and channel) of the one block of ``target`` that an
+    add of ``labels`` broadcasts over, when the axes after it have fixed ``sizes`` holding at most
+    ``SHORT_RUN`` entries together; None otherwise (a plain add is fast: its runs are long).
+
+    >>> short_block([0, 2], [0, 1, 2], [None, None, 3]), short_block([0, 1], [0, 1, 2], [None, None, 3])
+    ((3, 4), None)
+    """
+    missing = [i for i, lab in enumerate(target) if lab not in labels]
+    if not missing or missing != list(range(missing[0], missing[-1] + 1)) or missing[-1] == len(target) - 1:
+        return None
+    trailing = sizes[missing[-1] + 1:]
+    if None in trailing or prod(trailing) > SHORT_RUN:
+        return None
+    return 2 + missing[0], 3 + missing[-1]
 
 
 AUTOGRAD_HELPER = '''def _rt__autograd(flat):
@@ -156,6 +204,8 @@ class TorchEmitter(SourceEmitter):
     reshape = "view"
     #: set once a contraction of three or more operands is spelled (the module then needs ``_rt__contract``)
     many_operands = False
+    #: set once a broadcast add is spelled by ``_rt__tile_add`` (the module then needs :data:`TILE_ADD_HELPER`)
+    tile_adds = False
 
     # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
@@ -375,7 +425,7 @@ class TorchEmitter(SourceEmitter):
             self.cores_gradient(i, cores, contributions)
             self.indent -= 1
 
-    def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[tuple[str, bool]]]) -> None:
+    def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[Part]]) -> None:
         into_x: list[tuple[CoreStep, str]] = []
         for c in reversed(self.plan.input_cores(i)):
             if not contributions[c.name]:
@@ -392,19 +442,20 @@ class TorchEmitter(SourceEmitter):
                 consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
                 names = "".join(f", {kind}" for kind, _ in c.constants)
                 value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{scaled}{names}")
-                contributions[c.source].append((self.broadcast(value, have, labels), have == labels))
+                contributions[c.source].append((self.broadcast(value, have, labels), have == labels, None))
             else:
                 parent = self.plan.core(c.source)
+                block = short_block(c.labels, parent.labels, self.sizes(parent.sorts))
                 contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
-                                                   len(c.labels) == len(parent.labels)))
+                                                   len(c.labels) == len(parent.labels), block))
         if self.plan.inputs[i].factors:
             self.product_gradient(i, into_x)
         else:
             self.x_gradient(i, into_x)
 
-    def feature_gradients(self) -> dict[str, list[tuple[str, bool]]]:
+    def feature_gradients(self) -> dict[str, list[Part]]:
         """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
-        contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
+        contributions: dict[str, list[Part]] = {c.name: [] for c in self.plan.cores}
         for g in self.plan.groups:
             i, sorts, start = g.name[1:], self.plan.group_sorts(g), 0
             for run, cols in zip(g.runs, self.run_columns(g)):
@@ -416,7 +467,7 @@ class TorchEmitter(SourceEmitter):
                     expr = f"gf{i}_{run.input}[:, {q}]" if P > 1 else f"gf{i}_{run.input}"
                     if list(perm) != sorted(perm):
                         expr = self.permute(expr, [perm.index(j) for j in range(len(perm))])
-                    contributions[core].append((expr, True))
+                    contributions[core].append((expr, True, None))
                 start += P
         return contributions
 
@@ -448,8 +499,10 @@ class TorchEmitter(SourceEmitter):
         grads = ", ".join(g for _, g in into_x)
         self.line(f"gx{i}a, gx{i}b = torch.func.vjp(lambda x{i}a, x{i}b: ({cores},), x{i}a, x{i}b)[1](({grads},))")
 
-    def accumulate(self, name: str, parts: list[tuple[str, bool]], sorts: Sequence[int], i: int) -> None:
-        """``name = Σ parts`` (in place after the first full-size part)."""
+    def accumulate(self, name: str, parts: list[Part], sorts: Sequence[int],
+                   i: int) -> None:
+        """``name = Σ parts`` (in place after the first full-size part; a part with a short block
+        broadcast, :func:`short_block`, added by ``_rt__tile_add``)."""
         parts = sorted(parts, key=lambda part: not part[1])
         if parts[0][1]:
             self.line(f"{name} = {parts[0][0]}")
@@ -457,8 +510,12 @@ class TorchEmitter(SourceEmitter):
         else:
             self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
             rest = parts
-        for expr, _ in rest:
-            self.line(f"{name} += {expr}")
+        for expr, _, block in rest:
+            if block is None:
+                self.line(f"{name} += {expr}")
+            else:
+                self.tile_adds = True
+                self.line(f"_rt__tile_add({name}, {expr}, {block[0]}, {block[1]})")
 
     # -- spelling the forward steps -----------------------------------------------------------
     constant_helper = CONSTANT_HELPER
@@ -467,10 +524,35 @@ class TorchEmitter(SourceEmitter):
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
         writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
         return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
-                + (CONTRACT_HELPER,) * self.many_operands + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
+                + (CONTRACT_HELPER,) * self.many_operands + (TILE_ADD_HELPER,) * self.tile_adds + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
+
+    def fold(self, f: FoldStep) -> None:
+        block = short_block(f.source_labels, f.target_labels, self.sizes(self.plan.acc_sorts(f.target, f.target_labels)))
+        if block is None:
+            super().fold(f)
+            return
+        self.tile_adds = True
+        value = self.broadcast(f.source, f.source_labels, f.target_labels)
+        self.line(f"_rt__tile_add({f.target}, {value}, {block[0]}, {block[1]})"
+                  f"  # bo{letters(f.source_labels)}->bo{letters(f.target_labels)}")
+
+    def sizes(self, sorts: Sequence[int]) -> list[int | None]:
+        """The fixed size of each of these sorts (None where the size is free)."""
+        return [self.plan.sorts[s].size if s < len(self.plan.sorts) else None for s in sorts]
+
+    def write(self, w: WriteStep) -> None:
+        view = self.plan.view(w.view)
+        block = None if w.first or view.constants or not view.is_whole else \
+            short_block(w.labels, view.labels, self.sizes([view.sort(lab) for lab in view.labels]))
+        if block is None:
+            super().write(w)
+            return
+        self.tile_adds = True
+        self.line(f"_rt__tile_add(out, {self.broadcast(w.acc, w.labels, view.labels)}, {block[0]}, {block[1]})"
+                  f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
 
     def contract(self, equation: str, operands: str) -> str:
         """A contraction spelled by :func:`.contract_torch.spell` (matmul, a product, einsum by pairs)."""
