@@ -32,20 +32,33 @@ __all__ = ["spell", "reduced", "permuted", "CONTRACT_HELPER"]
 
 #: the helper the generated torch module carries for contractions of three or more operands
 CONTRACT_HELPER = '''_rt__PATHS = {}
+_rt__JOINED = {}
 
 
 def _rt__contract(equation, *operands):
-    """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes."""
+    """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes. The steps that
+    join constants only (operands made by _rt__constant, e.g. two links of a Levi-Civita chain) are
+    done once per constants and kept with them (not under torch.compile, torch.export or torch.jit.trace)."""
     key = (equation, tuple(t.shape for t in operands))
     steps = _rt__PATHS.get(key)
     if steps is None:
         import opt_einsum
         _, info = opt_einsum.contract_path(equation, *operands, optimize="auto")
         steps = _rt__PATHS[key] = [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+    tracing = torch.compiler.is_compiling() or torch.jit.is_tracing()
+    known = set() if tracing else {id(t) for t in globals().get("_rt__CONSTANTS", {}).values()}
+    fixed = [id(t) in known for t in operands]
+    if any(fixed):     # keyed by the constants' identities, which are kept alive with their joins
+        held = tuple(t for t, f in zip(operands, fixed) if f)
+        joined = _rt__JOINED.setdefault((key, tuple(map(id, held))), ({}, held))[0]
     operands = list(operands)
-    for inds, eq in steps:
+    for at, (inds, eq) in enumerate(steps):
         taken = [operands.pop(i) for i in inds]
-        operands.append(torch.einsum(eq, *taken))
+        constant = all([fixed.pop(i) for i in inds])
+        if constant and at not in joined:
+            joined[at] = torch.einsum(eq, *taken)
+        operands.append(joined[at] if constant else torch.einsum(eq, *taken))
+        fixed.append(constant)
     return operands[0]
 '''
 

@@ -136,10 +136,14 @@ class SourceEmitter:
             cores = p.input_cores(i)
             if cores:
                 self.line(f"# cores of input {i}: one per distinct bottom half (diagonals are views, sums done once)")
-            for c in cores:
-                self.line(f"{c.name} = {self.core_expr(c)}")
+            self.cores_forward(cores)
         for j, sec in enumerate(p.sections):
             self.section(j, sec)
+
+    def cores_forward(self, cores: Sequence[CoreStep]) -> None:
+        """The lines computing one input's cores, in order."""
+        for c in cores:
+            self.line(f"{c.name} = {self.core_expr(c)}")
 
     def inputs(self) -> None:
         """``x<i>`` (or ``x<i>a, x<i>b``), ``I<i>`` channels, ``B``, ``n`` and ``x`` (dtype and device)."""

@@ -113,20 +113,46 @@ def _rt__tile_add(t, value, start, stop):
     """``t += value`` in place, value (t's shape with 1 on axes start..stop-1) broadcast over that block.
     The axes after the block hold few entries (an O(3) vector's 3): an add striding in runs that short
     is slow, so the add is a matmul of value's rows with a 0/1 tiling matrix (entry r to every (m, r)),
-    each entry added once; a non-contiguous t or a non-float dtype takes the plain add. The tiling
-    matrix is cached per shape, dtype and device (not while torch.export traces)."""
+    each entry added once; a non-contiguous t or a non-float dtype takes the plain add, and so do
+    torch.compile (it fuses the add) and torch.jit.trace (the trace keeps sizes symbolic). The tiling
+    matrix is cached per shape, dtype and device."""
     rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
-    if not t.is_contiguous() or not (t.is_floating_point() or t.is_complex()) or rest * block == 0:
+    if (torch.compiler.is_compiling() or torch.jit.is_tracing() or not t.is_contiguous()
+            or not (t.is_floating_point() or t.is_complex()) or rest * block == 0):
         t.add_(value)
         return
     key = (rest, block, t.dtype, t.device)
     tile = _rt__TILES.get(key)
     if tile is None:
-        tile = torch.eye(rest, dtype=t.dtype, device=t.device).repeat(1, block)
-        if not torch.compiler.is_exporting():
-            _rt__TILES[key] = tile
+        tile = _rt__TILES[key] = torch.eye(rest, dtype=t.dtype, device=t.device).repeat(1, block)
     t.view(-1, block * rest).addmm_(value.expand(t.shape[:start] + value.shape[start:]).reshape(-1, rest), tile)
 '''
+
+
+def same_contraction(cores: Sequence[CoreStep]) -> list[tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]]:
+    """Cores (two or more) that are one contraction of their common source with its axes permuted:
+    the contraction's equation (sources' axes first), and each core with the permutation of its
+    source's axes that the equation reads.
+
+    >>> a = CoreStep("c1", "x0", (0, 1), (0, 2), (("E", (1, 2)),), 0, 0)
+    >>> b = CoreStep("c2", "x0", (0, 1), (1, 2), (("E", (0, 2)),), 0, 0)    # x's axes the other way round
+    >>> [(eq, [(c.name, p) for c, p in batch]) for eq, batch in same_contraction([a, b])]
+    [('bcik,ij->bckj', [('c1', (1, 0)), ('c2', (0, 1))])]
+    """
+    found: dict[tuple, tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]] = {}
+    for c in cores:
+        canon: dict[int, int] = {}
+        for lab in [*(lab for _, labs in c.constants for lab in labs), *c.labels, *c.source_labels]:
+            canon.setdefault(lab, len(canon))
+        source = [canon[lab] for lab in c.source_labels]
+        axes = tuple(sorted(range(len(source)), key=source.__getitem__))
+        consts = tuple((kind, letters(canon[lab] for lab in labs)) for kind, labs in c.constants)
+        equation = (f"bc{letters(sorted(source))}{''.join(',' + labs for _, labs in consts)}"
+                    f"->bc{letters(canon[lab] for lab in c.labels)}")
+        key = (c.source, equation, tuple(kind for kind, _ in consts),
+               tuple(c.sort(c.source_labels[a]) for a in axes))
+        found.setdefault(key, (equation, []))[1].append((c, axes))
+    return [batch for batch in found.values() if len(batch[1]) > 1]
 
 
 def short_block(labels: Sequence[int], target: Sequence[int], sizes: Sequence[int | None]) -> tuple[int, int] | None:
@@ -528,6 +554,43 @@ class TorchEmitter(SourceEmitter):
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
+
+    def cores_forward(self, cores: Sequence[CoreStep]) -> None:
+        """Chain cores (three or more operands, a path of pairwise einsums) that are one contraction of
+        their source with its axes permuted run as one: the permuted sources stacked along the batch
+        (A_n's jellyfish and SO(n)'s ε heads: the same Levi-Civita chain on each choice of legs), so
+        the path's steps are dispatched once for all of them."""
+        batches = {batch[0][0].name: (equation, batch)
+                   for equation, batch in same_contraction([c for c in cores if self.batchable(c)])}
+        done: set[str] = set()
+        stacks: dict[str, str] = {}
+        for c in cores:
+            if c.name in batches:
+                equation, batch = batches[c.name]
+                done.update(m.name for m, _ in batch)
+                self.batched_cores(equation, batch, stacks)
+            elif c.name not in done:
+                self.line(f"{c.name} = {self.core_expr(c)}")
+
+    def batchable(self, c: CoreStep) -> bool:
+        """A chain core read from a plain tensor, without repeated source axes or a per-sample scale."""
+        x = self.plan.inputs[c.input]
+        return (len(c.constants) > 1 and not self.scale_suffix(c) and not (c.source == f"x{c.input}" and x.factors)
+                and len(set(c.source_labels)) == len(c.source_labels))
+
+    def batched_cores(self, equation: str, batch: list[tuple[CoreStep, tuple[int, ...]]], stacks: dict[str, str]
+                      ) -> None:
+        """``c_a, c_b, ... = one contraction of the stacked permuted sources`` (see :meth:`cores_forward`);
+        ``stacks``: the stacks made so far (``s<i>``, by expression), shared by later batches."""
+        sources = ", ".join(self.permute(c.source, axes) if list(axes) != sorted(axes) else c.source for c, axes in batch)
+        stacked = f"torch.stack(({sources}), 0).flatten(0, 1)"
+        if stacked not in stacks:
+            stacks[stacked] = f"s{len(stacks)}_{batch[0][0].name}"
+            self.line(f"{stacks[stacked]} = {stacked}")
+        names = "".join(f", {kind}" for kind, _ in batch[0][0].constants)
+        expr = self.contract(equation, f"{stacks[stacked]}{names}")
+        self.line(f"{', '.join(c.name for c, _ in batch)} = {expr}.unflatten(0, ({len(batch)}, B)).unbind(0)"
+                  f"  # {len(batch)} cores: one chain on the stacked permuted sources")
 
     def fold(self, f: FoldStep) -> None:
         block = short_block(f.source_labels, f.target_labels, self.sizes(self.plan.acc_sorts(f.target, f.target_labels)))
