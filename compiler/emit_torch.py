@@ -503,8 +503,16 @@ class TorchEmitter(SourceEmitter):
                       and not cs[0].scale), None)
         sorts = self.plan.inputs[i].axis_sorts
         self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
+        chains = [c for c, _ in into_x if self.batchable(c)    # every source axis kept or met by a constant
+                  and set(c.source_labels) <= set(c.labels).union(*(labs for _, labs in c.constants))]
+        batches = {c.name: (equation, batch) for equation, batch in same_contraction(chains) for c, _ in batch}
+        exprs = {c.name: expr for c, expr in into_x}
         for c, expr in into_x:
             if first is not None and c is first[0]:
+                continue
+            if c.name in batches:
+                if batches[c.name][1][0][0] is c:
+                    self.batched_gradient(i, *batches[c.name], exprs)
                 continue
             labels = list(dict.fromkeys(c.source_labels))
             value, have = expr, list(c.labels)
@@ -518,6 +526,20 @@ class TorchEmitter(SourceEmitter):
             blocks = diagonal_blocks(c.source_labels)
             target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_rt__diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
+
+    def batched_gradient(self, i: int, equation: str, batch: list[tuple[CoreStep, tuple[int, ...]]],
+                         exprs: dict[str, str]) -> None:
+        """The gradients of cores computed as one batch (:meth:`cores_forward`) into ``gx<i>``: the
+        stacked core gradients through the transposed chain once, each slice permuted back."""
+        terms, out = equation.split("->")
+        source, *consts = terms.split(",")
+        names = "".join(f", {kind}" for kind, _ in batch[0][0].constants)
+        stacked = f"torch.stack(({', '.join(exprs[c.name] for c, _ in batch)}), 0).flatten(0, 1)"
+        name, transposed = f"gs_{batch[0][0].name}", ",".join([out, *consts]) + "->" + source
+        self.line(f"{name} = {self.contract(transposed, stacked + names)}.unflatten(0, ({len(batch)}, B))")
+        for m, (c, axes) in enumerate(batch):
+            back = [axes.index(a) for a in range(len(axes))]
+            self.line(f"gx{i}.add_({self.permute(f'{name}[{m}]', back) if back != sorted(back) else f'{name}[{m}]'})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
         """A bilinear input's factors: its cores are einsums of both, differentiated locally (``torch.func.vjp``)."""
