@@ -179,13 +179,17 @@ class SourceEmitter:
     def gathered_weights(self, source: str) -> None:
         """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""
         for b, rows in enumerate(self.plan.gather):
-            expr = f"{source}[{b}]"
-            if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
-                expr = f"{expr}[{self.indices(list(rows), f'order{b}')}]"
-            signs = list(self.plan.signs(b))
-            if any(s != 1 for s in signs):
-                expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
-            self.line(f"wb{b} = {expr}")
+            self.line(f"wb{b} = {self.gathered_block(source, b, rows)}")
+
+    def gathered_block(self, source: str, b: int, rows: Sequence[int]) -> str:
+        """Block b's weight rows in gathered order, times their signs."""
+        expr = f"{source}[{b}]"
+        if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
+            expr = f"{expr}[{self.indices(list(rows), f'order{b}')}]"
+        signs = list(self.plan.signs(b))
+        if any(s != 1 for s in signs):
+            expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
+        return expr
 
     def indices(self, values: list[int], what: str) -> str:
         """An index list as code: a literal, or (over ``INLINE_INDICES`` entries) the module constant
