@@ -132,9 +132,9 @@ def _rt__tile_add(t, value, start, stop):
 
 
 def same_contraction(cores: Sequence[CoreStep]) -> list[tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]]:
-    """Cores (two or more) that are one contraction of their common source with its axes permuted:
-    the contraction's equation (sources' axes first), and each core with the permutation of its
-    source's axes that the equation reads.
+    """Cores (two or more) that are one contraction of their common source (or diagonal views of it)
+    with its axes permuted: the contraction's equation (sources' axes first), and each core with the
+    permutation of its source's (view's) axes that the equation reads.
 
     >>> a = CoreStep("c1", "x0", (0, 1), (0, 2), (("E", (1, 2)),), 0, 0)
     >>> b = CoreStep("c2", "x0", (0, 1), (1, 2), (("E", (0, 2)),), 0, 0)    # x's axes the other way round
@@ -144,15 +144,15 @@ def same_contraction(cores: Sequence[CoreStep]) -> list[tuple[str, list[tuple[Co
     found: dict[tuple, tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]] = {}
     for c in cores:
         canon: dict[int, int] = {}
-        for lab in [*(lab for _, labs in c.constants for lab in labs), *c.labels, *c.source_labels]:
+        distinct = list(dict.fromkeys(c.source_labels))      # a diagonal view's axes (one per block)
+        for lab in [*(lab for _, labs in c.constants for lab in labs), *c.labels, *distinct]:
             canon.setdefault(lab, len(canon))
-        source = [canon[lab] for lab in c.source_labels]
+        source = [canon[lab] for lab in distinct]
         axes = tuple(sorted(range(len(source)), key=source.__getitem__))
         consts = tuple((kind, letters(canon[lab] for lab in labs)) for kind, labs in c.constants)
         equation = (f"bc{letters(sorted(source))}{''.join(',' + labs for _, labs in consts)}"
                     f"->bc{letters(canon[lab] for lab in c.labels)}")
-        key = (c.source, equation, tuple(kind for kind, _ in consts),
-               tuple(c.sort(c.source_labels[a]) for a in axes))
+        key = (c.source, equation, tuple(kind for kind, _ in consts), tuple(c.sort(distinct[a]) for a in axes))
         found.setdefault(key, (equation, []))[1].append((c, axes))
     return [batch for batch in found.values() if len(batch[1]) > 1]
 
@@ -554,7 +554,8 @@ class TorchEmitter(SourceEmitter):
         self.line(f"{name} = {self.contract(transposed, stacked + names)}.unflatten(0, ({len(batch)}, B))")
         for m, (c, axes) in enumerate(batch):
             back = [axes.index(a) for a in range(len(axes))]
-            self.line(f"gx{i}.add_({self.permute(f'{name}[{m}]', back) if back != sorted(back) else f'{name}[{m}]'})")
+            value = self.permute(f"{name}[{m}]", back) if back != sorted(back) else f"{name}[{m}]"
+            self.line(f"{self.view_of(f'gx{i}', c)}.add_({value})")
 
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
         """A bilinear input's factors: its cores are einsums of both, differentiated locally (``torch.func.vjp``)."""
@@ -611,17 +612,23 @@ class TorchEmitter(SourceEmitter):
                 self.line(f"{c.name} = {self.core_expr(c)}")
 
     def batchable(self, c: CoreStep) -> bool:
-        """A chain core read from a plain tensor, without repeated source axes or a per-sample scale."""
+        """A chain core read from a plain tensor (or a diagonal view of it), without a per-sample scale."""
         x = self.plan.inputs[c.input]
-        return (len(c.constants) > 1 and not self.scale_suffix(c) and not (c.source == f"x{c.input}" and x.factors)
-                and len(set(c.source_labels)) == len(c.source_labels))
+        return len(c.constants) > 1 and not self.scale_suffix(c) and not (c.source == f"x{c.input}" and x.factors)
+
+    @staticmethod
+    def view_of(tensor: str, c: CoreStep) -> str:
+        """``tensor`` (axes ``c.source_labels``), or its diagonal view when a label repeats."""
+        if len(set(c.source_labels)) == len(c.source_labels):
+            return tensor
+        return f"_rt__diagonal({tensor}, {diagonal_blocks(c.source_labels)})"
 
     def batched_cores(self, equation: str, batch: list[tuple[CoreStep, tuple[int, ...]]], stacks: dict[str, str]
                       ) -> None:
         """``c_a, c_b, ... = one contraction of the stacked permuted sources`` (see :meth:`cores_forward`);
         ``stacks``: the stacks made so far (``s<i>``, by expression), shared by later batches."""
-        sources = ", ".join(self.permute(c.source, axes) if list(axes) != sorted(axes) else c.source
-                            for c, axes in batch)
+        sources = ", ".join(self.permute(self.view_of(c.source, c), axes) if list(axes) != sorted(axes)
+                            else self.view_of(c.source, c) for c, axes in batch)
         stacked = f"torch.stack(({sources}), 0).flatten(0, 1)"
         if stacked not in stacks:
             stacks[stacked] = f"s{len(stacks)}_{batch[0][0].name}"

@@ -25,13 +25,17 @@ def grads(fn, x, w, g):
     return torch.autograd.grad(fn(x, w), (x, w), g)
 
 
-@pytest.mark.parametrize("name,n,k,l", [("A", 5, 3, 2), ("A", 4, 3, 1), ("SO", 4, 3, 3), ("SO", 3, 3, 2)])
-def test_batched_chains_equal_the_einsum_emitter_forward_and_backward(name, n, k, l):
+@pytest.mark.parametrize("name,n,k,l,diagonals", [("A", 5, 3, 2, False), ("A", 4, 3, 1, False), ("SO", 4, 3, 3, False),
+                                                  ("A", 5, 4, 1, True), ("SO", 3, 4, 1, True)])
+def test_batched_chains_equal_the_einsum_emitter_forward_and_backward(name, n, k, l, diagonals):
+    """Forward and gradients of every ε-diagram / jellyfish of a spanning set; with ``diagonals`` a
+    batch is sure to stack diagonal views of the input (cores reading a repeated input axis)."""
     G = catnn.group(name, n=n)
     heads = [d for d in G.spanning_set(k, l) if isinstance(d, (EpsilonDiagram, Jellyfish))]
     plan = build_plan(G, k, l, heads)
     torch_fn, einsum_fn = emit(plan, backend="torch"), emit(plan, backend="einsum")
     assert "one chain on the stacked permuted sources" in torch_fn.source and "gs_c" in torch_fn.source
+    assert "torch.stack((_rt__diagonal(x0" in torch_fn.source or not diagonals
     gen = torch.Generator().manual_seed(n + 10 * k + 100 * l)
     x = torch.randn((2, 3) + (n,) * k, dtype=torch.float64, generator=gen).requires_grad_()
     w = torch.randn(len(heads), 2, 3, dtype=torch.float64, generator=gen).requires_grad_()
