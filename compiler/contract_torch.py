@@ -33,21 +33,67 @@ __all__ = ["spell", "reduced", "permuted", "CONTRACT_HELPER"]
 #: the helper the generated torch module carries for contractions of three or more operands
 CONTRACT_HELPER = '''_rt__PATHS = {}
 _rt__JOINED = {}
+_rt__JOIN_LIMIT = 1 << 17
+
+
+def _rt__path(equation, shapes, fixed):
+    """Pairwise steps ``(positions, equation)`` for the operands of ``equation``: opt_einsum's path
+    when no operand is a constant (``fixed``); else the constants joined first, the smallest join
+    first, while a join has at most _rt__JOIN_LIMIT entries and leaves two constants at least, then
+    the data met by one constant (or data) at a time, the smallest result first: two constants are
+    never joined whole (that would be the dense tensor a chain factors). Joins are done once per
+    constants (_rt__contract)."""
+    terms, out = equation.split("->")
+    terms, fixed, steps = terms.split(","), list(fixed), []
+    size = {ch: d for term, shape in zip(terms, shapes) for ch, d in zip(term, shape)}
+    if not any(fixed):
+        import opt_einsum
+        _, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+        return [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+
+    def best(allowed):
+        found = None
+        for b in range(len(terms)):
+            for a in range(b):
+                if allowed(a, b):
+                    rest = out + "".join(t for i, t in enumerate(terms) if i not in (a, b))
+                    kept = out if len(terms) == 2 else "".join(ch for ch in dict.fromkeys(terms[a] + terms[b])
+                                                               if ch in rest)
+                    entries = 1
+                    for ch in kept:
+                        entries *= size[ch]
+                    if found is None or entries < found[0]:
+                        found = (entries, a, b, kept)
+        return found
+
+    def shared(a, b):
+        return bool(set(terms[a]) & set(terms[b]))
+
+    while len(terms) > 1:
+        join = best(lambda a, b: fixed[a] and fixed[b] and shared(a, b)) if sum(fixed) > 2 else None
+        if join is None or join[0] > _rt__JOIN_LIMIT:
+            join = (best(lambda a, b: not (fixed[a] and fixed[b]) and shared(a, b))
+                    or best(lambda a, b: not (fixed[a] and fixed[b])) or best(lambda a, b: True))
+        _, a, b, kept = join
+        steps.append(((b, a), f"{terms[b]},{terms[a]}->{kept}"))
+        both = fixed[a] and fixed[b]
+        terms = [t for i, t in enumerate(terms) if i not in (a, b)] + [kept]
+        fixed = [f for i, f in enumerate(fixed) if i not in (a, b)] + [both]
+    return steps
 
 
 def _rt__contract(equation, *operands):
-    """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes. The steps that
-    join constants only (operands made by _rt__constant, e.g. two links of a Levi-Civita chain) are
-    done once per constants and kept with them (not under torch.compile, torch.export or torch.jit.trace)."""
-    key = (equation, tuple(t.shape for t in operands))
-    steps = _rt__PATHS.get(key)
-    if steps is None:
-        import opt_einsum
-        _, info = opt_einsum.contract_path(equation, *operands, optimize="auto")
-        steps = _rt__PATHS[key] = [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+    """torch.einsum pair by pair along :func:`_rt__path`, found once per operand shapes. The operands
+    made by _rt__constant are constants (e.g. the links of a Levi-Civita chain): steps joining
+    constants only are done once per constants and kept with them (not under torch.compile,
+    torch.export or torch.jit.trace, where every operand is data)."""
     tracing = torch.compiler.is_compiling() or torch.jit.is_tracing()
     known = set() if tracing else {id(t) for t in globals().get("_rt__CONSTANTS", {}).values()}
     fixed = [id(t) in known for t in operands]
+    key = (equation, tuple(t.shape for t in operands), tuple(fixed))
+    steps = _rt__PATHS.get(key)
+    if steps is None:
+        steps = _rt__PATHS[key] = _rt__path(equation, [t.shape for t in operands], fixed)
     if any(fixed):     # keyed by the constants' identities, which are kept alive with their joins
         held = tuple(t for t, f in zip(operands, fixed) if f)
         joined = _rt__JOINED.setdefault((key, tuple(map(id, held))), ({}, held))[0]

@@ -97,7 +97,7 @@ def test_constant_joins_are_kept_once_per_constants_and_equal_einsum():
         x = torch.randn(2, 3, 4, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
         got = ns["_rt__contract"](equation, x, e1, e2, e3)
         torch.testing.assert_close(got, torch.einsum(equation, x, e1, e2, e3), rtol=1e-12, atol=1e-12)
-    steps = ns["_rt__PATHS"][(equation, (x.shape, e1.shape, e2.shape, e3.shape))]
+    steps = ns["_rt__PATHS"][(equation, (x.shape, e1.shape, e2.shape, e3.shape), (False, True, True, True))]
     joined = next(iter(ns["_rt__JOINED"].values()))[0]
     assert len(ns["_rt__JOINED"]) == 1 and 0 < len(joined) < len(steps)
     fresh = torch.randn(6, 4, dtype=torch.float64, generator=gen)      # not a cached constant: no join kept
