@@ -38,48 +38,62 @@ _rt__JOIN_LIMIT = 1 << 17
 
 def _rt__path(equation, shapes, fixed):
     """Pairwise steps ``(positions, equation)`` for the operands of ``equation``: opt_einsum's path
-    when no operand is a constant (``fixed``); else the constants joined first, the smallest join
-    first, while a join has at most _rt__JOIN_LIMIT entries and leaves two constants at least, then
-    the data met by one constant (or data) at a time, the smallest result first: two constants are
-    never joined whole (that would be the dense tensor a chain factors). Joins are done once per
-    constants (_rt__contract)."""
+    when no operand is a constant (``fixed``). Else constants are joined first (done once per
+    constants by _rt__contract), each join at most _rt__JOIN_LIMIT entries and leaving two constants
+    at least (a chain is never joined whole: that is the dense tensor it factors); of every such set
+    of joins, the one whose data steps (one pair at a time, the smallest result first, never two
+    constants) cost the fewest multiplications."""
     terms, out = equation.split("->")
-    terms, fixed, steps = terms.split(","), list(fixed), []
-    size = {ch: d for term, shape in zip(terms, shapes) for ch, d in zip(term, shape)}
+    size = {ch: d for term, shape in zip(terms.split(","), shapes) for ch, d in zip(term, shape)}
     if not any(fixed):
         import opt_einsum
         _, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
         return [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
 
-    def best(allowed):
-        found = None
-        for b in range(len(terms)):
-            for a in range(b):
-                if allowed(a, b):
-                    rest = out + "".join(t for i, t in enumerate(terms) if i not in (a, b))
-                    kept = out if len(terms) == 2 else "".join(ch for ch in dict.fromkeys(terms[a] + terms[b])
-                                                               if ch in rest)
-                    entries = 1
-                    for ch in kept:
-                        entries *= size[ch]
-                    if found is None or entries < found[0]:
-                        found = (entries, a, b, kept)
-        return found
+    def entries(letters):
+        count = 1
+        for ch in letters:
+            count *= size[ch]
+        return count
 
-    def shared(a, b):
-        return bool(set(terms[a]) & set(terms[b]))
+    def pair(terms, a, b):
+        rest = out + "".join(t for i, t in enumerate(terms) if i not in (a, b))
+        return out if len(terms) == 2 else "".join(ch for ch in dict.fromkeys(terms[a] + terms[b]) if ch in rest)
 
-    while len(terms) > 1:
-        join = best(lambda a, b: fixed[a] and fixed[b] and shared(a, b)) if sum(fixed) > 2 else None
-        if join is None or join[0] > _rt__JOIN_LIMIT:
-            join = (best(lambda a, b: not (fixed[a] and fixed[b]) and shared(a, b))
-                    or best(lambda a, b: not (fixed[a] and fixed[b])) or best(lambda a, b: True))
-        _, a, b, kept = join
-        steps.append(((b, a), f"{terms[b]},{terms[a]}->{kept}"))
-        both = fixed[a] and fixed[b]
-        terms = [t for i, t in enumerate(terms) if i not in (a, b)] + [kept]
-        fixed = [f for i, f in enumerate(fixed) if i not in (a, b)] + [both]
-    return steps
+    def joined(terms, fixed, a, b, kept):
+        return ([t for i, t in enumerate(terms) if i not in (a, b)] + [kept],
+                [f for i, f in enumerate(fixed) if i not in (a, b)] + [fixed[a] and fixed[b]],
+                ((b, a), f"{terms[b]},{terms[a]}->{kept}"))
+
+    def data_steps(terms, fixed):
+        steps, cost = [], 0
+        while len(terms) > 1:
+            pairs = [(a, b) for b in range(len(terms)) for a in range(b) if not (fixed[a] and fixed[b])] or \
+                [(a, b) for b in range(len(terms)) for a in range(b)]
+            linked = [(a, b) for a, b in pairs if set(terms[a]) & set(terms[b])] or pairs
+            a, b = min(linked, key=lambda ab: entries(pair(terms, *ab)))
+            cost += entries(set(terms[a]) | set(terms[b]))
+            terms, fixed, step = joined(terms, fixed, a, b, pair(terms, a, b))
+            steps.append(step)
+        return cost, steps
+
+    best, todo, seen = None, [(terms.split(","), list(fixed), [])], set()
+    while todo:
+        terms, fixed, steps = todo.pop()
+        if frozenset(terms) in seen:
+            continue
+        seen.add(frozenset(terms))
+        cost, rest = data_steps(terms, fixed)
+        if best is None or (cost, len(rest)) < best[:2]:
+            best = (cost, len(rest), steps + rest)
+        if sum(fixed) > 2:
+            for b in range(len(terms)):
+                for a in range(b):
+                    kept = pair(terms, a, b)
+                    if fixed[a] and fixed[b] and set(terms[a]) & set(terms[b]) and entries(kept) <= _rt__JOIN_LIMIT:
+                        new_terms, new_fixed, step = joined(terms, fixed, a, b, kept)
+                        todo.append((new_terms, new_fixed, steps + [step]))
+    return best[2]
 
 
 def _rt__contract(equation, *operands):
