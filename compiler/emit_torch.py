@@ -115,9 +115,10 @@ def _rt__tile_add(t, value, start, stop):
     """``t += value`` in place, value (t's shape with 1 on axes start..stop-1) broadcast over that block.
     The axes after the block hold few entries (an O(3) vector's 3): an add striding in runs that short
     is slow, so the add is a matmul of value's rows with a 0/1 tiling matrix (entry r to every (m, r)),
-    each entry added once; a non-contiguous t or a non-float dtype takes the plain add, and so do
-    torch.compile (it fuses the add) and torch.jit.trace (the trace keeps sizes symbolic). The tiling
-    matrix is cached per shape, dtype and device."""
+    each entry added once (an inf in value also makes nan at its row's other entries: inf * 0). A
+    non-contiguous t or a non-float dtype takes the plain add, and so do torch.compile (it fuses the
+    add) and torch.jit.trace (the trace keeps sizes symbolic). The tiling matrix is cached per shape,
+    dtype and device."""
     rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
     if (torch.compiler.is_compiling() or torch.jit.is_tracing() or not t.is_contiguous()
             or not (t.is_floating_point() or t.is_complex()) or rest * block == 0):
