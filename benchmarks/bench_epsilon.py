@@ -16,6 +16,24 @@ n + 1) as two-operand einsums along opt_einsum's path, found once per shapes
 cost milliseconds. Measured on a shared 2-core machine (one thread, best of 5, noisy), chained stage
 through the torch emitter, before -> after: SO(7) 4 -> 3 forward 1.78 -> 0.84 ms, fwd+bwd 10.2 -> 2.3 ms;
 A(6) 3 -> 3 forward 59.6 -> 12.4 ms, fwd+bwd 133 -> 22.9 ms.
+
+Then (issue 16) the chained stage got three spellings (docs/compiler.md, "Spellings the torch emitter
+chooses for speed"): chain cores that are one contraction of x with its axes permuted (or of its
+diagonals) run as one on the stacked sources, forward and backward; constant-only joins are done once
+per constants; and with constants the path is catnn's own: bounded joins (at most 2^17 entries, never
+a chain whole, so never the n^t head) chosen for the fewest data multiplications, two data steps per
+chain. Best of 15 (median), forward / fwd+bwd ms, chained vs dense, same machine, noisy:
+
+    case          before: chained / dense                    after: chained / dense
+    SO(6) 3 -> 3  0.42 / 0.29,  1.26 / 1.03   (load ~5)      0.19 / 0.18,  0.71 / 0.68   (load ~2)
+    SO(7) 4 -> 3  0.56 / 1.06,  1.92 / 3.30                  0.58 / 1.09,  1.61 / 2.36
+    A(6) 3 -> 3   2.97 / 1.44,  6.77 / 3.62                  1.73 / 1.55,  4.38 / 3.84
+    A(7) 4 -> 3   10.9 / 4.38,  17.5 / 11.9                  3.35 / 4.87,  8.08 / 10.8
+
+A(6) stays about 10% behind the dense stage: at n = 6 the dense heads are small (n^5 = 7776 and
+n^6 entries) and contract x in one einsum per core, while a chain that is never joined whole needs two
+data steps (through joins of 4320 and 720 entries) of about the same multiplications; reaching the
+dense stage's one step would take joining the chain whole, which is the dense head itself.
 """
 
 from __future__ import annotations

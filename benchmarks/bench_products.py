@@ -22,6 +22,23 @@ Methods:
 
 Times are the best (median) of ``--repeat`` interleaved rounds; ratios are against catnn. Memory is
 the plan's own account (``Plan.cost``): elements allocated and the largest tensor.
+
+Figures (CPU, one thread, best of 15 on a shared 2-core machine, three runs at load ~2; noisy), before
+-> after the torch emitter's tiling adds, gather-free weights and ``_rt__plain`` (docs/compiler.md):
+
+    case                   catnn ms        catnn / floor    one op per term / catnn
+    S x O(3) (1,1)->(1,1)  1.31 -> 0.45    2.7x -> 1.6x     1.76x -> 1.5x
+    S x O(3) (2,1)->(1,1)  73.5 -> 42.2    (no floor)       1.54x -> 1.58x
+    S x S (1,1)->(1,1)     106 -> 93       0.79x -> 0.75x   7.0x -> 5.0x
+
+One op per term got faster too (each term is a catnn plan), so its ratios fell. Where the goals of
+issue 12 are out of reach, and why: S x O(3) (1,1)'s two terms include the full-support matmul itself
+(the floor), so one op per term is at most floor + the other term + their sum, about 2.5x the floor:
+3x is unreachable even at the floor. catnn's 1.6x is the matmul (0.19 ms) plus a pass summing x over
+the points (0.06 ms: torch reduces with innermost runs of 3), the tiling add (0.05 ms) and about 0.1 ms
+of per-call dispatch at B = 8. (2,1) -> (1,1) reads its 200 MB input twice (a sum over each of the two
+point axes; no native op gives both in one pass) where one op per term reads it three times, so about
+1.5x is the bound of that comparison.
 """
 
 from __future__ import annotations

@@ -273,22 +273,26 @@ class EquivariantLinear(_PlanModule):
 
     def _check_typed(self, x: torch.Tensor) -> tuple[int, ...]:
         """The size of every sort, from the typed input ``(B, C, n_0 × k_0 axes, n_1 × k_1 axes, …)``."""
-        shape, name = tuple(x.shape), f"EquivariantLinear({self.group} {self.k} -> {self.l})"
-        sorts = self.plan.inputs[0].axis_sorts
-        axes = ", ".join(f"n_{s}" for s in sorts)
+        shape, sorts = tuple(x.shape), self.plan.inputs[0].axis_sorts
+        name = "EquivariantLinear({} {} -> {})"     # formatted on an error only: a forward pays no str(group)
+
+        def bad() -> ShapeError:
+            axes = ", ".join(f"n_{s}" for s in sorts)
+            return ShapeError(messages.BAD_TYPED_INPUT.format(layer=name.format(self.group, self.k, self.l),
+                                                              channels=self.in_channels, axes=axes, shape=shape))
+
         if x.dim() != len(sorts) + 2 or shape[1] != self.in_channels:
-            raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
-                                                             shape=shape))
+            raise bad()
         sizes = []
         for s, fixed in enumerate(self.group.ns):
             seen = [shape[2 + a] for a, t in enumerate(sorts) if t == s]   # a list: traced sizes hash by identity
             if any(size != seen[0] for size in seen) or (fixed is not None and seen and seen[0] != fixed):
-                raise ShapeError(messages.BAD_TYPED_INPUT.format(layer=name, channels=self.in_channels, axes=axes,
-                                                                 shape=shape))
+                raise bad()
             size = seen[0] if seen else fixed
             if size is None:
                 example = tuple(None if t != s else 5 for t in range(len(self.group.ns)))
-                raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=name, sort=s, example=example))
+                raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=name.format(self.group, self.k, self.l), sort=s,
+                                                                 example=example))
             sizes.append(size)
         return tuple(sizes)
 

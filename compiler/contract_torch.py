@@ -18,9 +18,16 @@ permutes on every call (a two-operand einsum costs about three matmuls of the sa
 with three or more operands it searches a contraction order on every call (milliseconds for the
 ε-chain's n + 1 operands). Here the order of a many-operand contraction is found once per operand
 shapes by ``opt_einsum.contract_path`` (:data:`CONTRACT_HELPER`, in the generated module) and run as
-two-operand ``torch.einsum`` calls, which torch does not re-plan (while torch.compile or torch.export
-traces, the path is found from the equation alone, every letter of size 8, and taken as a constant:
-a path from symbolic sizes would guard on them, or fail); two-operand steps whose second
+two-operand ``torch.einsum`` calls, which torch does not re-plan. When operands are constants (the
+tensors ``_rt__constant`` built and caches: the links of a Levi-Civita chain), the path is catnn's own
+(``_rt__path``): constants are joined first, each join at most 2^17 entries and never a whole chain
+(two constants stay apart: a chain joined whole is the dense n^t head it factors), choosing among all
+such sets of joins the one whose data steps cost the fewest multiplications; joins are computed once
+per constants and kept (``_rt__JOINED``), so a call runs only the data steps (two for a chain, against
+four to six before). Under torch.jit.trace every operand counts as data (opt_einsum's path, nothing
+kept); while torch.compile or torch.export traces, the path is found from the equation alone (every
+letter of size 8, every operand data) and taken as a constant: a path from symbolic sizes would guard
+on them, or fail. Two-operand steps whose second
 operand is a matrix on distinct axes of the first are spelled as a matmul (the matrix's other index
 new) or as a broadcast product summed (both indices present), the patterns of graph edges.
 """
@@ -33,36 +40,83 @@ from typing import Any
 __all__ = ["spell", "reduced", "permuted", "CONTRACT_HELPER"]
 
 #: the helper the generated torch module carries for contractions of three or more operands
-CONTRACT_HELPER = '''_rt__PATHS = {}
+CONTRACT_HELPER = '''_rt__PATHS, _rt__JOINED, _rt__JOIN_LIMIT = {}, {}, 1 << 17
 
 
-def _rt__path(equation, shapes):
-    """opt_einsum's pairwise steps for these operand shapes: (positions taken, two-operand equation)."""
-    import opt_einsum
-    _, info = opt_einsum.contract_path(equation, *shapes, optimize="auto", shapes=True)
-    return tuple((tuple(inds), eq) for inds, _, eq, _, _ in info.contraction_list)
+def _rt__path(equation, shapes, fixed):
+    """einsum(equation) pair by pair: opt_einsum's path without constants (``fixed``); else the constant
+    joins (each <= _rt__JOIN_LIMIT entries, never a chain whole) whose data steps cost the least."""
+    terms, out = equation.split("->")
+    size = {ch: d for term, shape in zip(terms.split(","), shapes) for ch, d in zip(term, shape)}
+    if not any(fixed):
+        import opt_einsum
+        info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")[1]
+        return [(inds, eq) for inds, _, eq, _, _ in info.contraction_list]
+
+    def entries(letters):
+        return torch.Size([size[ch] for ch in letters]).numel()
+
+    def join(terms, fixed, a, b):
+        rest = out + "".join(t for i, t in enumerate(terms) if i not in (a, b))
+        kept = out if len(terms) == 2 else "".join(ch for ch in dict.fromkeys(terms[a] + terms[b]) if ch in rest)
+        left = [i for i in range(len(terms)) if i not in (a, b)]
+        return ([terms[i] for i in left] + [kept], [fixed[i] for i in left] + [fixed[a] and fixed[b]],
+                ((b, a), f"{terms[b]},{terms[a]}->{kept}"))
+
+    def data_steps(terms, fixed, cost=0, steps=()):
+        while len(terms) > 1:
+            pairs = [(a, b) for b in range(len(terms)) for a in range(b)]
+            pairs = [p for p in pairs if not (fixed[p[0]] and fixed[p[1]])] or pairs
+            pairs = [p for p in pairs if set(terms[p[0]]) & set(terms[p[1]])] or pairs
+            a, b = min(pairs, key=lambda p: entries(join(terms, fixed, *p)[0][-1]))
+            cost += entries(set(terms[a] + terms[b]))
+            terms, fixed, step = join(terms, fixed, a, b)
+            steps += (step,)
+        return cost, list(steps)
+
+    best, todo, seen = None, [(terms.split(","), list(fixed), [])], set()
+    while todo:
+        terms, fixed, steps = todo.pop()
+        if frozenset(terms) not in seen:
+            seen.add(frozenset(terms))
+            cost, rest = data_steps(terms, fixed)
+            best = min(best or (cost, len(rest), steps + rest), (cost, len(rest), steps + rest))
+            todo += [(t, f, steps + [s]) for b in range(len(terms)) for a in range(b) if sum(fixed) > 2
+                     and fixed[a] and fixed[b] and set(terms[a]) & set(terms[b])
+                     for t, f, s in [join(terms, fixed, a, b)] if entries(t[-1]) <= _rt__JOIN_LIMIT]
+    return best[2]
 
 
 @torch.compiler.assume_constant_result
 def _rt__traced_path(equation):
     """The steps for every letter of size 8: a path from the equation alone, which torch.compile and
     torch.export take as a constant (a path from the symbolic sizes would guard on, and fix, them)."""
-    return _rt__path(equation, [(8,) * len(term) for term in equation.split("->")[0].split(",")])
+    terms = equation.split("->")[0].split(",")
+    steps = _rt__path(equation, [(8,) * len(term) for term in terms], [False] * len(terms))
+    return tuple((tuple(inds), eq) for inds, eq in steps)
 
 
 def _rt__contract(equation, *operands):
-    """torch.einsum pair by pair, along opt_einsum's path found once per operand shapes."""
+    """torch.einsum along _rt__path; joins of constants (_rt__constant's) done once, unless tracing."""
     if torch.compiler.is_compiling():
-        steps = _rt__traced_path(equation)
+        steps, fixed, joined = _rt__traced_path(equation), [False] * len(operands), None
     else:
-        key = (equation, tuple(t.shape for t in operands))
-        steps = _rt__PATHS.get(key)
-        if steps is None:
-            steps = _rt__PATHS[key] = _rt__path(equation, key[1])
+        known = set() if torch.jit.is_tracing() else {id(t) for t in globals().get("_rt__CONSTANTS", {}).values()}
+        fixed = [id(t) in known for t in operands]
+        key = (equation, tuple(t.shape for t in operands), tuple(fixed))
+        if key not in _rt__PATHS:
+            _rt__PATHS[key] = _rt__path(equation, [t.shape for t in operands], fixed)
+        steps = _rt__PATHS[key]
+        held = tuple(t for t, f in zip(operands, fixed) if f)     # kept alive: their ids are keys
+        joined = _rt__JOINED.setdefault((key, tuple(map(id, held))), ({}, held))[0] if held else None
     operands = list(operands)
-    for inds, eq in steps:
+    for at, (inds, eq) in enumerate(steps):
         taken = [operands.pop(i) for i in inds]
-        operands.append(torch.einsum(eq, *taken))
+        constant = all([fixed.pop(i) for i in inds])
+        if constant and at not in joined:
+            joined[at] = torch.einsum(eq, *taken)
+        operands.append(joined[at] if constant else torch.einsum(eq, *taken))
+        fixed.append(constant)
     return operands[0]
 '''
 

@@ -136,10 +136,14 @@ class SourceEmitter:
             cores = p.input_cores(i)
             if cores:
                 self.line(f"# cores of input {i}: one per distinct bottom half (diagonals are views, sums done once)")
-            for c in cores:
-                self.line(f"{c.name} = {self.core_expr(c)}")
+            self.cores_forward(cores)
         for j, sec in enumerate(p.sections):
             self.section(j, sec)
+
+    def cores_forward(self, cores: Sequence[CoreStep]) -> None:
+        """The lines computing one input's cores, in order."""
+        for c in cores:
+            self.line(f"{c.name} = {self.core_expr(c)}")
 
     def inputs(self) -> None:
         """``x<i>`` (or ``x<i>a, x<i>b``), ``I<i>`` channels, ``B``, ``n`` and ``x`` (dtype and device)."""
@@ -175,13 +179,17 @@ class SourceEmitter:
     def gathered_weights(self, source: str) -> None:
         """``wb<b>``: block b's weight rows in the order its mix groups read them, times their signs."""
         for b, rows in enumerate(self.plan.gather):
-            expr = f"{source}[{b}]"
-            if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
-                expr = f"{expr}[{self.indices(list(rows), f'order{b}')}]"
-            signs = list(self.plan.signs(b))
-            if any(s != 1 for s in signs):
-                expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
-            self.line(f"wb{b} = {expr}")
+            self.line(f"wb{b} = {self.gathered_block(source, b, rows)}")
+
+    def gathered_block(self, source: str, b: int, rows: Sequence[int]) -> str:
+        """Block b's weight rows in gathered order, times their signs."""
+        expr = f"{source}[{b}]"
+        if list(rows) != list(range(len(self.plan.blocks[b].diagrams))):
+            expr = f"{expr}[{self.indices(list(rows), f'order{b}')}]"
+        signs = list(self.plan.signs(b))
+        if any(s != 1 for s in signs):
+            expr = f"{expr} * {self.sign_vector(signs, f'{source}[{b}]')}"
+        return expr
 
     def indices(self, values: list[int], what: str) -> str:
         """An index list as code: a literal, or (over ``INLINE_INDICES`` entries) the module constant

@@ -12,7 +12,7 @@ def layer__forward(xs, weights, biases, out_channels, n, sizes, save):
     x = x0  # dtype and device of every new tensor
     B = x.shape[0]
     n = x0.shape[-1]
-    wb0 = weights[0][[1, 0]]
+    wb0 = _rt__plain(weights[0])
 
 Four definitions per plan: ``NAME__forward`` (the steps, in place, no autograd graph),
 ``NAME__backward`` (the plan transposed: accumulator gradients by diagonal views and sums, weight
@@ -37,13 +37,23 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from typing import Any
+from math import prod
 
 from .contract_torch import CONTRACT_HELPER, permuted, reduced, spell
 from .emit_common import SourceEmitter, docstring
-from .ir import CoreStep, MixGroup, View, WriteStep, diagonal_blocks, letters
+from .ir import CoreStep, FoldStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
-__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "DIAGONAL_HELPER", "CONSTANT_HELPER",
-           "DIAGONAL_ADD_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER", "STEPS_GRADIENT_HELPER"]
+__all__ = ["TorchEmitter", "diagonal_view", "split_operands", "short_block", "DIAGONAL_HELPER", "CONSTANT_HELPER",
+           "DIAGONAL_ADD_HELPER", "TILE_ADD_HELPER", "PLAIN_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER",
+           "STEPS_GRADIENT_HELPER"]
+
+#: a core's gradient contribution: (expression, full size, the short block it broadcasts over or None)
+Part = tuple[str, bool, "tuple[int, int] | None"]
+
+#: a broadcast add whose trailing axes (after the block it broadcasts over) hold at most this many
+#: entries is spelled as a matmul with a tiling matrix (:data:`TILE_ADD_HELPER`)
+SHORT_RUN = 8
 
 
 def diagonal_view(t, blocks):
@@ -95,6 +105,81 @@ DIAGONAL_ADD_HELPER = '''def _rt__diagonal_add(t, blocks, value):
         for axis in block:
             index[axis] = at
     t[(slice(None), slice(None), *index)] += value
+'''
+
+
+TILE_ADD_HELPER = '''_rt__TILES = {}
+
+
+def _rt__tile_add(t, value, start, stop):
+    """``t += value`` in place, value (t's shape with 1 on axes start..stop-1) broadcast over that block.
+    The axes after the block hold few entries (an O(3) vector's 3): an add striding in runs that short
+    is slow, so the add is a matmul of value's rows with a 0/1 tiling matrix (entry r to every (m, r)),
+    each entry added once (an inf in value also makes nan at its row's other entries: inf * 0). A
+    non-contiguous t or a non-float dtype takes the plain add, and so do torch.compile (it fuses the
+    add) and torch.jit.trace (the trace keeps sizes symbolic). The tiling matrix is cached per shape,
+    dtype and device."""
+    rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
+    if (torch.compiler.is_compiling() or torch.jit.is_tracing() or not t.is_contiguous()
+            or not (t.is_floating_point() or t.is_complex()) or rest * block == 0):
+        t.add_(value)
+        return
+    key = (rest, block, t.dtype, t.device)
+    tile = _rt__TILES.get(key)
+    if tile is None:
+        tile = _rt__TILES[key] = torch.eye(rest, dtype=t.dtype, device=t.device).repeat(1, block)
+    t.view(-1, block * rest).addmm_(value.expand(t.shape[:start] + value.shape[start:]).reshape(-1, rest), tile)
+'''
+
+
+def same_contraction(cores: Sequence[CoreStep]) -> list[tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]]:
+    """Cores (two or more) that are one contraction of their common source (or diagonal views of it)
+    with its axes permuted: the contraction's equation (sources' axes first), and each core with the
+    permutation of its source's (view's) axes that the equation reads.
+
+    >>> a = CoreStep("c1", "x0", (0, 1), (0, 2), (("E", (1, 2)),), 0, 0)
+    >>> b = CoreStep("c2", "x0", (0, 1), (1, 2), (("E", (0, 2)),), 0, 0)    # x's axes the other way round
+    >>> [(eq, [(c.name, p) for c, p in batch]) for eq, batch in same_contraction([a, b])]
+    [('bcik,ij->bckj', [('c1', (1, 0)), ('c2', (0, 1))])]
+    """
+    found: dict[tuple, tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]] = {}
+    for c in cores:
+        canon: dict[int, int] = {}
+        distinct = list(dict.fromkeys(c.source_labels))      # a diagonal view's axes (one per block)
+        for lab in [*(lab for _, labs in c.constants for lab in labs), *c.labels, *distinct]:
+            canon.setdefault(lab, len(canon))
+        source = [canon[lab] for lab in distinct]
+        axes = tuple(sorted(range(len(source)), key=source.__getitem__))
+        consts = tuple((kind, letters(canon[lab] for lab in labs)) for kind, labs in c.constants)
+        equation = (f"bc{letters(sorted(source))}{''.join(',' + labs for _, labs in consts)}"
+                    f"->bc{letters(canon[lab] for lab in c.labels)}")
+        key = (c.source, equation, tuple(kind for kind, _ in consts), tuple(c.sort(distinct[a]) for a in axes))
+        found.setdefault(key, (equation, []))[1].append((c, axes))
+    return [batch for batch in found.values() if len(batch[1]) > 1]
+
+
+def short_block(labels: Sequence[int], target: Sequence[int], sizes: Sequence[int | None]) -> tuple[int, int] | None:
+    """The axes ``(start, stop)`` (counting batch and channel) of the one block of ``target`` that an
+    add of ``labels`` broadcasts over, when the axes after it have fixed ``sizes`` holding at most
+    ``SHORT_RUN`` entries together; None otherwise (a plain add is fast: its runs are long).
+
+    >>> short_block([0, 2], [0, 1, 2], [None, None, 3]), short_block([0, 1], [0, 1, 2], [None, None, 3])
+    ((3, 4), None)
+    """
+    missing = [i for i, lab in enumerate(target) if lab not in labels]
+    if not missing or missing != list(range(missing[0], missing[-1] + 1)) or missing[-1] == len(target) - 1:
+        return None
+    trailing = sizes[missing[-1] + 1:]
+    if None in trailing or prod(trailing) > SHORT_RUN:
+        return None
+    return 2 + missing[0], 3 + missing[-1]
+
+
+PLAIN_HELPER = '''def _rt__plain(w):
+    """w detached when no gradient flows through it (outside grad mode, and not while torch.jit.trace
+    records): torch.matmul runs a weight that requires grad (a view of a Parameter, even under no_grad)
+    as a batched matmul instead of folding it into one, about 2.5x slower on CPU."""
+    return w if torch.is_grad_enabled() or torch.jit.is_tracing() else w.detach()
 '''
 
 
@@ -156,6 +241,13 @@ class TorchEmitter(SourceEmitter):
     reshape = "view"
     #: set once a contraction of three or more operands is spelled (the module then needs ``_rt__contract``)
     many_operands = False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the blocks whose ``wb<b>`` are the weights in their own row order: block -> gathered rows
+        self.direct_rows: dict[int, tuple[int, ...]] = {}
+
+    #: set once a broadcast add is spelled by ``_rt__tile_add`` (the module then needs :data:`TILE_ADD_HELPER`)
+    tile_adds = False
 
     # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
@@ -375,7 +467,7 @@ class TorchEmitter(SourceEmitter):
             self.cores_gradient(i, cores, contributions)
             self.indent -= 1
 
-    def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[tuple[str, bool]]]) -> None:
+    def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[Part]]) -> None:
         into_x: list[tuple[CoreStep, str]] = []
         for c in reversed(self.plan.input_cores(i)):
             if not contributions[c.name]:
@@ -392,19 +484,20 @@ class TorchEmitter(SourceEmitter):
                 consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
                 names = "".join(f", {kind}" for kind, _ in c.constants)
                 value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{scaled}{names}")
-                contributions[c.source].append((self.broadcast(value, have, labels), have == labels))
+                contributions[c.source].append((self.broadcast(value, have, labels), have == labels, None))
             else:
                 parent = self.plan.core(c.source)
+                block = short_block(c.labels, parent.labels, self.sizes(parent.sorts))
                 contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
-                                                   len(c.labels) == len(parent.labels)))
+                                                   len(c.labels) == len(parent.labels), block))
         if self.plan.inputs[i].factors:
             self.product_gradient(i, into_x)
         else:
             self.x_gradient(i, into_x)
 
-    def feature_gradients(self) -> dict[str, list[tuple[str, bool]]]:
+    def feature_gradients(self) -> dict[str, list[Part]]:
         """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
-        contributions: dict[str, list[tuple[str, bool]]] = {c.name: [] for c in self.plan.cores}
+        contributions: dict[str, list[Part]] = {c.name: [] for c in self.plan.cores}
         for g in self.plan.groups:
             i, sorts, start = g.name[1:], self.plan.group_sorts(g), 0
             for run, cols in zip(g.runs, self.run_columns(g)):
@@ -416,7 +509,7 @@ class TorchEmitter(SourceEmitter):
                     expr = f"gf{i}_{run.input}[:, {q}]" if P > 1 else f"gf{i}_{run.input}"
                     if list(perm) != sorted(perm):
                         expr = self.permute(expr, [perm.index(j) for j in range(len(perm))])
-                    contributions[core].append((expr, True))
+                    contributions[core].append((expr, True, None))
                 start += P
         return contributions
 
@@ -426,8 +519,16 @@ class TorchEmitter(SourceEmitter):
                       and not cs[0].scale), None)
         sorts = self.plan.inputs[i].axis_sorts
         self.line(f"gx{i} = {first[1]}" if first else f"gx{i} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
+        chains = [c for c, _ in into_x if self.batchable(c)    # every source axis kept or met by a constant
+                  and set(c.source_labels) <= set(c.labels).union(*(labs for _, labs in c.constants))]
+        batches = {c.name: (equation, batch) for equation, batch in same_contraction(chains) for c, _ in batch}
+        exprs = {c.name: expr for c, expr in into_x}
         for c, expr in into_x:
             if first is not None and c is first[0]:
+                continue
+            if c.name in batches:
+                if batches[c.name][1][0][0] is c:
+                    self.batched_gradient(i, *batches[c.name], exprs)
                 continue
             labels = list(dict.fromkeys(c.source_labels))
             value, have = expr, list(c.labels)
@@ -442,14 +543,31 @@ class TorchEmitter(SourceEmitter):
             target = f"gx{i}" if len(labels) == len(c.source_labels) else f"_rt__diagonal(gx{i}, {blocks})"
             self.line(f"{target}.add_({value})")
 
+    def batched_gradient(self, i: int, equation: str, batch: list[tuple[CoreStep, tuple[int, ...]]],
+                         exprs: dict[str, str]) -> None:
+        """The gradients of cores computed as one batch (:meth:`cores_forward`) into ``gx<i>``: the
+        stacked core gradients through the transposed chain once, each slice permuted back."""
+        terms, out = equation.split("->")
+        source, *consts = terms.split(",")
+        names = "".join(f", {kind}" for kind, _ in batch[0][0].constants)
+        stacked = f"torch.stack(({', '.join(exprs[c.name] for c, _ in batch)}), 0).flatten(0, 1)"
+        name, transposed = f"gs_{batch[0][0].name}", ",".join([out, *consts]) + "->" + source
+        self.line(f"{name} = {self.contract(transposed, stacked + names)}.unflatten(0, ({len(batch)}, B))")
+        for m, (c, axes) in enumerate(batch):
+            back = [axes.index(a) for a in range(len(axes))]
+            value = self.permute(f"{name}[{m}]", back) if back != sorted(back) else f"{name}[{m}]"
+            self.line(f"{self.view_of(f'gx{i}', c)}.add_({value})")
+
     def product_gradient(self, i: int, into_x: list[tuple[CoreStep, str]]) -> None:
         """A bilinear input's factors: its cores are einsums of both, differentiated locally (``torch.func.vjp``)."""
         cores = ", ".join(self.core_expr(c) for c, _ in into_x)
         grads = ", ".join(g for _, g in into_x)
         self.line(f"gx{i}a, gx{i}b = torch.func.vjp(lambda x{i}a, x{i}b: ({cores},), x{i}a, x{i}b)[1](({grads},))")
 
-    def accumulate(self, name: str, parts: list[tuple[str, bool]], sorts: Sequence[int], i: int) -> None:
-        """``name = Σ parts`` (in place after the first full-size part)."""
+    def accumulate(self, name: str, parts: list[Part], sorts: Sequence[int],
+                   i: int) -> None:
+        """``name = Σ parts`` (in place after the first full-size part; a part with a short block
+        broadcast, :func:`short_block`, added by ``_rt__tile_add``)."""
         parts = sorted(parts, key=lambda part: not part[1])
         if parts[0][1]:
             self.line(f"{name} = {parts[0][0]}")
@@ -457,8 +575,12 @@ class TorchEmitter(SourceEmitter):
         else:
             self.line(f"{name} = grad.new_zeros(({self.shape_expr('B', f'I{i}', sorts)}))")
             rest = parts
-        for expr, _ in rest:
-            self.line(f"{name} += {expr}")
+        for expr, _, block in rest:
+            if block is None:
+                self.line(f"{name} += {expr}")
+            else:
+                self.tile_adds = True
+                self.line(f"_rt__tile_add({name}, {expr}, {block[0]}, {block[1]})")
 
     # -- spelling the forward steps -----------------------------------------------------------
     constant_helper = CONSTANT_HELPER
@@ -467,10 +589,81 @@ class TorchEmitter(SourceEmitter):
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
         writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
         return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
-                + (CONTRACT_HELPER,) * self.many_operands + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
+                + (CONTRACT_HELPER,) * self.many_operands + (TILE_ADD_HELPER,) * self.tile_adds
+                + (PLAIN_HELPER,) * bool(self.direct_rows) + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
+
+    def cores_forward(self, cores: Sequence[CoreStep]) -> None:
+        """Chain cores (three or more operands, a path of pairwise einsums) that are one contraction of
+        their source with its axes permuted run as one: the permuted sources stacked along the batch
+        (A_n's jellyfish and SO(n)'s ε heads: the same Levi-Civita chain on each choice of legs), so
+        the path's steps are dispatched once for all of them."""
+        batches = {batch[0][0].name: (equation, batch)
+                   for equation, batch in same_contraction([c for c in cores if self.batchable(c)])}
+        done: set[str] = set()
+        stacks: dict[str, str] = {}
+        for c in cores:
+            if c.name in batches:
+                equation, batch = batches[c.name]
+                done.update(m.name for m, _ in batch)
+                self.batched_cores(equation, batch, stacks)
+            elif c.name not in done:
+                self.line(f"{c.name} = {self.core_expr(c)}")
+
+    def batchable(self, c: CoreStep) -> bool:
+        """A chain core read from a plain tensor (or a diagonal view of it), without a per-sample scale."""
+        x = self.plan.inputs[c.input]
+        return len(c.constants) > 1 and not self.scale_suffix(c) and not (c.source == f"x{c.input}" and x.factors)
+
+    @staticmethod
+    def view_of(tensor: str, c: CoreStep) -> str:
+        """``tensor`` (axes ``c.source_labels``), or its diagonal view when a label repeats."""
+        if len(set(c.source_labels)) == len(c.source_labels):
+            return tensor
+        return f"_rt__diagonal({tensor}, {diagonal_blocks(c.source_labels)})"
+
+    def batched_cores(self, equation: str, batch: list[tuple[CoreStep, tuple[int, ...]]], stacks: dict[str, str]
+                      ) -> None:
+        """``c_a, c_b, ... = one contraction of the stacked permuted sources`` (see :meth:`cores_forward`);
+        ``stacks``: the stacks made so far (``s<i>``, by expression), shared by later batches."""
+        sources = ", ".join(self.permute(self.view_of(c.source, c), axes) if list(axes) != sorted(axes)
+                            else self.view_of(c.source, c) for c, axes in batch)
+        stacked = f"torch.stack(({sources}), 0).flatten(0, 1)"
+        if stacked not in stacks:
+            stacks[stacked] = f"s{len(stacks)}_{batch[0][0].name}"
+            self.line(f"{stacks[stacked]} = {stacked}")
+        names = "".join(f", {kind}" for kind, _ in batch[0][0].constants)
+        expr = self.contract(equation, f"{stacks[stacked]}{names}")
+        self.line(f"{', '.join(c.name for c, _ in batch)} = {expr}.unflatten(0, ({len(batch)}, B)).unbind(0)"
+                  f"  # {len(batch)} cores: one chain on the stacked permuted sources")
+
+    def fold(self, f: FoldStep) -> None:
+        sizes = self.sizes(self.plan.acc_sorts(f.target, f.target_labels))
+        block = short_block(f.source_labels, f.target_labels, sizes)
+        if block is None:
+            super().fold(f)
+            return
+        self.tile_adds = True
+        value = self.broadcast(f.source, f.source_labels, f.target_labels)
+        self.line(f"_rt__tile_add({f.target}, {value}, {block[0]}, {block[1]})"
+                  f"  # bo{letters(f.source_labels)}->bo{letters(f.target_labels)}")
+
+    def sizes(self, sorts: Sequence[int]) -> list[int | None]:
+        """The fixed size of each of these sorts (None where the size is free)."""
+        return [self.plan.sorts[s].size if s < len(self.plan.sorts) else None for s in sorts]
+
+    def write(self, w: WriteStep) -> None:
+        view = self.plan.view(w.view)
+        block = None if w.first or view.constants or not view.is_whole else \
+            short_block(w.labels, view.labels, self.sizes([view.sort(lab) for lab in view.labels]))
+        if block is None:
+            super().write(w)
+            return
+        self.tile_adds = True
+        self.line(f"_rt__tile_add(out, {self.broadcast(w.acc, w.labels, view.labels)}, {block[0]}, {block[1]})"
+                  f"  # out[bo{letters(view.output)}] += {w.acc}[bo{letters(w.labels)}]")
 
     def contract(self, equation: str, operands: str) -> str:
         """A contraction spelled by :func:`.contract_torch.spell` (matmul, a product, einsum by pairs)."""
@@ -510,15 +703,28 @@ class TorchEmitter(SourceEmitter):
         if M > 1:
             self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
 
-    @staticmethod
-    def group_weights(g: MixGroup) -> str:
+    def gathered_block(self, source: str, b: int, rows: Sequence[int]) -> str:
+        """The weights themselves when every run of block b reads a range of rows in their own order
+        with sign +1 (no gather per call; :meth:`group_weights` then slices at the rows' own places).
+        Without grad mode they are detached (:data:`PLAIN_HELPER`)."""
+        runs = [(run.start, run.count * len(g.members)) for g in self.plan.groups for run in g.runs if run.block == b]
+        if any(s != 1 for s in self.plan.signs(b)) or any(
+                list(rows[start:start + size]) != list(range(rows[start], rows[start] + size)) for start, size in runs):
+            return super().gathered_block(source, b, rows)
+        self.direct_rows[b] = tuple(rows)
+        return f"_rt__plain({source}[{b}])"
+
+    def group_weights(self, g: MixGroup) -> str:
         """The (M·O, Σ P_r·I_r) matrix of a group's stacked Λ's, from the gathered weights ``wb<b>``."""
         M = len(g.members)
         pieces = []
         for run in g.runs:
             P, I = run.count, f"I{run.input}"
-            rows = f"wb{run.block}[{run.start}:{run.start + P * M}]"
+            start = self.direct_rows[run.block][run.start] if run.block in self.direct_rows else run.start
+            rows = f"wb{run.block}[{start}:{start + P * M}]"
             if len(g.runs) == 1:
+                if M == 1 and P == 1:
+                    return f"wb{run.block}[{start}]"
                 if M == 1:
                     return f"{rows}.transpose(0, 1).reshape(O, {P} * {I})"
                 return f"{rows}.view({M}, {P}, O, {I}).permute(0, 2, 1, 3).reshape({M} * O, {P} * {I})"
