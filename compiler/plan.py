@@ -181,9 +181,10 @@ class ProductPlanner(Planner):
         super().__init__(str(group), None)
         self.factors = tuple(f.name for f in group.factors)
         self.sorts = tuple(Sort(f.name, "n" if s == 0 else f"n{s}", f.n) for s, f in enumerate(group.factors))
+        self.graphs = tuple(GraphPlanner(f) if f.name == "Aut" else None for f in group.factors)
 
     def _key(self) -> tuple:
-        return (self.name, self.sorts)
+        return (self.name, self.sorts, self.graphs)
 
     def constant_sort(self, kind: str) -> int:
         """Sort 0's constants keep their kind; sort s's are ``KIND__s<s>`` (built at n_s)."""
@@ -192,7 +193,8 @@ class ProductPlanner(Planner):
 
     def halves(self, d: Any) -> Halves:
         r = len(self.factors)
-        parts = [kernels_for(name, part).halves(factorize(part)) for name, part in zip(self.factors, d.parts)]
+        parts = [kernels_for(name, part).halves(factorize(part)) if graph is None else graph.halves(graph.diagram(part))
+                 for name, graph, part in zip(self.factors, self.graphs, d.parts)]
 
         def joined(pick: Any) -> Labels:
             return tuple(lab * r + s for s, h in enumerate(parts) for lab in pick(h))
