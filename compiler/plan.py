@@ -29,6 +29,7 @@ from .ir import Block, CoreStep, FoldStep, Input, MixGroup, MixStep, Plan, Run, 
 from .kernels import (CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, constant_sources, kernels_for,
                       register_constant)
 from .plan_graph import GraphPlanner
+from .plan_product_graph import product_graph_schedule
 
 __all__ = ["build_plan", "build_mixed_plan", "build_plan_uncached", "build_mixed_plan_uncached", "plan_layer",
            "Planner", "ProductPlanner", "planner_for", "axis_sorts", "Plan", "Input"]
@@ -218,6 +219,15 @@ class ProductPlanner(Planner):
                             sorts(inputs + core + tuple(lab for _, labs in below for lab in labs)))
         top = TopHalf(acc, output, above, sorts(acc + output + tuple(lab for _, labs in above for lab in labs)))
         return Halves(bottom, top, perm, sign)
+
+    def schedule(self, halves: list[Halves]) -> tuple[list[CoreStep], list[str], list[Halves]]:
+        """With Aut(G) factors, each graph part's edges run as a chain after the other sorts' core
+        (:mod:`.plan_product_graph`); else one core per distinct bottom half."""
+        graphs = [(s, g) for s, g in enumerate(self.graphs) if g is not None]
+        if not graphs:
+            return super().schedule(halves)
+        kinds = frozenset(_sorted_kind(g.kind, s) for s, g in graphs)
+        return product_graph_schedule(halves, kinds, len(self.factors), max(g.n for _, g in graphs), _schedule_cores)
 
 
 def _sorted_kind(kind: str, sort: int) -> str:
