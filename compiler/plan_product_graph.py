@@ -5,8 +5,8 @@
 >>> C5 = np.roll(np.eye(5, dtype=int), 1, axis=1); C5 = C5 + C5.T
 >>> G = catnn.group("S x Aut", graph=C5)
 >>> plan = build_plan(G, (1, 1), (1, 1), G.spanning_set((1, 1), (1, 1)))
->>> [(c.name, c.source, len(c.constants)) for c in plan.cores if c.constants]    # A x on the Aut axis
-[('c1', 'x0', 1)]
+>>> [(c.name, c.source, len(c.constants)) for c in plan.cores if c.constants]   # A on x, on x summed over S
+[('c4', 'c0', 1), ('c5', 'c2', 1)]
 
 A product diagram acts on disjoint axes, one part per sort, so its bottom half is the composite of
 its parts' bottoms. Here each bottom runs in two stages (:func:`product_graph_schedule`):
