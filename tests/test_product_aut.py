@@ -183,3 +183,23 @@ def test_the_language_layers_and_their_compiled_module_agree(backend, tmp_path):
         memory = getattr(prog.nn, definition)(3, 2, backend=backend).double()
         memory.load_state_dict(compiled.state_dict())
         assert torch.allclose(memory(x), y, atol=1e-10), definition
+
+
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_mixed_layers_equal_the_dense_block_matrix(backend):
+    """MixedLinear over S x Aut(C_5): one plan for every block (graph chains shared per input) equals
+    the dense block matrix of the product's spanning sets."""
+    from test_product_networks import block_matrix, flat, random_features
+
+    from catnn.networks import MixedLinear
+    G = catnn.group("S x Aut", graph=cycle(5))
+    torch.manual_seed(0)
+    layer = MixedLinear(G, "2*V(1,0) + V(1,1) + V(0,1)", "V(1,1) + 2*V(0,1) + V(0,0)", backend=backend).double()
+    with torch.no_grad():
+        for p in layer.bias.values():
+            p.normal_()
+    ns = (3, 5)
+    x = random_features(layer.in_space, ns)
+    M, b = block_matrix(layer, ns)
+    want = flat(x, layer.in_space) @ M.T + b
+    assert torch.allclose(flat(layer(x), layer.out_space), want, atol=1e-10)
