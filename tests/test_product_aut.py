@@ -203,3 +203,19 @@ def test_mixed_layers_equal_the_dense_block_matrix(backend):
     M, b = block_matrix(layer, ns)
     want = flat(x, layer.in_space) @ M.T + b
     assert torch.allclose(flat(layer(x), layer.out_space), want, atol=1e-10)
+
+
+def test_the_docs_example_runs():
+    import re
+    from pathlib import Path
+    text = (Path(__file__).parent.parent / "docs" / "products.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if '"S x Aut"' in b)
+    scope: dict = {}
+    exec(compile(block, "docs/products.md", "exec"), scope)
+    assert scope["layer"](torch.randn(2, 4, 10, 5)).shape == (2, 8, 10, 5)
+
+
+def test_normalize_is_refused_with_the_group_named():
+    from catnn.errors import CompileError
+    with pytest.raises(CompileError, match=r"normalize=True over S\(n\) x Aut\(G\)"):
+        EquivariantLinear(catnn.group("S x Aut", graph=cycle(5)), (1, 1), (1, 1), 2, 2, normalize=True)
