@@ -32,9 +32,10 @@ def path(n: int) -> np.ndarray:
     return a + a.T
 
 
-#: (group text, graph, sizes per sort): Aut first or second, a free S, a fixed O(3), three factors
+#: (group text, graph, sizes per sort): Aut first or second, a free S, a fixed O(3), three factors, two
+#: graph sorts (each its own adjacency constant, built at its own sort)
 PRODUCTS = [("S x Aut", cycle(5), (3, 5)), ("Aut x S", path(4), (4, 3)), ("Aut x O(3)", cycle(4), (4, 3)),
-            ("S x Aut x S", path(3), (2, 3, 2))]
+            ("S x Aut x S", path(3), (2, 3, 2)), ("Aut x Aut", cycle(4), (4, 4))]
 
 
 def typed_orders(r: int, total: int) -> list[tuple[int, ...]]:
@@ -219,3 +220,28 @@ def test_normalize_is_refused_with_the_group_named():
     from catnn.errors import CompileError
     with pytest.raises(CompileError, match=r"normalize=True over S\(n\) x Aut\(G\)"):
         EquivariantLinear(catnn.group("S x Aut", graph=cycle(5)), (1, 1), (1, 1), 2, 2, normalize=True)
+
+
+def test_a_masked_network_gives_each_padded_sample_its_own_result():
+    """Points (S, padded per sample) each carrying a signal on C_5: gate, mean over the points, and a
+    layer to a ring signal (one output order: a tensor); each sample's output equals running it alone, and the network commutes
+    with random elements of the product."""
+    from catnn.networks import Gate, MixedLinear, Network, Pool
+    G = catnn.group("S x Aut", graph=cycle(5))
+    h = "4*V(1,0) + 2*V(1,1)"
+    torch.manual_seed(0)
+    net = Network(G, [MixedLinear(G, "V(1,1)", h), Gate(G, h), MixedLinear(G, h, h), Pool("mean", sort=0),
+                      MixedLinear(G, "4*V(0,0) + 2*V(0,1)", "V(0,1)")]).double()
+    x = {(1, 1): torch.randn(3, 1, 7, 5, dtype=torch.float64)}
+    sizes = (7, 4, 2)
+    out = net(x, mask={0: torch.arange(7)[None] < torch.tensor(sizes)[:, None]})
+    for i, m in enumerate(sizes):
+        alone = net({(1, 1): x[(1, 1)][i:i + 1, :, :m]})
+        assert torch.allclose(out[i:i + 1], alone, atol=1e-10)
+    Gn, rng = G.at((7, 5)), np.random.default_rng(3)
+    y = net(x)
+    for _ in range(3):
+        g = Gn.sample(rng)
+        gx = torch.as_tensor(Gn.act(g, x[(1, 1)].numpy(), (1, 1)))
+        assert torch.allclose(net({(1, 1): gx}), torch.as_tensor(Gn.act(g, y.detach().numpy(), (0, 1))),
+                              atol=1e-10)
