@@ -267,9 +267,10 @@ class SourceEmitter:
 
     def sorted_scale(self, c: CoreStep) -> str:
         """Products: each summed-out block divided by its own sort's size (``sizes[s]``: each sample's
-        own n_s under a mask on sort s, ``sizes`` a tuple with one entry per sort)."""
+        own n_s under a mask on sort s, ``sizes`` a tuple with one entry per sort). An Aut(G) sort's
+        chain step sums graph vertices, each one of that sort's n (its adjacency constants count nothing)."""
         counts = Counter(c.sort(lab) for lab in c.summed_labels)
-        if c.constants or sum(counts.values()) != c.scale:
+        if any(not kind.startswith("adj_") for kind, _ in c.constants) or sum(counts.values()) != c.scale:
             raise CompileError(messages.TYPED_NORMALIZE_CONSTANTS.format(group=self.plan.group))
         parts = [f"_rt__per_graph({self.size(s)}, sizes and sizes[{s}], {len(c.labels)})" + (f" ** {a}" if a > 1 else "")
                  for s, a in sorted(counts.items())]

@@ -216,10 +216,26 @@ def test_the_docs_example_runs():
     assert scope["layer"](torch.randn(2, 4, 10, 5)).shape == (2, 8, 10, 5)
 
 
-def test_normalize_is_refused_with_the_group_named():
-    from catnn.errors import CompileError
-    with pytest.raises(CompileError, match=r"normalize=True over S\(n\) x Aut\(G\)"):
-        EquivariantLinear(catnn.group("S x Aut", graph=cycle(5)), (1, 1), (1, 1), 2, 2, normalize=True)
+@pytest.mark.parametrize("name,graph,ns,k,l", [("S x Aut", cycle(5), (4, 5), (1, 1), (1, 1)),
+                                               ("Aut x S", path(4), (4, 3), (2, 0), (1, 1))])
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_normalize_is_each_factors_own_normalize(name, graph, ns, k, l, backend):
+    """The product's normalized layer is Σ_d w_d ⊗_s N_s(d_s), N_s the factor's own normalized layer
+    (Aut(G): divided by n per graph vertex summed out of x, tested in test_aut_compile.py)."""
+    from test_product_networks import normalized_factor_matrix
+    G = catnn.group(name, graph=graph)
+    layer = EquivariantLinear(G, k, l, 1, 1, normalize=True, bias=False, n=ns, backend=backend).double()
+    x = torch.randn(1, 1, *axes(ns, k), dtype=torch.float64)
+    want = np.zeros(int(np.prod(axes(ns, l))))
+    for d, w in zip(layer.diagrams, layer.weight.detach().flatten().tolist()):
+        M = np.ones((1, 1))
+        for f, part, n, a, b in zip(G.factors, d.parts, ns, k, l):
+            M = np.kron(M, normalized_factor_matrix(f if f.n else catnn.group(f.name, n=n), a, b, part, n))
+        want += w * (M @ x.flatten().numpy())
+    assert np.abs(want).max() > 1e-3
+    np.testing.assert_allclose(layer(x).detach().flatten().numpy(), want, atol=1e-12)
+    x.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda x, w: EquivariantLinear.forward(layer, x), (x, layer.weight))
 
 
 def test_a_masked_network_gives_each_padded_sample_its_own_result():
