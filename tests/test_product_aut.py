@@ -240,8 +240,8 @@ def test_normalize_is_each_factors_own_normalize(name, graph, ns, k, l, backend)
 
 def test_a_masked_network_gives_each_padded_sample_its_own_result():
     """Points (S, padded per sample) each carrying a signal on C_5: gate, mean over the points, and a
-    layer to a ring signal (one output order: a tensor); each sample's output equals running it alone, and the network commutes
-    with random elements of the product."""
+    layer to a ring signal (one output order: a tensor); each sample's output equals running it alone,
+    and the network commutes with random elements of the product."""
     from catnn.networks import Gate, MixedLinear, Network, Pool
     G = catnn.group("S x Aut", graph=cycle(5))
     h = "4*V(1,0) + 2*V(1,1)"
