@@ -27,9 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from catnn import messages
+from catnn.errors import LimitError
+
 from .ir import CoreStep
 from .kernels import BottomHalf, ConstantRef, Halves, Labels
-from .plan_graph import bottom_steps
+from .plan_graph import _MAX_STEP_LABELS, bottom_steps
 
 __all__ = ["product_graph_schedule"]
 
@@ -97,6 +100,9 @@ class _Chains:
         for _, labs in absorbed:
             for lab in labs:
                 local.setdefault(lab, len(local))
+        if len(local) > _MAX_STEP_LABELS:
+            raise LimitError(messages.LIMIT_EXCEEDED.format(what=f"a contraction step over {len(local)} axes",
+                                                            limit=f"{_MAX_STEP_LABELS} indices"))
         constants = tuple(sorted((kind, tuple(sorted(local[lab] for lab in labs))) for kind, labs in absorbed))
         kept = tuple(local[lab] for lab in keep)
         label_sorts = tuple(lab % self.sorts for lab in local)
