@@ -176,6 +176,8 @@ class ProductPlanner(Planner):
     """A product of groups: each part of a :class:`~catnn.groups.product.ProductDiagram` split by its
     factor's kernels, the halves put side by side with labels tagged by sort (label·r + s), cores
     and accumulators then shared across the whole layer as for one group. Axes of sort 0 come first.
+    An Aut(G) factor's part is a bilabelled graph split by its :class:`~.plan_graph.GraphPlanner`; its
+    edges run as chains after the other sorts' core (:mod:`.plan_product_graph`).
     """
 
     def __init__(self, group: ProductGroup) -> None:
