@@ -21,7 +21,8 @@ same IR as the other groups (:mod:`.ir`, built by :mod:`.plan` through :class:`G
   (opt_einsum's unrestricted optimum would first multiply adjacency operands into constants as large
   as X_H itself); it is computed once per (bottom structure, n) and cached. Each step is one
   :class:`~.plan.CoreStep`, shown by ``explain()`` and spelled by both emitters; steps are keyed by
-  their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once).
+  their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once), and a
+  step that another step of the same contraction keeps more axes of is that step summed.
 - **top** (components without an input): their edges and isolated internal vertices (an all-ones
   vector) are constants of the output view, written after channel mixing; output vertices on no edge
   are broadcasts, repeated output labels diagonals. A component with no label at all is a scalar
