@@ -7,8 +7,10 @@ two-operand steps, ``torch.einsum`` for other pairs, a cached pairwise path for 
 'torch.matmul(x0.movedim(2, -1), A)'
 >>> spell("bcij,ij->bci", ["x0", "A"])                 # an edge between two axes: product and sum
 '(x0 * A).sum(3)'
->>> spell("bci,ij->bcij", ["g", "A"])                  # an outer product with a constant
+>>> spell("bci,ij->bcij", ["g", "A"])                  # a broadcast product with a constant
 '(g[:, :, :, None] * A)'
+>>> spell("bo,ij->boij", ["g", "A"])                    # an outer product: no einsum either
+'(g[:, :, None, None] * A)'
 >>> spell("bcijk,jkl,lm->bcim", ["x", "e1", "e2"])     # three operands: a path cached per shapes
 "_rt__contract('bcijk,jkl,lm->bcim', x, e1, e2)"
 
@@ -140,10 +142,11 @@ def _wrap(expr: str) -> str:
 
 def _pair(left: str, matrix: str, out: str, a: str, m: str) -> str | None:
     """``a`` (axes ``left``: two lead letters, then distinct axes) times a matrix on two distinct
-    letters, at least one of them an axis of ``a``; None for any other pattern."""
+    letters (an outer product when neither is an axis of ``a`` and both are kept); None otherwise."""
     lead, axes, rest = left[:2], list(left[2:]), out[2:]
     if (len(matrix) != 2 or matrix[0] == matrix[1] or lead != out[:2] or len(set(axes)) != len(axes)
-            or any(ch in lead for ch in matrix) or not set(matrix) & set(axes) or len(set(rest)) != len(rest)):
+            or any(ch in lead for ch in matrix) or len(set(rest)) != len(rest)
+            or not set(matrix) & set(axes) and not set(matrix) <= set(rest)):
         return None
     present = [ch for ch in matrix if ch in axes]
     if len(present) == 1 and present[0] not in rest:     # contract one axis: a matmul

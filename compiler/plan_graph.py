@@ -21,7 +21,8 @@ same IR as the other groups (:mod:`.ir`, built by :mod:`.plan` through :class:`G
   (opt_einsum's unrestricted optimum would first multiply adjacency operands into constants as large
   as X_H itself); it is computed once per (bottom structure, n) and cached. Each step is one
   :class:`~.plan.CoreStep`, shown by ``explain()`` and spelled by both emitters; steps are keyed by
-  their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once).
+  their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once), and a
+  step that another step of the same contraction keeps more axes of is that step summed.
 - **top** (components without an input): their edges and isolated internal vertices (an all-ones
   vector) are constants of the output view, written after channel mixing; output vertices on no edge
   are broadcasts, repeated output labels diagonals. A component with no label at all is a scalar
@@ -287,7 +288,12 @@ class _LineageSearch:
 
 # -- the whole layer --------------------------------------------------------------------------------
 class _Cores:
-    """Core steps shared across a layer's graphs: one per distinct (source, step structure)."""
+    """Core steps shared across a layer's graphs: one per distinct (source, step structure).
+
+    Steps that read the same source with the same constants form a *family*; :meth:`shared` turns a
+    member whose kept axes another member (or the family's shared product) also keeps into a sum of
+    that member, so one contraction serves the family (``A x`` summed is not recomputed as ``1ᵀA x``).
+    """
 
     def __init__(self, kind: str, n: int) -> None:
         self.kind, self.n = kind, n
@@ -309,7 +315,8 @@ class _Cores:
     def step(self, source: str, source_labels: Labels, local: dict[int, int], absorbed: tuple[Edge, ...],
              keep: Labels) -> tuple[CoreStep, Labels]:
         """The step ``source x absorbed edges -> keep`` (``local``: vertex -> label of the source's
-        axes), shared with an equal step of another graph."""
+        axes), shared with an equal step of another graph. A step with constants on a diagonal of
+        x reads the diagonal's view (a plain tensor: a matmul, not an einsum over a repeated index)."""
         local = dict(local)
         pending = list(absorbed)
         while pending:   # number new vertices outward from the known ones (a canonical-enough order)
@@ -322,6 +329,14 @@ class _Cores:
                                                             limit=f"{_MAX_STEP_LABELS} indices"))
         constants = tuple(sorted((self.kind, tuple(sorted((local[a], local[b])))) for a, b in absorbed))
         kept = tuple(sorted(local[u] for u in keep))
+        if constants and len(set(source_labels)) < len(source_labels):
+            view = self.make(source, source_labels, (), tuple(sorted(set(source_labels))))
+            source, source_labels = view.name, view.labels
+        at = {lab: u for u, lab in local.items()}
+        return self.make(source, source_labels, constants, kept), tuple(at[lab] for lab in kept)
+
+    def make(self, source: str, source_labels: Labels, constants: tuple[ConstantRef, ...], kept: Labels) -> CoreStep:
+        """The step with this structure (created on first use)."""
         key = (source, source_labels, constants, kept)
         if key not in self.by_key:
             summed = len({*source_labels, *(lab for _, labs in constants for lab in labs)}) - len(kept)
@@ -329,8 +344,55 @@ class _Cores:
             step = CoreStep(f"c{len(self.steps)}", source, source_labels, kept, constants, summed, parent + summed)
             self.steps.append(step)
             self.by_key[key] = self.by_name[step.name] = step
-        at = {lab: u for u, lab in local.items()}
-        return self.by_key[key], tuple(at[lab] for lab in kept)
+        return self.by_key[key]
+
+    def shared(self) -> list[CoreStep]:
+        """The steps, each family member that another member keeps more of rewritten as a sum of the
+        smallest such member, in an order where every step follows its source.
+
+        A family of one-edge steps whose kept axes no member covers first gets the member keeping
+        their union, when no member's own product (:func:`_made`) is smaller: ``x ⊙ A`` summed
+        either way is one product and two sums."""
+        families: dict[tuple, list[CoreStep]] = {}
+        for s in list(self.steps):
+            families.setdefault((s.source, s.source_labels, s.constants), []).append(s)
+        wider: dict[str, CoreStep] = {}
+        for (source, labels, constants), members in families.items():
+            union = tuple(sorted({lab for m in members for lab in m.labels}))
+            if (len(constants) == 1 and len(members) > 1 and all(m.labels != union for m in members)
+                    and all(len(union) <= _made(m) for m in members)):
+                members.append(self.make(source, labels, constants, union))
+            for s in members:
+                covers = [m for m in members if set(s.labels) < set(m.labels) and not m.is_view]
+                if covers:
+                    wider[s.name] = min(covers, key=lambda m: (len(m.labels), self.steps.index(m)))
+        rewritten = {s.name: s if s.name not in wider else self.reduced(s, wider[s.name]) for s in self.steps}
+        order: dict[str, CoreStep] = {}
+
+        def place(s: CoreStep) -> None:
+            if s.source in rewritten and s.source not in order:
+                place(rewritten[s.source])
+            order.setdefault(s.name, s)
+
+        for s in self.steps:
+            place(rewritten[s.name])
+        return list(order.values())
+
+    @staticmethod
+    def reduced(s: CoreStep, parent: CoreStep) -> CoreStep:
+        """``s`` as the sum of ``parent`` (same family, more axes kept) over the axes it drops."""
+        return CoreStep(s.name, parent.name, parent.labels, s.labels, (), len(parent.labels) - len(s.labels), s.summed)
+
+
+def _made(step: CoreStep) -> int:
+    """The axes (per batch and channel) of the tensor a one-edge step's matmul or broadcast product makes.
+
+    >>> _made(CoreStep("c1", "x", (0,), (1,), (("A", (0, 1)),))), _made(CoreStep("c2", "x", (0,), (0,), (("A", (0, 1)),)))
+    (1, 2)
+    """
+    every = set(step.all_labels)
+    inner = [lab for lab in step.constants[0][1] if lab in step.source_labels and lab not in step.labels]
+    return len(every) - (len(inner) == 1 and len(set(step.constants[0][1]) & set(step.source_labels)) == 1)
 
 
 class GraphPlanner:
@@ -376,7 +438,7 @@ class GraphPlanner:
             name, axes = cores.chain(half.bottom)
             out.append(Halves(half.bottom, half.top, tuple(axes.index(u) for u in half.bottom.core)))
             names.append(name)
-        return cores.steps, names, out
+        return cores.shared(), names, out
 
 
 # -- initialisation ---------------------------------------------------------------------------------
