@@ -253,10 +253,6 @@ class SourceEmitter:
         counts = {s: list(sorts).count(s) for s in dict.fromkeys(sorts)}
         return " * ".join(self.size(s) + (f" ** {c}" if c > 1 else "") for s, c in counts.items()) or "1"
 
-    def mix_axes(self, sorts: Sequence[int]) -> str:
-        """The entry axes of a group's features, spelled for a reshape: here :meth:`flat` (``n ** 2``)."""
-        return self.flat(sorts)
-
     def shape_expr(self, b: str, c: str, sorts: Sequence[int]) -> str:
         """``B, C, n, …``: a shape with one size per axis (each axis's sort)."""
         return ", ".join([b, c] + [self.size(s) for s in sorts])
@@ -303,7 +299,7 @@ class SourceEmitter:
 
     def features(self, g: MixGroup) -> list[str]:
         """Per run of ``g``, its stacked features (B, P_r·I_i, entries)."""
-        out, start, flat = [], 0, self.mix_axes(self.plan.group_sorts(g))
+        out, start, flat = [], 0, self.flat(self.plan.group_sorts(g))
         for run in g.runs:
             parts = [self.permute(core, perm) if list(perm) != sorted(perm) else core
                      for core, perm in g.features[start:start + run.count]]

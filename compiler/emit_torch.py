@@ -133,23 +133,6 @@ def _rt__tile_add(t, value, start, stop):
 '''
 
 
-MIX_HELPER = '''def _rt__mix(w, f):
-    """``f`` (B, K, n, n, ...) with its channels mixed by ``w`` (R, K): (B, R, n, n, ...).
-
-    Eagerly one matmul over the flattened entries. While torch.compile or torch.export traces, a 1x1
-    convolution keeps the two or three entry axes apart: the matmul's view that splits n ** 2 entries
-    back into (n, n) gives every later view strides such as (n ** 2) // n, which inductor's sympy
-    cannot simplify and spends seconds of the first compile on."""
-    d = f.dim() - 2
-    if torch.compiler.is_compiling() and d in (2, 3) and f.is_floating_point():
-        return _rt__CONV[d](f, w.view(w.shape + (1,) * d))
-    return torch.matmul(w, f.flatten(2)).view(f.shape[:1] + w.shape[:1] + f.shape[2:])
-
-
-_rt__CONV = {2: torch.nn.functional.conv2d, 3: torch.nn.functional.conv3d}
-'''
-
-
 def same_contraction(cores: Sequence[CoreStep]) -> list[tuple[str, list[tuple[CoreStep, tuple[int, ...]]]]]:
     """Cores (two or more) that are one contraction of their common source (or diagonal views of it)
     with its axes permuted: the contraction's equation (sources' axes first), and each core with the
@@ -266,8 +249,6 @@ class TorchEmitter(SourceEmitter):
 
     #: set once a broadcast add is spelled by ``_rt__tile_add`` (the module then needs :data:`TILE_ADD_HELPER`)
     tile_adds = False
-    #: set once a group keeps its features' entry axes apart (the module then needs :data:`MIX_HELPER`)
-    mixes = False
 
     # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
@@ -408,30 +389,14 @@ class TorchEmitter(SourceEmitter):
         ``gf``: its features' gradient (the transposed matmul)."""
         i, M = g.name[1:], len(g.members)
         members = [f"g{m}" for m in g.members]
-        sorts = self.plan.group_sorts(g)
-        axes = self.mix_axes(sorts)
         if M == 1:
-            self.line(f"gg{i} = {members[0]}.reshape(B, O, {axes})")
+            self.line(f"gg{i} = {members[0]}.reshape(B, O, {self.flat(self.plan.group_sorts(g))})")
         else:
-            self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, {axes})")
-        if self.kept_apart(sorts):
-            self.line(f"gw{i} = torch.matmul(gg{i}.flatten(2), f{i}.flatten(2).transpose(1, 2)).sum(0)")
-        else:
-            self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
+            self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, "
+                      f"{self.flat(self.plan.group_sorts(g))})")
+        self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
         self.line(f"w{i} = {self.group_weights(g)}")
-        self.line(f"gf{i} = _rt__mix(w{i}.t(), gg{i})" if self.kept_apart(sorts) else
-                  f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
-
-    def kept_apart(self, sorts: Sequence[int]) -> bool:
-        """Whether a group's features keep their entry axes apart (two or three of them: ``_rt__mix``)."""
-        if len(sorts) in (2, 3):
-            self.mixes = True
-            return True
-        return False
-
-    def mix_axes(self, sorts: Sequence[int]) -> str:
-        """``n, n`` for features of two or three entry axes (``_rt__mix``), else :meth:`flat`."""
-        return ", ".join(self.size(s) for s in sorts) if self.kept_apart(sorts) else self.flat(sorts)
+        self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
 
     def weight_gradients(self) -> None:
         """``gweight<b>``: each run's columns of its group's ``gw``, back to block b's row order."""
@@ -625,7 +590,7 @@ class TorchEmitter(SourceEmitter):
         diagonal = self.uses_diagonal() or any(x.factors for x in self.plan.inputs)
         writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
         return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
-                + (CONTRACT_HELPER,) * self.many_operands + (TILE_ADD_HELPER,) * self.tile_adds + (MIX_HELPER,) * self.mixes
+                + (CONTRACT_HELPER,) * self.many_operands + (TILE_ADD_HELPER,) * self.tile_adds
                 + (PLAIN_HELPER,) * bool(self.direct_rows) + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
@@ -735,12 +700,7 @@ class TorchEmitter(SourceEmitter):
         sorts = self.plan.group_sorts(g)
         shape = self.shape_expr("B", "O", sorts) if M == 1 else self.shape_expr("B", f"{M}, O", sorts)
         target = g.members[0] if M == 1 else g.name
-        if not self.kept_apart(sorts):
-            self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
-        elif M == 1:
-            self.line(f"{target} = _rt__mix(w{i}, f{i})")
-        else:
-            self.line(f"{target} = _rt__mix(w{i}, f{i}).view({shape})")
+        self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
         if M > 1:
             self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
 
