@@ -108,7 +108,7 @@ def sort_sizes(group: ProductGroup, feats: Mapping[Order, torch.Tensor] | Iterab
         if size is None:
             example = tuple(None if t != s else 5 for t in range(len(group.ns)))
             raise ShapeError(messages.NEEDS_SORT_SIZE.format(layer=what, sort=s, example=example))
-        sizes.append(size if seen else int(size))
+        sizes.append(size if seen or isinstance(size, torch.SymInt) else int(size))  # a symbolic n stays one
     return tuple(sizes)
 
 
@@ -353,7 +353,8 @@ def pool_sort(name: str, feats: dict[Order, torch.Tensor], sort: int | None,
     channels (concatenated, orders ascending). ``mean`` divides by n_s^{k_s}, each sample's own n_s
     under a mask (at least 1: an empty sample's means are 0)."""
     parts: dict[Order, list[torch.Tensor]] = {}
-    for k, t in sorted(feats.items()):
+    for k in sorted(feats):   # the orders alone: dynamo sorts no (order, tensor) pairs
+        t = feats[k]
         if masks:
             t = t * typed_mask(masks, k, t) if any(k[s] for s in masks) else t
         sorts = range(len(k)) if sort is None else (sort,)

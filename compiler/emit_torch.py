@@ -117,13 +117,14 @@ def _rt__tile_add(t, value, start, stop):
     is slow, so the add is a matmul of value's rows with a 0/1 tiling matrix (entry r to every (m, r)),
     each entry added once (an inf in value also makes nan at its row's other entries: inf * 0). A
     non-contiguous t or a non-float dtype takes the plain add, and so do torch.compile (it fuses the
-    add) and torch.jit.trace (the trace keeps sizes symbolic). The tiling matrix is cached per shape,
+    add), torch.export (torch.Size.numel would fix a symbolic n) and torch.jit.trace (the trace keeps
+    sizes symbolic). The tiling matrix is cached per shape,
     dtype and device."""
-    rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
     if (torch.compiler.is_compiling() or torch.jit.is_tracing() or not t.is_contiguous()
-            or not (t.is_floating_point() or t.is_complex()) or rest * block == 0):
+            or not (t.is_floating_point() or t.is_complex()) or t.numel() == 0):
         t.add_(value)
         return
+    rest, block = t.shape[stop:].numel(), t.shape[start:stop].numel()
     key = (rest, block, t.dtype, t.device)
     tile = _rt__TILES.get(key)
     if tile is None:

@@ -144,8 +144,7 @@ KINDS = [
     Kind("SO(1,3) 2->2 (eps, Lorentz)", _seeded(lambda: EquivariantLinear("SO(1,3)", 2, 2, 2, 3)),
          lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
     Kind("Network S x O(3)", _seeded(_product_network, orders=((1, 0), (1, 1))),
-         lambda n, b: (_randn(b, 1, n), _randn(b, 1, n, 3)), n_axes=((2,), (2,)),
-         fixed_by=frozenset({"export", "compile"})),
+         lambda n, b: (_randn(b, 1, n), _randn(b, 1, n, 3)), n_axes=((2,), (2,))),
 ]
 
 BY_NAME = {kind.name: kind for kind in KINDS}

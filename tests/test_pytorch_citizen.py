@@ -18,7 +18,7 @@ from catnn.errors import CatnnError
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
-FAST = ("O 2->2", "MixedLinear S V0+V1->V1+V2")      # the kinds the default run exports
+FAST = ("O 2->2", "MixedLinear S V0+V1->V1+V2", "Network S x O(3)")      # the kinds the default run exports
 IDS = [kind.name for kind in KINDS]
 
 
@@ -201,9 +201,10 @@ def _compile(kind: Kind, backend: str) -> None:
     assert not counters["graph_break"], dict(counters["graph_break"])
 
 
-@pytest.mark.parametrize("name", ["O 2->2", "SO(3) 2->1 (eps)"])
+@pytest.mark.parametrize("name", ["O 2->2", "SO(3) 2->1 (eps)", "Network S x O(3)"])
 def test_compile_with_a_dynamic_n_compiles_once(name: str) -> None:
-    """aot_eager (tracing, no code generation); SO(3)'s ε chain contracts three operands."""
+    """aot_eager (tracing, no code generation); SO(3)'s ε chain contracts three operands; the product
+    network's typed stages pass a symbolic n on (one graph for two sizes)."""
     _compile(BY_NAME[name], "aot_eager")
 
 
