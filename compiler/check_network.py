@@ -238,33 +238,49 @@ def check_network(checker: Any, item: Any) -> Any:
     G = checker.group
     (k, ins, in_space), (l, outs, out_space) = (_network_side(side) for side in _sides(item.arity))
     resolved = [_resolve_stage(checker, st) for st in item.stages]
+    first = first_layer(item, resolved)
+    if first.in_space.orders != ins or (in_space is not None and first.in_space != in_space):
+        raise CheckError(_input_message(item.name, k, ins, in_space, first), first.span)
+
+    def stage(r: Any, flow: FeatureSpace) -> Any:
+        try:
+            check_stage(G, r.name, flow.orders)
+        except CompileError as err:
+            raise CheckError(err.message, r.span) from None
+        return replace(r, in_space=flow, out_space=stage_output(r.name, flow))
+
+    stages, flow, last = follow_stages(resolved, first, _chain, stage)
+    if flow.orders != outs or (out_space is not None and flow != out_space):
+        raise CheckError(_output_message(item.name, k, l, outs, out_space, last, flow), last.span)
+    return NetworkSpec(item.name, group_ref(G), G.n, k, l, tuple(stages), item.span, first.in_space, flow)
+
+
+def first_layer(item: Any, resolved: list[Any]) -> Any:
+    """The network's first layer stage; a network without one, or pooling before it, is an error."""
     layers = [r for r in resolved if r.kind == "layer"]
     if not layers:
         raise CheckError(messages.NETWORK_NO_LAYER.format(name=item.name), item.span)
-    first = layers[0]
-    early = next((r for r in resolved[:resolved.index(first)] if r.kind == "pool"), None)
+    early = next((r for r in resolved[:resolved.index(layers[0])] if r.kind == "pool"), None)
     if early is not None:
         raise CheckError(messages.POOL_BEFORE_LAYER.format(name=early.name), early.span)
-    if first.in_space.orders != ins or (in_space is not None and first.in_space != in_space):
-        raise CheckError(_input_message(item.name, k, ins, in_space, first), first.span)
+    return layers[0]
+
+
+def follow_stages(resolved: list[Any], first: Any, chain: Any, stage: Any) -> tuple[list[Any], Any, Any]:
+    """(the stages with their spaces, the space out, the last layer or pool): each layer ``chain``-checked
+    against the space before it, every other stage checked and given its spaces by ``stage(r, flow)``."""
     flow, last, stages = first.in_space, None, []
     for r in resolved:
         if r.kind == "layer":
             if last is not None:
-                _chain(last, flow, r)
+                chain(last, flow, r)
             flow, last = r.out_space, r
         else:
-            try:
-                check_stage(G, r.name, flow.orders)
-            except CompileError as err:
-                raise CheckError(err.message, r.span) from None
-            r = replace(r, in_space=flow, out_space=stage_output(r.name, flow))
+            r = stage(r, flow)
             flow = r.out_space
             last = r if r.kind == "pool" else last
         stages.append(r)
-    if flow.orders != outs or (out_space is not None and flow != out_space):
-        raise CheckError(_output_message(item.name, k, l, outs, out_space, last, flow), last.span)
-    return NetworkSpec(item.name, group_ref(G), G.n, k, l, tuple(stages), item.span, first.in_space, flow)
+    return stages, flow, last
 
 
 def _sides(arity: Any) -> tuple[Any, Any]:

@@ -30,7 +30,7 @@ from catnn.groups.base import MAX_SPANNING
 from catnn.spec import MixedLayerSpec, NetworkSpec, Stage
 
 from .check_bilinear import product_pairing_vanishes
-from .check_network import POOLS, spanning_count_or_none
+from .check_network import POOLS, first_layer, follow_stages, spanning_count_or_none
 
 __all__ = ["check_typed_signature", "check_product_network", "check_sort_stage"]
 
@@ -143,32 +143,20 @@ def check_product_network(checker: Any, item: ast.NetworkDef) -> NetworkSpec:
     G = checker.group
     (k, ins, in_space), (l, outs, out_space) = (_network_side(checker, side) for side in _sides(checker, item.arity))
     resolved = [_resolve(checker, st) for st in item.stages]
-    layers = [r for r in resolved if r.kind == "layer"]
-    if not layers:
-        raise CheckError(messages.NETWORK_NO_LAYER.format(name=item.name), item.span)
-    first = layers[0]
-    early = next((r for r in resolved[:resolved.index(first)] if r.kind == "pool"), None)
-    if early is not None:
-        raise CheckError(messages.POOL_BEFORE_LAYER.format(name=early.name), early.span)
+    first = first_layer(item, resolved)
     if first.in_space.orders != ins or (in_space is not None and first.in_space != in_space):
         raise CheckError(messages.NETWORK_SPACE_INPUT.format(name=item.name, k=in_space or k, layer=first.name,
                                                              lk=first.in_space), first.span)
-    flow, last, stages = first.in_space, None, []
-    for r in resolved:
-        if r.kind == "layer":
-            if last is not None:
-                _chain(checker, last, flow, r)
-            flow, last = r.out_space, r
-        else:
-            checked = _pool_view(flow, r.sort) if r.kind == "pool" else flow
-            try:
-                check_typed_stage(G, r.name, checked.orders)
-            except CompileError as err:
-                raise CheckError(err.message, r.span) from None
-            r = replace(r, in_space=flow, out_space=typed_stage_output(r.name, flow, r.sort))
-            flow = r.out_space
-            last = r if r.kind == "pool" else last
-        stages.append(r)
+
+    def stage(r: Stage, flow: FeatureSpace) -> Stage:
+        checked = _pool_view(flow, r.sort) if r.kind == "pool" else flow
+        try:
+            check_typed_stage(G, r.name, checked.orders)
+        except CompileError as err:
+            raise CheckError(err.message, r.span) from None
+        return replace(r, in_space=flow, out_space=typed_stage_output(r.name, flow, r.sort))
+
+    stages, flow, last = follow_stages(resolved, first, lambda a, f, b: _chain(checker, a, f, b), stage)
     if flow.orders != outs or (out_space is not None and flow != out_space):
         raise CheckError(messages.NETWORK_SPACE_OUTPUT.format(name=item.name, l=out_space or l, m=flow), last.span)
     return NetworkSpec(item.name, G, None, k, l, tuple(stages), item.span, first.in_space, flow)  # type: ignore

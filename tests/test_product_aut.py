@@ -9,7 +9,6 @@ each bilabelled graph, checked against brute force in test_aut.py) and ``G.act``
 from __future__ import annotations
 
 import importlib.util
-import itertools
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from catnn.compiler.backends import emit
 from catnn.compiler.plan import build_plan
 from catnn.compiler.write import write_module
 from catnn.nn import EquivariantLinear
+from test_product_layers import axes, dense, plans_checked_against_dense
 
 
 def cycle(n: int) -> np.ndarray:
@@ -38,44 +38,13 @@ PRODUCTS = [("S x Aut", cycle(5), (3, 5)), ("Aut x S", path(4), (4, 3)), ("Aut x
             ("S x Aut x S", path(3), (2, 3, 2)), ("Aut x Aut", cycle(4), (4, 4))]
 
 
-def typed_orders(r: int, total: int) -> list[tuple[int, ...]]:
-    return [o for o in itertools.product(range(total + 1), repeat=r) if sum(o) <= total]
-
-
-def dense(Gn, diagrams) -> torch.Tensor:
-    return torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
-
-
-def axes(ns: tuple[int, ...], k: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(ns[s] for s in range(len(ns)) for _ in range(k[s]))
-
-
 @pytest.mark.parametrize("name,graph,ns", PRODUCTS)
 @pytest.mark.parametrize("backend", ["torch", "einsum"])
 def test_plans_equal_the_dense_matrices(name, graph, ns, backend):
     """Every typed k -> l with total k + l <= 3 (<= 2 for three factors): the planned layer
     (spanning set + bias) is the sum of weight (x) dense matrix, axes of sort 0 first."""
-    G, r = catnn.group(name, graph=graph), len(ns)
-    Gn = G.at(ns)
-    torch.manual_seed(0)
-    checked = 0
-    for k in typed_orders(r, 2):
-        for l in typed_orders(r, 2):
-            diagrams = G.spanning_set(k, l)
-            if sum(k) + sum(l) > (3 if r == 2 else 2) or not diagrams:
-                continue
-            bias = G.spanning_set((0,) * r, l)
-            fn = emit(build_plan(G, k, l, diagrams, bias_diagrams=bias), "layer", backend).plan_function
-            x = torch.randn(2, 2, *axes(ns, k), dtype=torch.float64)
-            w = torch.randn(len(diagrams), 3, 2, dtype=torch.float64)
-            b = torch.randn(len(bias), 3, dtype=torch.float64) if bias else None
-            y = fn((x,), (w,), (b,), (3,), n=ns)[0]
-            want = torch.einsum("dpq,doi,biq->bop", dense(Gn, diagrams), w, x.reshape(2, 2, -1))
-            if bias:
-                want += torch.einsum("dp,do->op", dense(Gn, bias)[:, :, 0], b)[None]
-            assert torch.allclose(y.reshape(want.shape), want, atol=1e-10), (k, l)
-            checked += 1
-    assert checked > 5
+    most = 3 if len(ns) == 2 else 2
+    assert plans_checked_against_dense(catnn.group(name, graph=graph), ns, backend, most) > 5
 
 
 @pytest.mark.parametrize("name,graph,ns,k,l", [("S x Aut", cycle(5), (4, 5), (1, 1), (1, 1)),

@@ -32,24 +32,24 @@ def dense(Gn, diagrams) -> torch.Tensor:
     return torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
 
 
-@pytest.mark.parametrize("name,ns", PRODUCTS)
-@pytest.mark.parametrize("backend", ["torch", "einsum"])
-def test_plans_equal_the_dense_matrices(name, ns, backend):
-    """Every typed k -> l with total k + l <= 3: the planned layer (spanning set + bias) is the sum of
-    weight (x) dense matrix, axes of sort 0 first."""
-    G, r = catnn.group(name), len(ns)
-    Gn = G.at(ns)
+def axes(ns: tuple[int, ...], k: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(ns[s] for s in range(len(ns)) for _ in range(k[s]))
+
+
+def plans_checked_against_dense(G, ns: tuple[int, ...], backend: str, most: int) -> int:
+    """How many typed k -> l with total k + l <= most were checked: the planned layer (spanning set +
+    bias) equals the sum of weight (x) dense matrix, axes of sort 0 first (asserted for each)."""
+    r, Gn = len(ns), G.at(ns)
     torch.manual_seed(0)
     checked = 0
     for k in typed_orders(r, 2):
         for l in typed_orders(r, 2):
             diagrams = G.spanning_set(k, l)
-            if sum(k) + sum(l) > 3 or not diagrams:
+            if sum(k) + sum(l) > most or not diagrams:
                 continue
             bias = G.spanning_set((0,) * r, l)
             fn = emit(build_plan(G, k, l, diagrams, bias_diagrams=bias), "layer", backend).plan_function
-            shape = tuple(ns[s] for s in range(r) for _ in range(k[s]))
-            x = torch.randn(2, 2, *shape, dtype=torch.float64)
+            x = torch.randn(2, 2, *axes(ns, k), dtype=torch.float64)
             w = torch.randn(len(diagrams), 3, 2, dtype=torch.float64)
             b = torch.randn(len(bias), 3, dtype=torch.float64) if bias else None
             y = fn((x,), (w,), (b,), (3,), n=ns)[0]
@@ -58,7 +58,15 @@ def test_plans_equal_the_dense_matrices(name, ns, backend):
                 want += torch.einsum("dp,do->op", dense(Gn, bias)[:, :, 0], b)[None]
             assert torch.allclose(y.reshape(want.shape), want, atol=1e-10), (k, l)
             checked += 1
-    assert checked > 5
+    return checked
+
+
+@pytest.mark.parametrize("name,ns", PRODUCTS)
+@pytest.mark.parametrize("backend", ["torch", "einsum"])
+def test_plans_equal_the_dense_matrices(name, ns, backend):
+    """Every typed k -> l with total k + l <= 3: the planned layer (spanning set + bias) is the sum of
+    weight (x) dense matrix, axes of sort 0 first."""
+    assert plans_checked_against_dense(catnn.group(name), ns, backend, 3) > 5
 
 
 @pytest.mark.parametrize("name,ns,k,l", [("S x O(3)", (6, 3), (1, 1), (1, 1)), ("S x O(3)", (5, 3), (2, 0), (1, 1)),
