@@ -323,16 +323,13 @@ def _resolve_stage(checker: Any, st: Any) -> Any:
     if entry is None or entry.kind != "layer":
         stage = checker.nonlinearity(st, entry)
         return replace(stage, kind="pool") if st.name in POOLS else stage
-    stage = _layer_stage(st, entry.value)
-    from .budget import MAX_WEIGHTS, stage_weights
-    weights = stage_weights(checker.group, stage)
-    if weights > MAX_WEIGHTS:       # refused here, not as a failed allocation when the network is built
-        raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"this stage's weight tensor ({weights} weights)",
-                                                       limit=f"{MAX_WEIGHTS} weights"), st.span)
-    return stage
+    return layer_stage(checker.group, st, entry.value, _widths)
 
 
-def _layer_stage(st: Any, spec: Any) -> Any:
+def layer_stage(group: Any, st: Any, spec: Any, widths: Any) -> Any:
+    """A layer stage with its spaces: ``widths(st, written, orders)`` reads each side's widths over the
+    layer's orders (plain or typed); a weight tensor past MAX_WEIGHTS is refused here, not as a failed
+    allocation when the network is built."""
     from catnn.spec import MixedLayerSpec, Stage
     if st.channels is None:
         raise CheckError(messages.STAGE_NEEDS_WIDTHS.format(name=st.name), st.span)
@@ -341,15 +338,20 @@ def _layer_stage(st: Any, spec: Any) -> Any:
     elif spec.factors:
         if not isinstance(st.channels[0], int):
             raise CheckError(messages.BILINEAR_WIDTHS.format(name=st.name), st.span)
-        a, b = spec.factors
-        ins, outs = tuple(sorted({a, b})), (spec.l,)
+        ins, outs = tuple(sorted(set(spec.factors))), (spec.l,)
     else:
         ins, outs = (spec.k,), (spec.l,)
-    in_space, out_space = (_widths(st, w, orders) for w, orders in zip(st.channels, (ins, outs)))
+    in_space, out_space = (widths(st, w, orders) for w, orders in zip(st.channels, (ins, outs)))
     single = not isinstance(spec, MixedLayerSpec)
     cin = in_space[ins[0]] if single else None
     cout = out_space[outs[0]] if single else None
-    return Stage("layer", st.name, cin, cout, st.span, spec, in_space, out_space)
+    stage = Stage("layer", st.name, cin, cout, st.span, spec, in_space, out_space)
+    from .budget import MAX_WEIGHTS, stage_weights
+    weights = stage_weights(group, stage)
+    if weights > MAX_WEIGHTS:
+        raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"this stage's weight tensor ({weights} weights)",
+                                                       limit=f"{MAX_WEIGHTS} weights"), st.span)
+    return stage
 
 
 def _widths(st: Any, width: Any, orders: tuple[int, ...]) -> FeatureSpace:

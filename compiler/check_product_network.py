@@ -30,7 +30,7 @@ from catnn.groups.base import MAX_SPANNING
 from catnn.spec import MixedLayerSpec, NetworkSpec, Stage
 
 from .check_bilinear import product_pairing_vanishes
-from .check_network import POOLS, first_layer, follow_stages, spanning_count_or_none
+from .check_network import POOLS, first_layer, follow_stages, layer_stage, spanning_count_or_none
 
 __all__ = ["check_typed_signature", "check_product_network", "check_sort_stage"]
 
@@ -190,27 +190,7 @@ def _resolve(checker: Any, st: ast.Stage) -> Stage:
     entry = checker.env.get(st.name)
     if entry is None or entry.kind != "layer":
         return check_sort_stage(checker, st, entry)
-    spec = entry.value
-    if st.channels is None:
-        raise CheckError(messages.STAGE_NEEDS_WIDTHS.format(name=st.name), st.span)
-    if isinstance(spec, MixedLayerSpec):
-        ins, outs = spec.in_orders, spec.out_orders
-    elif spec.factors:
-        if not isinstance(st.channels[0], int):
-            raise CheckError(messages.BILINEAR_WIDTHS.format(name=st.name), st.span)
-        ins, outs = tuple(sorted(set(spec.factors))), (spec.l,)
-    else:
-        ins, outs = (spec.k,), (spec.l,)
-    in_space, out_space = (_widths(checker, st, w, orders) for w, orders in zip(st.channels, (ins, outs)))
-    single = not isinstance(spec, MixedLayerSpec)
-    stage = Stage("layer", st.name, in_space[ins[0]] if single else None, out_space[outs[0]] if single else None,
-                  st.span, spec, in_space, out_space)
-    from .budget import MAX_WEIGHTS, stage_weights
-    weights = stage_weights(checker.group, stage)
-    if weights > MAX_WEIGHTS:
-        raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"this stage's weight tensor ({weights} weights)",
-                                                       limit=f"{MAX_WEIGHTS} weights"), st.span)
-    return stage
+    return layer_stage(checker.group, st, entry.value, lambda st, width, orders: _widths(checker, st, width, orders))
 
 
 def check_sort_stage(checker: Any, st: ast.Stage, entry: Any) -> Stage:
