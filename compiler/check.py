@@ -195,23 +195,32 @@ class _Checker:
         except CatnnError as err:
             raise CheckError(err.message, span) from None
 
-    def definition(self, item: ast.Definition) -> tuple[Morphism, Diagram | Morphism]:
+    def definition(self, item: ast.Definition) -> tuple[Any, Any]:
+        """(value, what the name stands for): a morphism's value, or a diagram definition's bare diagram."""
         if item.arity is not None and isinstance(item.value, ast.Literal):
-            value = self.literal(item.value, item.arity)
+            value = self.declared_literal(item.value, item.arity)
         else:
             value = self.as_morphism(self.evaluate(item.value), item.value.span)
             if item.arity is not None:
-                self.check_arity(item.arity)
-                if (value.k, value.l) != (item.arity.k, item.arity.l):
+                k, l = self.declared_arity(item.arity)
+                if (value.k, value.l) != (k, l):
                     raise CheckError(messages.DECLARED_ARITY.format(
-                        name=item.name, k=item.arity.k, l=item.arity.l, vk=value.k, vl=value.l), item.value.span)
+                        name=item.name, k=k, l=l, vk=value.k, vl=value.l), item.value.span)
         if item.kind == "morphism":
             return value, value
-        diagram = _bare(value)
+        diagram = self.bare(value)
         if diagram is None:
             raise CheckError(messages.NOT_SINGLE_DIAGRAM.format(name=item.name, value=_short(str(value))),
                              item.value.span)
         return value, diagram
+
+    def declared_literal(self, node: ast.Literal, arity: Any) -> Any:
+        """A literal with its declared arity (which numbers its vertices)."""
+        return self.literal(node, arity)
+
+    def declared_arity(self, arity: Any) -> tuple[Any, Any]:
+        """(k, l) of a declared arity, checked."""
+        return self.check_arity(arity)
 
     def layer(self, item: ast.LayerDef) -> LayerSpec:
         if isinstance(item.arity, ast.Signature):     # bilinear a @ b -> l, or mixed V0 + V2 -> V1
@@ -220,18 +229,25 @@ class _Checker:
                     raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"an order of {term.order}",
                                                                    limit=MAX_ARITY), term.span)
             return check_layer_signature(self, item)
-        k, l = self.check_arity(item.arity)
-        G = self.group
+        return self.spanning_layer(item, *self.check_arity(item.arity))
+
+    def spanning_layer(self, item: ast.LayerDef, k: Any, l: Any) -> LayerSpec:
+        """A ``k -> l`` layer: the whole spanning set (refused when empty or too large), or ``learn(...)``."""
+        G, (ref, n, name) = self.group, self.layer_group()
         if item.learn is None:
             count = spanning_count_or_none(G, k, l)
             if count == 0:
                 raise CheckError(messages.LAYER_EMPTY.format(group=G, k=k, l=l), item.arity.span)
             if count is not None and count > MAX_SPANNING:
                 raise CheckError(messages.LIMIT_EXCEEDED.format(
-                    what=f"the {G.name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
+                    what=f"the {name} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
                     item.arity.span)
-            return LayerSpec(item.name, group_ref(G), G.n, k, l, None, item.span)
-        return LayerSpec(item.name, group_ref(G), G.n, k, l, self.learned(item, k, l), item.span)
+            return LayerSpec(item.name, ref, n, k, l, None, item.span)
+        return LayerSpec(item.name, ref, n, k, l, self.learned(item, k, l), item.span)
+
+    def layer_group(self) -> tuple[Any, Any, str]:
+        """(the group as a layer spec records it, its fixed n, its name in messages)."""
+        return group_ref(self.group), self.group.n, self.group.name
 
     def learned(self, item: ast.LayerDef, k: Any, l: Any) -> tuple[Any, ...]:
         """The checked ``learn(...)`` entries of a layer: each a bare diagram where it is one, else its morphism."""

@@ -30,12 +30,10 @@ from catnn.diagram import Diagram, identity
 from catnn.errors import CatnnError, CheckError, Span
 from catnn.grammar import ast
 from catnn.groups import group as make_group
-from catnn.groups.base import MAX_SPANNING
 from catnn.groups.product import ProductDiagram, ProductGroup, ProductMorphism
-from catnn.spec import LayerSpec
 
 from .check import (_BITS_PER_DIGIT, MAX_ARITY, MAX_DIGITS, MAX_POWER, MAX_TERMS, _bits, _Checker, _digits_message,
-                    _excerpt, _short)
+                    _excerpt)
 from .check import check_expression as check_single_expression
 from .check import check_program as check_single
 from .check_graph import aut_group, did_you_mean
@@ -183,41 +181,19 @@ class _ProductChecker(_Checker):
         return self.orders(arity.k), self.orders(arity.l)
 
     # -- definitions ------------------------------------------------------------------------------
-    def definition(self, item: ast.Definition) -> tuple[ProductMorphism, Any]:
-        declared = None if item.arity is None else self.typed_arity(item.arity)
-        if declared is not None and isinstance(item.value, ast.Literal):
-            value = self.flat_literal(item.value, *declared)
-        else:
-            value = self.as_morphism(self.evaluate(item.value), item.value.span)
-            if declared is not None and (value.k, value.l) != declared:
-                raise CheckError(messages.DECLARED_ARITY.format(
-                    name=item.name, k=declared[0], l=declared[1], vk=value.k, vl=value.l), item.value.span)
-        if item.kind == "morphism":
-            return value, value
-        diagram = _bare_product(value)
-        if diagram is None:
-            raise CheckError(messages.NOT_SINGLE_DIAGRAM.format(name=item.name, value=_short(str(value))),
-                             item.value.span)
-        return value, diagram
+    def declared_literal(self, node: ast.Literal, arity: Any) -> ProductMorphism:
+        return self.flat_literal(node, *self.typed_arity(arity))
+
+    def declared_arity(self, arity: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.typed_arity(arity)
 
     def layer(self, item: ast.LayerDef) -> Any:
         if isinstance(item.arity, ast.Signature):
             return check_typed_signature(self, item)
-        k, l = self.typed_arity(item.arity)
-        G = self.group
-        if item.learn is None:
-            try:
-                count = G.spanning_count(k, l)
-            except (NotImplementedError, CatnnError):
-                count = None
-            if count == 0:
-                raise CheckError(messages.LAYER_EMPTY.format(group=G, k=k, l=l), item.arity.span)
-            if count is not None and count > MAX_SPANNING:
-                raise CheckError(messages.LIMIT_EXCEEDED.format(
-                    what=f"the {G} spanning set for {k} -> {l} ({count} diagrams)", limit=MAX_SPANNING),
-                    item.arity.span)
-            return LayerSpec(item.name, G, None, k, l, None, item.span)   # type: ignore[arg-type]
-        return LayerSpec(item.name, G, None, k, l, self.learned(item, k, l), item.span)   # type: ignore[arg-type]
+        return self.spanning_layer(item, *self.typed_arity(item.arity))
+
+    def layer_group(self) -> tuple[Any, Any, str]:
+        return self.group, None, str(self.group)
 
     def bare(self, value: Any) -> Any:
         return _bare_product(value)
