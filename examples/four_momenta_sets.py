@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 import catnn
-from catnn.demo import one_thread
+from catnn.demo import fit_regression, one_thread, regression_mse
 from catnn.networks import Bilinear
 from catnn.nn import EquivariantLinear
 
@@ -123,30 +123,6 @@ def mlp(inputs: int, hidden: int, layers: int = 2) -> nn.Sequential:
     return nn.Sequential(*parts, nn.Linear(hidden, 1))
 
 
-def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, *, batch_size: int = 100,
-        lr: float = 3e-3, seed: int = 0) -> tuple[float, float]:
-    """Adam on standardised targets, learning rate on a cosine from ``lr`` to 0; returns (mean, std)."""
-    mean, std = y.mean(), y.std()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
-    order = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for index in torch.randperm(len(x), generator=order).split(batch_size):
-            loss = (model(x[index]) - (y[index] - mean) / std).pow(2).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        schedule.step()
-    return float(mean), float(std)
-
-
-@torch.no_grad()
-def mse(model: nn.Module, x: torch.Tensor, y: torch.Tensor, scale: tuple[float, float]) -> float:
-    """Mean squared error on the original scale of the targets."""
-    mean, std = scale
-    return float(((model(x) * std + mean - y) ** 2).mean())
-
-
 @torch.no_grad()
 def invariance_error(model: nn.Module, x: torch.Tensor, trials: int = 5, seed: int = 1) -> float:
     """max |f(g x) − f(x)| / max |f(x)| in float64 over random g = (permutation, Lorentz element)."""
@@ -198,11 +174,11 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         torch.manual_seed(args.seed)
         model = build()
         start = time.perf_counter()
-        target_scale = fit(model, x_train, y_train, args.epochs, seed=args.seed)
+        target_scale = fit_regression(model, x_train, y_train, args.epochs, seed=args.seed)
         seconds = time.perf_counter() - start
         params = sum(p.numel() for p in model.parameters())
-        results[f"{name} test MSE"] = mse(model, x_test, y_test, target_scale)
-        results[f"{name} train MSE"] = mse(model, x_train, y_train, target_scale)
+        results[f"{name} test MSE"] = regression_mse(model, x_test, y_test, target_scale)
+        results[f"{name} train MSE"] = regression_mse(model, x_train, y_train, target_scale)
         results[f"{name} invariance error"] = invariance_error(model, x_test)
         print(f"  {name:<22}{params:>11}{results[f'{name} test MSE']:>11.2e}{results[f'{name} train MSE']:>11.2e}"
               f"{results[f'{name} invariance error']:>12.1e}{seconds:>9.1f}")

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 import catnn
+from catnn.demo import fit_regression, regression_mse
 from catnn.networks import Bilinear, Network, NormNonlinearity
 from catnn.nn import EquivariantLinear
 
@@ -74,30 +75,6 @@ def mlp(inputs: int, hidden: int) -> nn.Sequential:
                          nn.Linear(hidden, 1))
 
 
-def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int = 64,
-        lr: float = 3e-3, seed: int = 0) -> tuple[float, float]:
-    """Adam on standardised targets, the learning rate on a cosine from ``lr`` to 0; returns (mean, std)."""
-    mean, std = y.mean(), y.std()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
-    order = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for index in torch.randperm(len(x), generator=order).split(batch_size):
-            loss = (model(x[index]) - (y[index] - mean) / std).pow(2).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        schedule.step()
-    return float(mean), float(std)
-
-
-@torch.no_grad()
-def mse(model: nn.Module, x: torch.Tensor, y: torch.Tensor, scale: tuple[float, float]) -> float:
-    """Mean squared error on the original scale of the targets."""
-    mean, std = scale
-    return float(((model(x) * std + mean - y) ** 2).mean())
-
-
 @torch.no_grad()
 def invariance_error(model: nn.Module, x: torch.Tensor, trials: int = 10, seed: int = 0) -> float:
     """max |f(g x) - f(x)| / max |f(x)| in float64 over random orthogonal g (det +1 and -1)."""
@@ -133,10 +110,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for name, build in (("O(5) network", O5Net), ("MLP", PlainMLP)):
         torch.manual_seed(args.seed)
         model = build()
-        scale = fit(model, x_train, y_train, args.epochs, seed=args.seed)
+        scale = fit_regression(model, x_train, y_train, args.epochs, batch_size=64, seed=args.seed)
         params = sum(p.numel() for p in model.parameters())
-        results[f"{name} test MSE"] = mse(model, x_test, y_test, scale)
-        results[f"{name} train MSE"] = mse(model, x_train, y_train, scale)
+        results[f"{name} test MSE"] = regression_mse(model, x_test, y_test, scale)
+        results[f"{name} train MSE"] = regression_mse(model, x_train, y_train, scale)
         print(f"  {name:<14}{params:>11}{results[f'{name} test MSE']:>11.4f}{results[f'{name} train MSE']:>11.4f}")
         if name.startswith("O(5)"):
             results["O(5) invariance error"] = invariance_error(model, x_test)
