@@ -106,6 +106,10 @@ def _bare(m: Morphism) -> Diagram | None:
 class _Checker:
     #: True over a product of groups (:mod:`.check_product`): orders are tuples there
     typed_orders = False
+    #: the program's numbers: polynomials in n (in n_0, n_1, ... over a product)
+    Scalar: type = Poly
+    #: the errors for a sum of a number and a morphism, and of two morphisms of different arities
+    SCALAR_SUM, ARITY_SUM = messages.SCALAR_SUM, messages.ARITY_SUM
 
     def __init__(self, items: tuple) -> None:
         self.group: Group = make_group("S")
@@ -476,58 +480,64 @@ class _Checker:
         left, right = self.as_morphism(left, node.left.span), self.as_morphism(right, node.right.span)
         if op == "@":
             self.limit_terms(left, right, node.span)
-            self.limit_arity(left.k + right.k, left.l + right.l, node.span)
-            self.budget.spend(pair_work(left, right, left.k + left.l + right.k + right.l, self.group),
+            self.limit_arity(width(left.k) + width(right.k), width(left.l) + width(right.l), node.span)
+            self.budget.spend(pair_work(left, right, width(left.k, left.l, right.k, right.l), self.group),
                               "this tensor product")
             return left @ right
         first, then = (left, right) if op == ">>" else (right, left)
-        first_node, then_node = (node.left, node.right) if op == ">>" else (node.right, node.left)
         if first.l != then.k:
-            raise CheckError(messages.ARITY_COMPOSE.format(
-                left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k), node.span)
+            raise self.compose_error(node, first, then)
         self.limit_terms(first, then, node.span)
-        self.budget.spend(pair_work(first, then, first.k + first.l + then.l, self.group, first.l), "this composition")
+        self.budget.spend(pair_work(first, then, width(first.k, first.l, then.l), self.group, width(first.l)),
+                          "this composition")
         return first >> then
 
+    def compose_error(self, node: ast.BinOp, first: Morphism, then: Morphism) -> CheckError:
+        """The error for ``first >> then`` (written either way round) when the arities do not meet."""
+        first_node, then_node = (node.left, node.right) if node.op == ">>" else (node.right, node.left)
+        return CheckError(messages.ARITY_COMPOSE.format(
+            left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k), node.span)
+
     def add(self, node: ast.BinOp, left: Value, right: Value) -> Value:
-        scalars = isinstance(left, Poly), isinstance(right, Poly)
+        scalars = isinstance(left, self.Scalar), isinstance(right, self.Scalar)
         if all(scalars):
             return left + right if node.op == "+" else left - right
         if any(scalars):
             morphism = right if scalars[0] else left
-            if (morphism.k, morphism.l) != (0, 0):
-                raise CheckError(messages.SCALAR_SUM.format(k=morphism.k, l=morphism.l), node.span)
+            if width(morphism.k, morphism.l):
+                raise CheckError(self.SCALAR_SUM.format(k=morphism.k, l=morphism.l), node.span)
             left, right = self.as_morphism(left, node.span), self.as_morphism(right, node.span)
         if (left.k, left.l) != (right.k, right.l):
-            raise CheckError(messages.ARITY_SUM.format(k1=left.k, l1=left.l, k2=right.k, l2=right.l), node.span)
+            raise CheckError(self.ARITY_SUM.format(k1=left.k, l1=left.l, k2=right.k, l2=right.l), node.span)
         self.budget.spend(len(left.terms) + len(right.terms), "this sum")
         return left + right if node.op == "+" else left - right
 
     def multiply(self, node: ast.BinOp, left: Value, right: Value) -> Value:
+        Scalar = self.Scalar
         if node.op == "/":
-            if not isinstance(right, Poly):
+            if not isinstance(right, Scalar):
                 raise CheckError(messages.DIVIDE_BY_MORPHISM, node.right.span)
             if right.is_zero():
                 raise CheckError(messages.ZERO_DIVISION, node.right.span)
             return left / right
-        if isinstance(left, Poly) and isinstance(right, Poly):
+        if isinstance(left, Scalar) and isinstance(right, Scalar):
             self.limit_poly(len(left.terms) * len(right.terms), node.span)
             self.budget.spend(len(left.terms) * len(right.terms), "this product")
             return left * right
-        if not isinstance(left, Poly) and not isinstance(right, Poly):
-            if (0, 0) in ((left.k, left.l), (right.k, right.l)):
+        if not isinstance(left, Scalar) and not isinstance(right, Scalar):
+            if not width(left.k, left.l) or not width(right.k, right.l):
                 self.limit_terms(left, right, node.span)
-                self.budget.spend(pair_work(left, right, left.k + left.l + right.k + right.l, self.group),
+                self.budget.spend(pair_work(left, right, width(left.k, left.l, right.k, right.l), self.group),
                                   "this product")
                 return left @ right  # a 0 -> 0 morphism is a scalar: its product is the tensor
             raise CheckError(messages.MORPHISM_PRODUCT, node.span)
-        scalar, morphism = (left, right) if isinstance(left, Poly) else (right, left)
+        scalar, morphism = (left, right) if isinstance(left, Scalar) else (right, left)
         self.budget.spend(coefficient_work(morphism, self.as_morphism(scalar, node.span)), "this product")
-        return right * left if isinstance(left, Poly) else left * right
+        return right * left if isinstance(left, Scalar) else left * right
 
     def transpose(self, node: ast.Transpose, value: Value) -> Morphism:
         """``f.T``: the flip of a morphism; a number is refused (it has no outputs to flip)."""
-        if isinstance(value, Poly):
+        if isinstance(value, self.Scalar):
             raise CheckError(messages.TRANSPOSE_OF_SCALAR, node.span)
         return value.T
 
@@ -550,18 +560,18 @@ class _Checker:
         return result if node.exponent >= 0 else Poly.const(1) / result
 
     def tensor_power(self, node: ast.TensorPower, base: Value) -> Morphism:
-        if isinstance(base, Poly):
+        if isinstance(base, self.Scalar):
             raise CheckError(messages.TENSOR_POWER_OF_SCALAR.format(exponent=node.exponent), node.span)
         e = node.exponent
         if e > MAX_POWER:
             raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"the tensor power {e}", limit=MAX_POWER), node.span)
-        self.limit_arity(base.k * e, base.l * e, node.span)
+        self.limit_arity(width(base.k) * e, width(base.l) * e, node.span)
         if len(base.terms) ** e > MAX_TERMS:  # the terms of the result, before any work
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"this tensor power ({len(base.terms)}^{e} terms)", limit=f"{MAX_TERMS} terms"), node.span)
-        result = self.as_morphism(Poly.const(1), node.span)
+        result = self.as_morphism(self.Scalar.const(1), node.span)
         for _ in range(e):      # each step estimated first: a step may expand (ε ⊗ ε is a sum of n! terms)
-            self.budget.spend(pair_work(result, base, result.k + result.l + base.k + base.l, self.group),
+            self.budget.spend(pair_work(result, base, width(result.k, result.l, base.k, base.l), self.group),
                               "this tensor power")
             result = result @ base
         return result
@@ -594,6 +604,15 @@ class _Checker:
         if max(k, l) > MAX_ARITY:
             raise CheckError(messages.LIMIT_EXCEEDED.format(
                 what=f"a {k} -> {l} morphism", limit=f"{MAX_ARITY} vertices per row"), span)
+
+
+def width(*arities: Any) -> int:
+    """The vertices of some arities: ints, or tuples of per-sort orders over a product.
+
+    >>> width(2, 1), width((1, 2), (0, 1))
+    (3, 4)
+    """
+    return sum(a if isinstance(a, int) else sum(a) for a in arities)
 
 
 def refuse_typed(item: Any, group: Any) -> None:

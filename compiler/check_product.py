@@ -110,6 +110,8 @@ class _ProductChecker(_Checker):
     group: Any
     sorts: tuple[str | None, ...] = ()
     typed_orders = True
+    Scalar = MPoly
+    SCALAR_SUM, ARITY_SUM = messages.PRODUCT_SCALAR_SUM, messages.PRODUCT_ARITIES_SUM
 
     # -- declarations ---------------------------------------------------------------------------
     def run(self, module: ast.Module) -> Program:
@@ -361,60 +363,13 @@ class _ProductChecker(_Checker):
         return f" ({name})" if name else ""
 
     # -- operations -------------------------------------------------------------------------------
-    def _binary(self, node: ast.BinOp, left: Value, right: Value) -> Value:
-        op = node.op
-        if op in ("+", "-"):
-            return self.add(node, left, right)
-        if op in ("*", "/"):
-            return self.multiply(node, left, right)
-        left, right = self.as_morphism(left, node.left.span), self.as_morphism(right, node.right.span)
-        if op == "@":
-            self.limit_terms(left, right, node.span)
-            self.limit_arity(sum(left.k) + sum(right.k), sum(left.l) + sum(right.l), node.span)
-            return left @ right
-        first, then = (left, right) if op == ">>" else (right, left)
-        first_node, then_node = (node.left, node.right) if op == ">>" else (node.right, node.left)
-        if first.l != then.k:
-            sort = next(s for s, (a, b) in enumerate(zip(first.l, then.k)) if a != b)
-            raise CheckError(messages.SORT_MISMATCH.format(
-                op=op, left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k,
-                sort=sort, name=self.sort_label(sort)), node.span)
-        self.limit_terms(first, then, node.span)
-        return first >> then
-
-    def add(self, node: ast.BinOp, left: Value, right: Value) -> Value:
-        scalars = isinstance(left, MPoly), isinstance(right, MPoly)
-        if all(scalars):
-            return left + right if node.op == "+" else left - right
-        if any(scalars):
-            morphism = right if scalars[0] else left
-            if any(morphism.k) or any(morphism.l):
-                raise CheckError(messages.PRODUCT_SCALAR_SUM.format(k=morphism.k, l=morphism.l), node.span)
-            left, right = self.as_morphism(left, node.span), self.as_morphism(right, node.span)
-        if (left.k, left.l) != (right.k, right.l):
-            raise CheckError(messages.PRODUCT_ARITIES_SUM.format(k1=left.k, l1=left.l, k2=right.k, l2=right.l),
-                             node.span)
-        return left + right if node.op == "+" else left - right
-
-    def multiply(self, node: ast.BinOp, left: Value, right: Value) -> Value:
-        if node.op == "/":
-            if not isinstance(right, MPoly):
-                raise CheckError(messages.DIVIDE_BY_MORPHISM, node.right.span)
-            if right.is_zero():
-                raise CheckError(messages.ZERO_DIVISION, node.right.span)
-            try:
-                return left / right
-            except CatnnError as err:
-                raise CheckError(err.message, node.right.span) from None
-        if isinstance(left, MPoly) and isinstance(right, MPoly):
-            self.limit_poly(len(left.terms) * len(right.terms), node.span)
-            return left * right
-        if not isinstance(left, MPoly) and not isinstance(right, MPoly):
-            if not (any(left.k) or any(left.l)) or not (any(right.k) or any(right.l)):
-                self.limit_terms(left, right, node.span)
-                return left @ right
-            raise CheckError(messages.MORPHISM_PRODUCT, node.span)
-        return right * left if isinstance(left, MPoly) else left * right
+    def compose_error(self, node: ast.BinOp, first: Any, then: Any) -> CheckError:
+        """The first sort whose orders do not meet, named."""
+        first_node, then_node = (node.left, node.right) if node.op == ">>" else (node.right, node.left)
+        sort = next(s for s, (a, b) in enumerate(zip(first.l, then.k)) if a != b)
+        return CheckError(messages.SORT_MISMATCH.format(
+            op=node.op, left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k,
+            sort=sort, name=self.sort_label(sort)), node.span)
 
     def power(self, node: ast.Power, base: Value) -> MPoly:   # type: ignore[override]
         if not isinstance(base, MPoly):
@@ -426,6 +381,7 @@ class _ProductChecker(_Checker):
             raise CheckError(messages.ZERO_DIVISION, node.span)
         e = abs(node.exponent)
         self.limit_poly(e * len(base.terms) ** min(e, 8), node.span)
+        self.budget.spend(e * len(base.terms) ** min(e, 8), "this power")
         result = base ** e
         self.limit_digits(result, node.span)
         if node.exponent >= 0:
@@ -434,21 +390,6 @@ class _ProductChecker(_Checker):
             return MPoly.const(1) / result
         except CatnnError as err:
             raise CheckError(err.message, node.span) from None
-
-    def tensor_power(self, node: ast.TensorPower, base: Value) -> ProductMorphism:   # type: ignore[override]
-        if isinstance(base, MPoly):
-            raise CheckError(messages.TENSOR_POWER_OF_SCALAR.format(exponent=node.exponent), node.span)
-        e = node.exponent
-        if e > MAX_POWER:
-            raise CheckError(messages.LIMIT_EXCEEDED.format(what=f"the tensor power {e}", limit=MAX_POWER), node.span)
-        self.limit_arity(sum(base.k) * e, sum(base.l) * e, node.span)
-        if len(base.terms) ** e > MAX_TERMS:
-            raise CheckError(messages.LIMIT_EXCEEDED.format(
-                what=f"this tensor power ({len(base.terms)}^{e} terms)", limit=f"{MAX_TERMS} terms"), node.span)
-        result = self.as_morphism(MPoly.const(1), node.span)
-        for _ in range(e):
-            result = result @ base
-        return result
 
 
 class _PartChecker(_Checker):

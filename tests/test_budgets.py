@@ -13,6 +13,7 @@ from catnn.cli import main
 from catnn.compiler import ir
 from catnn.compiler.budget import MAX_SOURCE_BYTES, MAX_WORK, source_estimate
 from catnn.compiler.check import _Checker
+from catnn.compiler.check_product import _ProductChecker
 from catnn.compiler.contract_torch import CONTRACT_HELPER
 from catnn.compiler.layer import layer_structure
 from catnn.compiler.write import explain_program, write_module
@@ -59,6 +60,19 @@ def test_expanding_powers_and_products_are_refused_at_the_expression(src, text):
     first, line, caret = str(err).splitlines()
     assert first.startswith("h.diag:2:14: error: this program's diagram algebra is too large")
     assert caret.strip() == "^" + "~" * (len(text) - 1) and spent <= MAX_WORK
+
+
+@pytest.mark.parametrize("src, line", [
+    (_chain("(id(2) + cap >> cup | n * id(2) + swap)", group="S x O"), None),
+    ("group S x O\nmorphism m = ((id(2) + swap | id(1)) + (swap | id(1))) ** 15\n", 2)])
+def test_product_programs_spend_the_same_budget(src, line):
+    """Over a product of groups the checker spends the single-group budget on the same steps; the
+    chain used to run for minutes (its coefficients are polynomials in n_0 and n_1)."""
+    checker = _ProductChecker(parse(src, "h.diag").items)
+    with pytest.raises(CheckError) as info:
+        checker.run(parse(src, "h.diag"))
+    assert "diagram algebra is too large" in info.value.message and checker.budget.spent <= MAX_WORK
+    assert info.value.span.line == line if line else 5 <= info.value.span.line - 2 <= 20
 
 
 def test_compile_of_a_refused_program_writes_nothing(tmp_path, capsys):
