@@ -23,6 +23,10 @@ same IR as the other groups (:mod:`.ir`, built by :mod:`.plan` through :class:`G
   :class:`~.plan.CoreStep`, shown by ``explain()`` and spelled by both emitters; steps are keyed by
   their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once), and a
   step that another step of the same contraction keeps more axes of is that step summed.
+- **walks**: in a single group's layer (not in products), a path through internal vertices of
+  degree 2 is one edge whose matrix is A^p (:func:`walks`, :func:`power_kind`: an exact integer
+  constant registered like A), so ``1-a-b-1'`` is one matmul by A³, not three by A; its inner
+  vertices still count as summed for ``normalize``.
 - **top** (components without an input): their edges and isolated internal vertices (an all-ones
   vector) are constants of the output view, written after channel mixing; output vertices on no edge
   are broadcasts, repeated output labels diagonals. A component with no label at all is a scalar
