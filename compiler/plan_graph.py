@@ -364,7 +364,7 @@ class _Cores:
     def chain(self, bottom: BottomHalf) -> tuple[str, Labels]:
         """(final core name, the vertex on each of its axes) for one graph's bottom half."""
         edges = tuple(e for _, e in bottom.constants)
-        kinds = dict((e, k) for k, e in bottom.constants)
+        kinds = {e: k for k, e in bottom.constants}
         local = {u: i for i, u in enumerate(dict.fromkeys(bottom.input))}
         source, source_labels = "x", tuple(local[u] for u in bottom.input)
         for absorbed, keep in bottom_steps(bottom.input, edges, bottom.core, self.n):
