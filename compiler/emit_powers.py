@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .ir import CoreStep, letters
+from .ir import CoreStep
 
 __all__ = ["power_groups", "PowerStack"]
 
@@ -96,8 +96,3 @@ class PowerStack:
         """
         at = 2 + self.members[0].labels.index(self.new)
         return f"torch.stack(({', '.join(grads)}), {at + 1}).flatten({at}, {at + 1})"
-
-    def equation(self) -> str:
-        """The first member's einsum, for the emitter's spelling."""
-        first = self.members[0]
-        return f"bc{letters(first.source_labels)},{letters(self.labels)}->bc{letters(first.labels)}"

@@ -61,7 +61,8 @@ from catnn.unionfind import UnionFind
 from .ir import CoreStep, Sort
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
 
-__all__ = ["GraphPlanner", "adjacency_kind", "power_kind", "graph_halves", "walks", "bottom_steps", "hanging_pieces", "graph_variance",
+__all__ = ["GraphPlanner", "adjacency_kind", "power_kind", "hidden_vertices", "graph_halves", "walks",
+           "bottom_steps", "hanging_pieces", "graph_variance",
            "LineagePath", "ASSUMED_BATCH_CHANNELS"]
 
 #: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
@@ -100,18 +101,28 @@ def power_kind(kind: str, a: Any, p: int) -> str:
     """
     power = f"{kind}_p{p}"
     if power not in CONSTANTS:
-        m = a.astype(object)
-        walks = m
+        product = m = a.astype(object)
         for _ in range(p - 1):
-            walks = walks.dot(m)
-        rows = ",\n        ".join(str([int(v) for v in row]) for row in walks.tolist())
+            product = product.dot(m)
         n = int(a.shape[0])
+        rows = ",\n        ".join(str([int(v) for v in row]) for row in product.tolist())
         register_constant(power, f"def _const_{power}(n):\n"
                                  f'    """A^{p} for the graph G of Aut(G) ({n} vertices): walks of length {p}."""\n'
                                  f"    if n != {n}:\n"
-                                 f"        raise ValueError('this code is built for a graph on {n} vertices, got n=%d' % n)\n"
+                                 f"        raise ValueError('this code is built for a graph on {n} vertices, '\n"
+                                 f"                         'got n=%d' % n)\n"
                                  f"    return [\n        {rows},\n    ]\n")
     return power
+
+
+def hidden_vertices(kind: str) -> int:
+    """The inner vertices of the walks a constant's entries count: p - 1 for A^p (:func:`power_kind`), else 0.
+
+    >>> hidden_vertices("adj_719fd9dc4790_p3"), hidden_vertices("adj_719fd9dc4790"), hidden_vertices("ones")
+    (2, 0, 0)
+    """
+    base, _, p = kind.rpartition("_p")
+    return int(p) - 1 if base.startswith("adj_") and p.isdigit() else 0
 
 
 def _adjacency_source(kind: str, a: Any) -> str:
@@ -355,8 +366,8 @@ class _Cores:
     that member, so one contraction serves the family (``A x`` summed is not recomputed as ``1ᵀA x``).
     """
 
-    def __init__(self, n: int, hidden: dict[str, int]) -> None:
-        self.n, self.hidden = n, hidden
+    def __init__(self, n: int) -> None:
+        self.n = n
         self.steps: list[CoreStep] = []
         self.by_key: dict[tuple, CoreStep] = {}
         self.by_name: dict[str, CoreStep] = {}
@@ -401,7 +412,7 @@ class _Cores:
         key = (source, source_labels, constants, kept)
         if key not in self.by_key:
             summed = len({*source_labels, *(lab for _, labs in constants for lab in labs)}) - len(kept)
-            summed += sum(self.hidden.get(kind, 0) for kind, _ in constants)
+            summed += sum(hidden_vertices(kind) for kind, _ in constants)
             parent = self.by_name[source].summed if source != "x" else 0
             step = CoreStep(f"c{len(self.steps)}", source, source_labels, kept, constants, summed, parent + summed)
             self.steps.append(step)
@@ -471,7 +482,6 @@ class GraphPlanner:
         self.kind = adjacency_kind(group)
         self.sorts = (Sort("Aut", "n", self.n),)
         self.adjacency, self.powers = group.adjacency, powers
-        self.hidden: dict[str, int] = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GraphPlanner) and (self.kind, self.n, self.powers) == (other.kind, other.n,
@@ -482,9 +492,7 @@ class GraphPlanner:
 
     def power(self, p: int) -> str:
         """The constant kind of A^p (registered on first use)."""
-        kind = power_kind(self.kind, self.adjacency, p)
-        self.hidden[kind] = p - 1
-        return kind
+        return power_kind(self.kind, self.adjacency, p)
 
     @staticmethod
     def constant_sort(kind: str) -> int:
@@ -504,7 +512,7 @@ class GraphPlanner:
     def schedule(self, halves: list[Halves]) -> tuple[list[CoreStep], list[str], list[Halves]]:
         """The chain steps of every graph's bottom (shared), each graph's last core, and its halves
         with the core axes in chain order."""
-        cores = _Cores(self.n, self.hidden)
+        cores = _Cores(self.n)
         names, out = [], []
         for half in halves:
             name, axes = cores.chain(half.bottom)
