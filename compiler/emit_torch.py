@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from math import prod
 
 from .contract_torch import CONTRACT_HELPER, permuted, reduced, spell
 from .emit_common import SourceEmitter, docstring
+from .emit_powers import PowerStack, power_groups
 from .ir import CoreStep, FoldStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
 __all__ = ["TorchEmitter", "diagonal_view", "split_operands", "short_block", "DIAGONAL_HELPER", "CONSTANT_HELPER",
@@ -470,31 +472,52 @@ class TorchEmitter(SourceEmitter):
 
     def cores_gradient(self, i: int, cores: list[CoreStep], contributions: dict[str, list[Part]]) -> None:
         into_x: list[tuple[CoreStep, str]] = []
+        groups = self.power_groups(self.plan.input_cores(i))
+        grouped = {m.name for members in groups.values() for m in members}
+        held: dict[str, tuple[str, str]] = {}
         for c in reversed(self.plan.input_cores(i)):
-            if not contributions[c.name]:
-                continue
-            grad = f"g{c.name}"
-            self.accumulate(grad, contributions[c.name], c.sorts, i)
-            scaled = f"({grad}{self.scale_suffix(c)})" if self.scale_suffix(c) else grad
-            if c.source == f"x{i}":
-                into_x.append((c, grad if self.plan.inputs[i].factors else scaled))
-            elif c.constants:  # a chain step with constants (Aut(G)): source_labels name the parent's axes
-                labels = list(c.source_labels)
-                const_labels = {lab for _, labs in c.constants for lab in labs}
-                have = [lab for lab in labels if lab in c.labels or lab in const_labels]
-                consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
-                names = "".join(f", {kind}" for kind, _ in c.constants)
-                value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{scaled}{names}")
-                contributions[c.source].append((self.broadcast(value, have, labels), have == labels, None))
-            else:
-                parent = self.plan.core(c.source)
-                block = short_block(c.labels, parent.labels, self.sizes(parent.sorts))
-                contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
-                                                   len(c.labels) == len(parent.labels), block))
+            if contributions[c.name]:
+                grad = f"g{c.name}"
+                self.accumulate(grad, contributions[c.name], c.sorts, i)
+                scaled = f"({grad}{self.scale_suffix(c)})" if self.scale_suffix(c) else grad
+                if c.name in grouped:
+                    held[c.name] = (grad, scaled)
+                else:
+                    self.chain_gradient(i, c, grad, scaled, contributions, into_x)
+            if c.name in groups:    # a group's first step: every member's gradient is complete
+                members = groups[c.name]
+                if all(m.name in held for m in members):
+                    stack = self.power_stack(members)
+                    stacked = stack.gradient([held[m.name][1] for m in members])
+                    self.chain_gradient(i, stack.step(), stacked, stacked, contributions, into_x)
+                else:
+                    for m in members:
+                        if m.name in held:
+                            self.chain_gradient(i, m, *held[m.name], contributions, into_x)
         if self.plan.inputs[i].factors:
             self.product_gradient(i, into_x)
         else:
             self.x_gradient(i, into_x)
+
+    def chain_gradient(self, i: int, c: CoreStep, grad: str, scaled: str, contributions: dict[str, list[Part]],
+                       into_x: list[tuple[CoreStep, str]]) -> None:
+        """Core ``c``'s gradient (``grad``, ``scaled`` by its normalisation) into its source's contributions,
+        or into ``into_x`` when it reads input i."""
+        if c.source == f"x{i}":
+            into_x.append((c, grad if self.plan.inputs[i].factors else scaled))
+        elif c.constants:  # a chain step with constants (Aut(G)): source_labels name the parent's axes
+            labels = list(c.source_labels)
+            const_labels = {lab for _, labs in c.constants for lab in labs}
+            have = [lab for lab in labels if lab in c.labels or lab in const_labels]
+            consts = "".join(f",{letters(labs)}" for _, labs in c.constants)
+            names = "".join(f", {kind}" for kind, _ in c.constants)
+            value = self.contract(f"bc{letters(c.labels)}{consts}->bc{letters(have)}", f"{scaled}{names}")
+            contributions[c.source].append((self.broadcast(value, have, labels), have == labels, None))
+        else:
+            parent = self.plan.core(c.source)
+            block = short_block(c.labels, parent.labels, self.sizes(parent.sorts))
+            contributions[parent.name].append((self.broadcast(scaled, c.labels, parent.labels),
+                                               len(c.labels) == len(parent.labels), block))
 
     def feature_gradients(self) -> dict[str, list[Part]]:
         """Each core's gradient contributions from the groups' ``gf`` (full size: True)."""
@@ -603,15 +626,43 @@ class TorchEmitter(SourceEmitter):
         the path's steps are dispatched once for all of them."""
         batches = {batch[0][0].name: (equation, batch)
                    for equation, batch in same_contraction([c for c in cores if self.batchable(c)])}
-        done: set[str] = set()
+        groups = self.power_groups(cores)
+        done: set[str] = {m.name for members in groups.values() for m in members}
         stacks: dict[str, str] = {}
         for c in cores:
-            if c.name in batches:
+            if c.name in groups:
+                self.power_group(groups[c.name])
+            elif c.name in batches:
                 equation, batch = batches[c.name]
                 done.update(m.name for m, _ in batch)
                 self.batched_cores(equation, batch, stacks)
             elif c.name not in done:
                 self.line(f"{c.name} = {self.core_expr(c)}")
+
+    def power_groups(self, cores: Sequence[CoreStep]) -> dict[str, list[CoreStep]]:
+        """One input's steps that differ only in their matrix, by first step (:func:`.emit_powers.power_groups`);
+        resets the stacked matrices made so far (each function, each input's block, makes its own)."""
+        self.power_matrices: dict[str, str] = {}
+        x = self.plan.inputs[cores[0].input] if cores else None
+        plain = [c for c in cores if not (x is not None and x.factors and c.source == f"x{c.input}")]
+        return power_groups(plain, lambda c: self.reduction(replace(c, constants=(("K", c.constants[0][1]),))),
+                            self.scale_suffix)
+
+    def power_stack(self, members: Sequence[CoreStep]) -> PowerStack:
+        """The group's :class:`.emit_powers.PowerStack`, its stacked matrix assigned on first use."""
+        stack = PowerStack(members)
+        matrices = stack.matrices()
+        if matrices not in self.power_matrices:
+            self.power_matrices[matrices] = f"k_{members[0].name}"
+            self.line(f"{self.power_matrices[matrices]} = {matrices}  # {', '.join(stack.kinds)} side by side")
+        return PowerStack(members, self.power_matrices[matrices])
+
+    def power_group(self, members: Sequence[CoreStep]) -> None:
+        """``c_a, c_b, ... = one matmul by the group's matrices side by side`` (:mod:`.emit_powers`)."""
+        stack = self.power_stack(members)
+        name = f"p_{members[0].name}"
+        self.line(f"{name} = {stack.forward(self.reduction(stack.step()))}{self.scale_suffix(members[0])}")
+        self.line(f"{', '.join(m.name for m in members)} = {', '.join(f'{name}[..., {p}]' for p in range(len(members)))}")
 
     def batchable(self, c: CoreStep) -> bool:
         """A chain core read from a plain tensor (or a diagonal view of it), without a per-sample scale."""

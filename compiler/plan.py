@@ -184,7 +184,7 @@ class ProductPlanner(Planner):
         super().__init__(str(group), None)
         self.factors = tuple(f.name for f in group.factors)
         self.sorts = tuple(Sort(f.name, "n" if s == 0 else f"n{s}", f.n) for s, f in enumerate(group.factors))
-        self.graphs = tuple(GraphPlanner(f) if f.name == "Aut" else None for f in group.factors)
+        self.graphs = tuple(GraphPlanner(f, powers=False) if f.name == "Aut" else None for f in group.factors)
 
     def _key(self) -> tuple:
         return (self.name, self.sorts, self.graphs)

@@ -23,6 +23,10 @@ same IR as the other groups (:mod:`.ir`, built by :mod:`.plan` through :class:`G
   :class:`~.plan.CoreStep`, shown by ``explain()`` and spelled by both emitters; steps are keyed by
   their structure, so graphs whose bottoms begin alike share them (``A x`` is computed once), and a
   step that another step of the same contraction keeps more axes of is that step summed.
+- **walks**: in a single group's layer (not in products), a path through internal vertices of
+  degree 2 is one edge whose matrix is A^p (:func:`walks`, :func:`power_kind`: an exact integer
+  constant registered like A), so ``1-a-b-1'`` is one matmul by A³, not three by A; its inner
+  vertices still count as summed for ``normalize``.
 - **top** (components without an input): their edges and isolated internal vertices (an all-ones
   vector) are constants of the output view, written after channel mixing; output vertices on no edge
   are broadcasts, repeated output labels diagonals. A component with no label at all is a scalar
@@ -45,6 +49,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from math import prod
+from collections.abc import Callable
 from typing import Any
 
 from opt_einsum import paths as opt_einsum_paths
@@ -56,7 +61,8 @@ from catnn.unionfind import UnionFind
 from .ir import CoreStep, Sort
 from .kernels import CONSTANTS, BottomHalf, ConstantRef, Halves, Labels, TopHalf, register_constant
 
-__all__ = ["GraphPlanner", "adjacency_kind", "graph_halves", "bottom_steps", "hanging_pieces", "graph_variance",
+__all__ = ["GraphPlanner", "adjacency_kind", "power_kind", "hidden_vertices", "graph_halves", "walks",
+           "bottom_steps", "hanging_pieces", "graph_variance",
            "LineagePath", "ASSUMED_BATCH_CHANNELS"]
 
 #: the size opt_einsum assumes for the batch × channel axis of x when it orders a bottom's contractions
@@ -85,6 +91,40 @@ def adjacency_kind(group: Any) -> str:
     return kind
 
 
+def power_kind(kind: str, a: Any, p: int) -> str:
+    """The constant kind of A^p, ``kind`` being A's (registered on first use); its entries count walks.
+
+    >>> import numpy as np
+    >>> kind = power_kind("adj_x", np.ones((2, 2), dtype=int) - np.eye(2, dtype=int), 2)
+    >>> kind, [line.strip() for line in CONSTANTS[kind].splitlines()[-3:-1]]
+    ('adj_x_p2', ['[1, 0],', '[0, 1],'])
+    """
+    power = f"{kind}_p{p}"
+    if power not in CONSTANTS:
+        product = m = a.astype(object)
+        for _ in range(p - 1):
+            product = product.dot(m)
+        n = int(a.shape[0])
+        rows = ",\n        ".join(str([int(v) for v in row]) for row in product.tolist())
+        register_constant(power, f"def _const_{power}(n):\n"
+                                 f'    """A^{p} for the graph G of Aut(G) ({n} vertices): walks of length {p}."""\n'
+                                 f"    if n != {n}:\n"
+                                 f"        raise ValueError('this code is built for a graph on {n} vertices, '\n"
+                                 f"                         'got n=%d' % n)\n"
+                                 f"    return [\n        {rows},\n    ]\n")
+    return power
+
+
+def hidden_vertices(kind: str) -> int:
+    """The inner vertices of the walks a constant's entries count: p - 1 for A^p (:func:`power_kind`), else 0.
+
+    >>> hidden_vertices("adj_719fd9dc4790_p3"), hidden_vertices("adj_719fd9dc4790"), hidden_vertices("ones")
+    (2, 0, 0)
+    """
+    base, _, p = kind.rpartition("_p")
+    return int(p) - 1 if base.startswith("adj_") and p.isdigit() else 0
+
+
 def _adjacency_source(kind: str, a: Any) -> str:
     """``def _const_<kind>(n)`` returning the matrix, rows as 0/1 strings (ints formatted here)."""
     n = int(a.shape[0])
@@ -107,12 +147,14 @@ def _components(h: Any) -> list[int]:
     return [sets.find(u) for u in range(h.vertices)]
 
 
-def graph_halves(h: Any, kind: str) -> Halves:
+def graph_halves(h: Any, kind: str, power: Callable[[int], str] | None = None) -> Halves:
     """The bottom half (x and the edges of the components with an input, down to their output
     vertices) and the top half (the rest, written into the output) of one graph.
 
     Labels are vertex numbers of ``h``; ``perm`` is the identity (the core keeps the output vertices
     in order of first output). :func:`bottom_steps` turns the bottom half into a chain of steps.
+    With ``power`` (p -> the constant kind of A^p), every path through internal vertices of degree 2
+    is one edge of A^p (:func:`walks`): its p - 1 inner vertices are summed by the matrix power.
 
     >>> from catnn.bilabelled import BilabelledGraph
     >>> halves = graph_halves(BilabelledGraph.parse("graph[{1} {2} {1'} ; 1-1', 2-a]"), "A")
@@ -120,18 +162,47 @@ def graph_halves(h: Any, kind: str) -> Halves:
     BottomHalf(input=(2,), core=(0,), constants=(('A', (0, 2)),), summed=1)
     >>> halves.top
     TopHalf(acc=(0,), output=(0, 1), constants=(('A', (1, 3)),))
+    >>> graph_halves(BilabelledGraph.parse("graph[{1} {1'} ; 1-a, a-b, b-1']"), "A", "A{}".format).bottom
+    BottomHalf(input=(1,), core=(0,), constants=(('A3', (0, 1)),), summed=3)
     """
     comp = _components(h)
     with_input = {comp[u] for u in h.inputs}
-    edges = tuple(e for e in h.edges if comp[e[0]] in with_input)
+    paths, inner = walks(h) if power is not None else ([(e, 1) for e in h.edges], set())
+    kinds = [(kind if p == 1 else power(p), e) for e, p in paths]    # type: ignore[misc]
+    edges = tuple((k, e) for k, e in kinds if comp[e[0]] in with_input)
     kept = tuple(u for u in dict.fromkeys(h.outputs) if comp[u] in with_input)
     touched = {u for e in h.edges for u in e}
-    constants: list[ConstantRef] = [(kind, e) for e in h.edges if comp[e[0]] not in with_input]
+    constants: list[ConstantRef] = [(k, e) for k, e in kinds if comp[e[0]] not in with_input]
     constants += [("ones", (u,)) for u in range(h.labelled, h.vertices)
                   if u not in touched and comp[u] not in with_input]
-    summed = len({*h.inputs, *(u for e in edges for u in e)} - set(kept))
-    bottom = BottomHalf(tuple(h.inputs), kept, tuple((kind, e) for e in edges), summed)
+    hidden = sum(1 for u in inner if comp[u] in with_input)
+    summed = len({*h.inputs, *(u for _, e in edges for u in e)} - set(kept)) + hidden
+    bottom = BottomHalf(tuple(h.inputs), kept, edges, summed)
     return Halves(bottom, TopHalf(kept, tuple(h.outputs), tuple(constants)), tuple(range(len(kept))))
+
+
+def walks(h: Any) -> tuple[list[tuple[Edge, int]], set[int]]:
+    """The edges of ``h`` with each path through internal vertices of degree 2 made one edge
+    (its ends, its length p: the entries of A^p count its walks), and the inner vertices removed.
+    A path is kept apart where its ends already share an edge, or where it closes on itself.
+
+    >>> from catnn.bilabelled import BilabelledGraph
+    >>> walks(BilabelledGraph.parse("graph[{1} {1'} {2'} ; 1-a, 1'-b, a-b, 1-2']"))
+    ([((0, 2), 1), ((0, 1), 3)], {3, 4})
+    """
+    paths = {tuple(sorted(e)): 1 for e in h.edges}
+    inner: set[int] = set()
+    for v in range(h.labelled, h.vertices):
+        ends = [e for e in paths if v in e]
+        if len(ends) != 2:
+            continue
+        (u,), (w,) = (set(e) - {v} for e in ends)
+        joined = (min(u, w), max(u, w))
+        if u == w or u == v or w == v or joined in paths:
+            continue
+        paths[joined] = paths.pop(ends[0]) + paths.pop(ends[1])
+        inner.add(v)
+    return list(paths.items()), inner
 
 
 @lru_cache(maxsize=4096)
@@ -295,8 +366,8 @@ class _Cores:
     that member, so one contraction serves the family (``A x`` summed is not recomputed as ``1ᵀA x``).
     """
 
-    def __init__(self, kind: str, n: int) -> None:
-        self.kind, self.n = kind, n
+    def __init__(self, n: int) -> None:
+        self.n = n
         self.steps: list[CoreStep] = []
         self.by_key: dict[tuple, CoreStep] = {}
         self.by_name: dict[str, CoreStep] = {}
@@ -304,21 +375,22 @@ class _Cores:
     def chain(self, bottom: BottomHalf) -> tuple[str, Labels]:
         """(final core name, the vertex on each of its axes) for one graph's bottom half."""
         edges = tuple(e for _, e in bottom.constants)
+        kinds = {e: k for k, e in bottom.constants}
         local = {u: i for i, u in enumerate(dict.fromkeys(bottom.input))}
         source, source_labels = "x", tuple(local[u] for u in bottom.input)
         for absorbed, keep in bottom_steps(bottom.input, edges, bottom.core, self.n):
-            step, axes = self.step(source, source_labels, local, absorbed, keep)
+            step, axes = self.step(source, source_labels, local, tuple((kinds[e], e) for e in absorbed), keep)
             source, source_labels = step.name, tuple(range(len(axes)))
             local = {u: i for i, u in enumerate(axes)}
         return source, tuple(local)
 
-    def step(self, source: str, source_labels: Labels, local: dict[int, int], absorbed: tuple[Edge, ...],
+    def step(self, source: str, source_labels: Labels, local: dict[int, int], absorbed: tuple[ConstantRef, ...],
              keep: Labels) -> tuple[CoreStep, Labels]:
         """The step ``source x absorbed edges -> keep`` (``local``: vertex -> label of the source's
         axes), shared with an equal step of another graph. A step with constants on a diagonal of
         x reads the diagonal's view (a plain tensor: a matmul, not an einsum over a repeated index)."""
         local = dict(local)
-        pending = list(absorbed)
+        pending = [e for _, e in absorbed]
         while pending:   # number new vertices outward from the known ones (a canonical-enough order)
             e = min(pending, key=lambda e: (-sum(u in local for u in e), sorted(local.get(u, 1 << 30) for u in e)))
             pending.remove(e)
@@ -327,7 +399,7 @@ class _Cores:
         if len(local) > _MAX_STEP_LABELS:
             raise LimitError(messages.LIMIT_EXCEEDED.format(what=f"a contraction step over {len(local)} vertices",
                                                             limit=f"{_MAX_STEP_LABELS} indices"))
-        constants = tuple(sorted((self.kind, tuple(sorted((local[a], local[b])))) for a, b in absorbed))
+        constants = tuple(sorted((kind, tuple(sorted((local[a], local[b])))) for kind, (a, b) in absorbed))
         kept = tuple(sorted(local[u] for u in keep))
         if constants and len(set(source_labels)) < len(source_labels):
             view = self.make(source, source_labels, (), tuple(sorted(set(source_labels))))
@@ -340,6 +412,7 @@ class _Cores:
         key = (source, source_labels, constants, kept)
         if key not in self.by_key:
             summed = len({*source_labels, *(lab for _, labs in constants for lab in labs)}) - len(kept)
+            summed += sum(hidden_vertices(kind) for kind, _ in constants)
             parent = self.by_name[source].summed if source != "x" else 0
             step = CoreStep(f"c{len(self.steps)}", source, source_labels, kept, constants, summed, parent + summed)
             self.steps.append(step)
@@ -404,16 +477,22 @@ class GraphPlanner:
     5
     """
 
-    def __init__(self, group: Any) -> None:
+    def __init__(self, group: Any, powers: bool = True) -> None:
         self.name, self.n = "Aut", group.require_n("a layer")
         self.kind = adjacency_kind(group)
         self.sorts = (Sort("Aut", "n", self.n),)
+        self.adjacency, self.powers = group.adjacency, powers
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GraphPlanner) and (self.kind, self.n) == (other.kind, other.n)
+        return isinstance(other, GraphPlanner) and (self.kind, self.n, self.powers) == (other.kind, other.n,
+                                                                                     other.powers)
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.n))
+        return hash((self.kind, self.n, self.powers))
+
+    def power(self, p: int) -> str:
+        """The constant kind of A^p (registered on first use)."""
+        return power_kind(self.kind, self.adjacency, p)
 
     @staticmethod
     def constant_sort(kind: str) -> int:
@@ -427,12 +506,13 @@ class GraphPlanner:
         return d if isinstance(d, BilabelledGraph) else BilabelledGraph.from_diagram(d)
 
     def halves(self, h: Any) -> Halves:
-        return graph_halves(h, self.kind)
+        """A graph's halves; with ``powers`` (single groups), paths through internal vertices of degree 2 as A^p."""
+        return graph_halves(h, self.kind, self.power if self.powers else None)
 
     def schedule(self, halves: list[Halves]) -> tuple[list[CoreStep], list[str], list[Halves]]:
         """The chain steps of every graph's bottom (shared), each graph's last core, and its halves
         with the core axes in chain order."""
-        cores = _Cores(self.kind, self.n)
+        cores = _Cores(self.n)
         names, out = [], []
         for half in halves:
             name, axes = cores.chain(half.bottom)

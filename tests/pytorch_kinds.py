@@ -139,8 +139,8 @@ KINDS = [
          n=4, other_n=6, fixed_by=frozenset({"trace", "export", "compile"})),
     Kind("A(4) 2->2 (jellyfish)", _seeded(lambda: EquivariantLinear("A", 2, 2, 2, 3, n=4)),
          lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
-    Kind("Aut(C5) 2->1", _seeded(lambda: EquivariantLinear("Aut", 2, 1, 2, 3, graph=_cycle(5))),
-         lambda n, b: (_randn(b, 2, 5, 5),), dynamic_n=False, n=5, other_n=5),
+    Kind("Aut(C6) 2->1", _seeded(lambda: EquivariantLinear("Aut", 2, 1, 2, 3, graph=_cycle(6))),   # walks as A^p
+         lambda n, b: (_randn(b, 2, 6, 6),), dynamic_n=False, n=6, other_n=6),
     Kind("SO(1,3) 2->2 (eps, Lorentz)", _seeded(lambda: EquivariantLinear("SO(1,3)", 2, 2, 2, 3)),
          lambda n, b: (_randn(b, 2, 4, 4),), dynamic_n=False, n=4, other_n=4),
     Kind("Network S x O(3)", _seeded(_product_network, orders=((1, 0), (1, 1))),
