@@ -159,6 +159,7 @@ class Automorphism(Group):
         self._hom_values: dict[BilabelledGraph, np.ndarray] = {}
         #: e_v A^L for the first vertices v of those representatives, L = 0, 1, ...
         self._walks: dict[tuple[int, ...], list[np.ndarray]] = {}
+        self._table: np.ndarray | None = None
 
     # -- the graph and its automorphisms ------------------------------------------------------
     @property
@@ -170,6 +171,13 @@ class Automorphism(Group):
     def has_loops(self) -> bool:
         """True if some vertex of G has a loop."""
         return bool(self._adjacency.diagonal().any())
+
+    @property
+    def neighbour_table(self) -> np.ndarray:
+        """Row v lists v's neighbours, padded with n (see :func:`_neighbour_table`), computed once."""
+        if self._table is None:
+            self._table = _neighbour_table(self._adjacency)
+        return self._table
 
     def _stabiliser_chain(self) -> Chain:
         if self._chain is None:
@@ -840,7 +848,7 @@ def _values(group: Automorphism, h: BilabelledGraph, reps: np.ndarray) -> np.nda
     (:func:`_rooted_counts`) where that stays small, else the dense tensor."""
     if h not in group._hom_values:
         n = group.require_n("spanning_set")
-        counts = _rooted_counts(group.adjacency, _neighbour_table(group.adjacency), h, _digits(reps, n, h.l))
+        counts = _rooted_counts(group.adjacency, group.neighbour_table, h, _digits(reps, n, h.l))
         if counts is None:
             if n**h.vertices > MAX_DENSE_HOM:
                 raise LimitError(messages.TOO_LARGE.format(
@@ -923,7 +931,7 @@ def _walk_values(group: Automorphism, h: BilabelledGraph, length: int, reps: np.
         start = np.zeros((len(roots), n + 1), dtype=np.int64)
         start[np.arange(len(roots)), roots] = 1
         walks.append(start)
-    table = _neighbour_table(group.adjacency)
+    table = group.neighbour_table
     degree = table.shape[1]
     while len(walks) <= length:
         last = walks[-1]
@@ -1009,10 +1017,7 @@ def _long_pieces(m: int, c: int, n: int | None) -> list[BilabelledGraph]:
     """Past the enumerated sizes: the path of length c + 1 (m = 2), the cycle of length c + 1 (m = 1)."""
     if n is None or c + 1 > n or m not in (1, 2):
         return []
-    chain = list(range(m, m + c))
-    ends = [0, 0] if m == 1 else [0, 1]
-    path = [ends[0], *chain, ends[1]]
-    return [BilabelledGraph(m + c, list(zip(path, path[1:])), range(m))]
+    return [BilabelledGraph.rooted_cycle(c + 1) if m == 1 else BilabelledGraph.path(c + 1)]
 
 
 def _connected(vertices: range, edges: list[tuple[int, int]]) -> bool:
