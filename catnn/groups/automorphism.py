@@ -104,7 +104,8 @@ from .base import Group, rng_of
 from .symmetric import permutation_matrix
 
 __all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL",
-           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
+           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM",
+           "MAX_DECORATED_WORK"]
 
 #: Burnside's lemma is used while |Aut(G)| is at most this; above, orbits of tuples are enumerated
 BURNSIDE_LIMIT = 200_000
@@ -122,6 +123,10 @@ MAX_PARTIAL_MAPS = 4_000_000
 MAX_SPAN_ORBITS = 5_000
 #: past ``MAX_PARTIAL_MAPS``, the most maps V(h) -> V(G) a dense hom count may sum over
 MAX_DENSE_HOM = 2**34
+#: the most row entries x degree the decorated-path scan (pairs past the plain paths) may step through
+MAX_DECORATED_WORK = 2**31
+#: decorated paths are scanned modulo this prime (residues times degree stay far below 2^63)
+_SCAN_PRIME = 2_147_483_647
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
 _BATCH = 64
@@ -960,26 +965,140 @@ def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> lis
             for subset in itertools.combinations(range(m), sub):
                 lifted = _lift(h, subset, m)
                 lifts.setdefault(lifted.internal, []).append(lifted)
+                group._hom_values.setdefault(lifted, _lift_values(group, h, subset, m, reps))
     limit = MAX_PIECE_INTERNAL.get(m, MAX_PIECE_INTERNAL[max(MAX_PIECE_INTERNAL)])
     last = max([limit, group.require_n("spanning_set"), *lifts])
     for c in range(last + 1):
+        long = [] if c <= limit else _long_pieces(m, c, group.n)
         stage = sorted(lifts.get(c, []), key=lambda h: len(h.edges))
-        stage += sorted(_pieces(m, c, group.has_loops) if c <= limit else _long_pieces(m, c, group.n),
-                        key=lambda h: len(h.edges))
+        stage += sorted(_pieces(m, c, group.has_loops), key=lambda h: len(h.edges)) if c <= limit else long
         for h in stage:
             if h in seen:
                 continue
             seen.add(h)
-            values = _walk_values(group, h, c + 1, reps) if c > limit else _values(group, h, reps)
-            _, ranks = np.unique(values, return_inverse=True)
-            _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
-            refined = refined.reshape(-1)
-            if refined.max() > classes.max():
+            values = _walk_values(group, h, c + 1, reps) if h in long else _values(group, h, reps)
+            refined = _split(classes, values)
+            if refined is not None:
                 classes = refined
                 found.append(h)
                 if classes.max() + 1 == dim:
                     return found
+    if m == 2 and _decorated_paths(group, reps, classes, found, limit):
+        return found
     raise LimitError(messages.AUT_NOT_SEPARATED.format(m=m, c=limit, rank=int(classes.max()) + 1, dim=dim))
+
+
+def _split(classes: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+    """The classes refined by ``values`` (numbered anew), or None if no class splits.
+
+    >>> _split(np.array([0, 0, 1]), np.array([5, 6, 7])).tolist()
+    [0, 1, 2]
+    """
+    _, ranks = np.unique(values, return_inverse=True)
+    _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
+    refined = refined.reshape(-1)
+    return refined if refined.max() > classes.max() else None
+
+
+def _decorated_paths(group: Automorphism, reps: np.ndarray, classes: np.ndarray,
+                     found: list[BilabelledGraph], limit: int) -> bool:
+    """Past the plain paths (m = 2): paths of length L from label 1 to label 2 with a level-1
+    generator g (a rooted graph) glued at their j-th vertex, by L, then j, then g; appends the ones
+    that split a class to ``found``; True once the classes are the orbits.
+
+    Such a graph counts the walks u = w_0, ..., w_L = v weighted by g's value at w_j, so it sees
+    where a walk passes (near a corner of a grid, say), which walk counts alone do not: in the 10 x 10
+    grid, (0, 1) has as many walks of each length to (1, 9) as to (8, 0). Scanned modulo a prime
+    (unequal residues are unequal counts, so every split found is real): per (j, g) one running
+    row block (e_u A^j * g) A^(L-j), one sparse step per length; the kept ones are then counted
+    exactly (:func:`_decorated_values`). Lengths run to n; past ``MAX_DECORATED_WORK`` entries
+    stepped in all: LimitError.
+    """
+    n = group.require_n("spanning_set")
+    rooted = group.level_generators(1)
+    digits = _digits(reps, n, 2)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    row = row.reshape(-1)
+    vertex_values = [_vertex_values(group, g) for g in rooted]
+    table = group.neighbour_table
+    heads = [_unit_rows(roots, n)]
+    running: dict[tuple[int, int], np.ndarray] = {}
+    work = 0
+    for length in range(2, n + 1 if rooted else 0):
+        heads.append(_walk_step(heads[-1], table, _SCAN_PRIME))
+        for i, f in enumerate(vertex_values):
+            running[(length - 1, i)] = heads[-1] * np.append(f % _SCAN_PRIME, 0)[None, :] % _SCAN_PRIME
+        work += len(running) * heads[0].size * table.shape[1]
+        if work > MAX_DECORATED_WORK:
+            raise LimitError(messages.TOO_LARGE.format(
+                what=f"the walk steps of decorated paths separating the orbits of {group} on pairs",
+                count=work, limit=MAX_DECORATED_WORK, m=2))
+        for (at, i), block in sorted(running.items()):
+            running[(at, i)] = block = _walk_step(block, table, _SCAN_PRIME)
+            if length - 1 + rooted[i].internal <= limit:
+                continue                    # an enumerated piece, already tried
+            refined = _split(classes, block[row, digits[:, 1]])
+            if refined is None:
+                continue
+            classes[:] = refined
+            h = _decorated_path(length, at, rooted[i])
+            group._hom_values[h] = _decorated_values(group, h, length, at, rooted[i], reps)
+            found.append(h)
+            if classes.max() + 1 == len(reps):
+                return True
+    return False
+
+
+def _vertex_values(group: Automorphism, h: BilabelledGraph) -> np.ndarray:
+    """The values of a (0, 1)-graph at every vertex (exact), from those at the vertex orbits."""
+    orbit = group._tuple_orbits(1)
+    reps = group._injective_representatives(1)
+    return np.asarray(_values(group, h, reps))[np.searchsorted(reps, orbit)]
+
+
+def _unit_rows(roots: np.ndarray, n: int) -> np.ndarray:
+    """One row e_u per root u, with a zero column n (the neighbour table's padding)."""
+    rows = np.zeros((len(roots), n + 1), dtype=np.int64)
+    rows[np.arange(len(roots)), roots] = 1
+    return rows
+
+
+def _walk_step(rows: np.ndarray, table: np.ndarray, modulus: int | None) -> np.ndarray:
+    """rows A (the last column, padding, stays zero), reduced modulo ``modulus`` unless None."""
+    out = np.zeros_like(rows)
+    out[:, :-1] = rows[:, table].sum(axis=2)
+    return out % modulus if modulus else out
+
+
+def _decorated_path(length: int, at: int, rooted: BilabelledGraph) -> BilabelledGraph:
+    """The path of ``length`` edges from label 1 to label 2 with ``rooted``'s root glued at its
+    vertex number ``at`` (0: label 1).
+
+    >>> print(_decorated_path(2, 1, BilabelledGraph(2, [(0, 1)], [0])))
+    graph[{1} {2} ; 1-a, 2-a, a-b]
+    """
+    path = [0, *range(2, length + 1), 1]
+    where = {0: path[at], **{u: length + u for u in range(1, rooted.vertices)}}
+    edges = list(zip(path, path[1:])) + [(where[a], where[b]) for a, b in rooted.edges]
+    return BilabelledGraph(length + rooted.vertices, edges, [0, 1])
+
+
+def _decorated_values(group: Automorphism, h: BilabelledGraph, length: int, at: int,
+                      rooted: BilabelledGraph, reps: np.ndarray) -> np.ndarray:
+    """Exact hom counts of :func:`_decorated_path` at the pairs ``reps``: ((e_u A^at) * g) A^(length - at)
+    at v, in int64 while degree^length * max g stays below 2^62, else in Python integers."""
+    n = group.require_n("spanning_set")
+    digits = _digits(reps, n, 2)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    table = group.neighbour_table
+    f = _vertex_values(group, rooted)
+    exact = table.shape[1] ** length * max(int(f.max()), 1) < 2**62
+    rows = _unit_rows(roots, n).astype(np.int64 if exact else object)
+    for step in range(length):
+        if step == at:
+            rows = rows * np.append(f, 0).astype(rows.dtype)[None, :]
+        rows = _walk_step(rows, table, None)
+    return rows[row.reshape(-1), digits[:, 1]]
 
 
 def _lift(h: BilabelledGraph, subset: tuple[int, ...], m: int) -> BilabelledGraph:
@@ -988,6 +1107,17 @@ def _lift(h: BilabelledGraph, subset: tuple[int, ...], m: int) -> BilabelledGrap
     where = dict(zip(subset, h.outputs))
     return BilabelledGraph(h.vertices + m - len(subset), h.edges,
                            [where[i] if i in where else next(extra) for i in range(m)])
+
+
+def _lift_values(group: Automorphism, h: BilabelledGraph, subset: tuple[int, ...], m: int,
+                 reps: np.ndarray) -> np.ndarray:
+    """The values of ``_lift(h, subset, m)`` at the injective m-tuples ``reps``: h's values (cached
+    at the orbits of injective sub-tuples) at each tuple's entries in ``subset``, counted once."""
+    n = group.require_n("spanning_set")
+    sub_reps = group._injective_representatives(len(subset))
+    entries = _digits(reps, n, m)[:, list(subset)]
+    orbit = group._tuple_orbits(len(subset))[np.ravel_multi_index(tuple(entries.T), (n,) * len(subset))]
+    return np.asarray(_values(group, h, sub_reps))[np.searchsorted(sub_reps, orbit)]
 
 
 def _pieces(m: int, c: int, loops: bool) -> list[BilabelledGraph]:
