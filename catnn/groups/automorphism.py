@@ -129,7 +129,7 @@ MAX_DECORATED_WORK = 2**31
 _SCAN_PRIME = 2_147_483_647
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
-_BATCH = 64
+_BATCH = 256
 #: (base, transversals, generators) of Aut(G): see ``_stabiliser_chain``
 Chain = tuple[list[int], list[Mapping[int, np.ndarray]], list[np.ndarray]]
 
@@ -1209,50 +1209,63 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
 class _Echelon:
     """Rows in reduced echelon form modulo a prime p < 2^20, kept in float64 (exact: see ``_mulmod``).
 
-    Only the free (non-pivot) columns change when a row is reduced or added, so only they are touched.
+    A row's pivot columns hold the identity, so only its free (non-pivot) columns are stored, as one
+    contiguous block: reducing a batch is one product with it, and adding rows rewrites it once.
     """
 
     def __init__(self, dim: int, prime: int) -> None:
         self.dim, self.p = dim, prime
-        self.rows = np.zeros((0, dim))
-        self.pivots: list[int] = []
+        self.free = np.arange(dim)
+        self.pivots = np.zeros(0, dtype=np.int64)
+        #: the rows (in pivot order) restricted to the free columns
+        self.block = np.zeros((0, dim))
 
     def add(self, batch: np.ndarray) -> list[bool]:
         """Reduce the rows in order; keep each one independent of the rows before it."""
         p = self.p
-        free = np.setdiff1d(np.arange(self.dim), self.pivots)
-        residual = batch[:, free]
-        if self.pivots:
-            residual = np.mod(residual - _mulmod(batch[:, self.pivots], self.rows[:, free], p), p)
-        new: list[np.ndarray] = []
-        where: list[int] = []           # pivot positions of the new rows, as indices into ``free``
-        accepted = []
-        for v in residual:
-            if len(self.pivots) + len(new) == self.dim:
-                accepted.append(False)
-                continue
-            if new:
-                v = np.mod(v - _mulmod(v[None, where], np.array(new), p)[0], p)
-            nonzero = np.flatnonzero(v)
-            if not len(nonzero):
-                accepted.append(False)
-                continue
-            col = int(nonzero[0])
-            v = np.mod(v * pow(int(v[col]), -1, p), p)
-            new = [np.mod(r - r[col] * v, p) if r[col] else r for r in new]
-            new.append(v)
-            where.append(col)
-            accepted.append(True)
-        if new:
-            block = np.array(new)
-            columns = [int(free[j]) for j in where]
-            if self.pivots:
-                self.rows[:, free] = np.mod(self.rows[:, free] - _mulmod(self.rows[:, columns], block, p), p)
-            full = np.zeros((len(new), self.dim))
-            full[:, free] = block
-            self.rows = np.vstack([self.rows, full])
-            self.pivots += columns
+        residual = batch[:, self.free]
+        if len(self.pivots):
+            residual = np.mod(residual - _mulmod(batch[:, self.pivots], self.block, p), p)
+        taken, where = _eliminate(residual, self.dim - len(self.pivots), p)
+        if taken:
+            fresh = residual[taken]
+            keep = np.setdiff1d(np.arange(len(self.free)), where)
+            old = np.mod(self.block[:, keep] - _mulmod(self.block[:, where], fresh[:, keep], p), p)
+            self.block = np.vstack([old, fresh[:, keep]])
+            self.pivots = np.concatenate([self.pivots, self.free[where]])
+            self.free = self.free[keep]
+        chosen = set(taken)
+        accepted = [i in chosen for i in range(len(batch))]
         return accepted
+
+
+def _eliminate(rows: np.ndarray, room: int, p: int) -> tuple[list[int], list[int]]:
+    """Gaussian elimination modulo p in place, rows in order: (the rows independent of those before
+    them, at most ``room``; their pivot columns). Those rows end in reduced echelon form (pivot 1,
+    zeros in the other pivot columns); rows found dependent end as zeros.
+
+    >>> rows = np.array([[2., 4.], [1., 2.], [0., 3.]])
+    >>> _eliminate(rows, 2, 7), rows[[0, 2]].tolist()
+    (([0, 2], [0, 1]), [[1.0, 0.0], [0.0, 1.0]])
+    """
+    taken: list[int] = []
+    where: list[int] = []
+    for i, v in enumerate(rows):
+        if len(taken) == room:
+            break
+        nonzero = np.flatnonzero(v)
+        if not len(nonzero):
+            continue
+        col = int(nonzero[0])
+        v[:] = np.mod(v * pow(int(v[col]), -1, p), p)
+        later = i + 1 + np.flatnonzero(rows[i + 1:, col])
+        rows[later] = np.mod(rows[later] - np.outer(rows[later, col], v), p)
+        taken.append(i)
+        where.append(col)
+    for j in range(len(taken) - 1, 0, -1):     # back substitution: clear each pivot column above
+        above = [t for t in taken[:j] if rows[t, where[j]]]
+        rows[above] = np.mod(rows[above] - np.outer(rows[above, where[j]], rows[taken[j]]), p)
+    return taken, where
 
 
 def _mulmod(x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
