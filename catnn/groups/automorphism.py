@@ -1002,20 +1002,24 @@ def _split(classes: np.ndarray, values: np.ndarray) -> np.ndarray | None:
 
 def _decorated_paths(group: Automorphism, reps: np.ndarray, classes: np.ndarray,
                      found: list[BilabelledGraph], limit: int) -> bool:
-    """Past the plain paths (m = 2): paths of length L from label 1 to label 2 with a level-1
-    generator g (a rooted graph) glued at their j-th vertex, by L, then j, then g; appends the ones
-    that split a class to ``found``; True once the classes are the orbits.
+    """Past the plain paths (m = 2): paths of length L from label 1 to label 2 with a rooted graph g
+    glued at their j-th vertex, g from the level-1 injective basis (its values span every invariant
+    function of a vertex), by L, then j, then g; appends the ones that split a class to ``found``;
+    True once the classes are the orbits.
 
-    Such a graph counts the walks u = w_0, ..., w_L = v weighted by g's value at w_j, so it sees
-    where a walk passes (near a corner of a grid, say), which walk counts alone do not: in the 10 x 10
-    grid, (0, 1) has as many walks of each length to (1, 9) as to (8, 0). Scanned modulo a prime
+    Such a graph counts the walks u = w_0, ..., w_L = v weighted by g's value at w_j; together they
+    count the walks whose j-th vertex lies in each vertex orbit, so they see where a walk passes (near
+    a corner of a grid, say), which walk counts alone do not: in the 10 x 10 grid, (0, 1) has as many
+    walks of each length to (1, 9) as to (8, 0). The level-1 generators alone are not enough: in the
+    4 x 4 grid they are the degree d, and walks of length 3 from (0, 1) to (1, 3) and to (2, 0) pass
+    their second vertex with d summing to 2 * 3 + 4 = 2 + 2 * 4; d^2 tells them apart. Scanned modulo a prime
     (unequal residues are unequal counts, so every split found is real): per (j, g) one running
     row block (e_u A^j * g) A^(L-j), one sparse step per length; the kept ones are then counted
     exactly (:func:`_decorated_values`). Lengths run to n; past ``MAX_DECORATED_WORK`` entries
     stepped in all: LimitError.
     """
     n = group.require_n("spanning_set")
-    rooted = group.level_generators(1)
+    rooted = [g for g in group.injective_basis(1) if g.vertices > 1 or g.edges]
     digits = _digits(reps, n, 2)
     roots, row = np.unique(digits[:, 0], return_inverse=True)
     row = row.reshape(-1)
