@@ -56,18 +56,25 @@ p = #blocks of π. For each p <= min(m, n):
    if it splits a class of the orbits of injective p-tuples by the values of those kept so far,
    until the classes are the orbits. Pieces have at most ``MAX_PIECE_INTERNAL[p]`` internal
    vertices; past that only paths (p = 2) and cycles through the root (p = 1) up to length n are
-   tried, and if the orbits are still not separated: LimitError.
+   tried (built in canonical form directly: ``BilabelledGraph.path``, ``rooted_cycle``). Then, for
+   p = 2, decorated paths: a path from label 1 to label 2 with a rooted graph of the p = 1 basis
+   glued at one of its vertices (walks weighted by the vertex orbit they pass at a given step; this
+   separates grids, whose pairs (0, 1), (1, 9) and (0, 1), (8, 0) in the 10 x 10 grid have equal walk
+   counts of every length), scanned up to length n within ``MAX_DECORATED_WORK``. If the orbits are
+   still not separated: LimitError.
    A candidate's values are its exact hom counts at one tuple per orbit only: the labels are fixed
    to the tuple and the internal vertices placed one at a time along the neighbour lists of placed
    ones (rows x degree^internal partial maps, counted per tuple), or the dense tensor where that
-   would pass ``MAX_PARTIAL_MAPS``; the long paths and cycles take walk counts e_v A^L, one sparse
-   step per length (Python integers once they pass 2^62).
+   would pass ``MAX_PARTIAL_MAPS``; a lifted generator takes its values from its own level; the long
+   paths, cycles and decorated paths take walk counts e_v A^L, one sparse step per length (Python
+   integers once they pass 2^62).
 2. Injective basis. Gluings of generators: the graph of p isolated labelled vertices (the all-ones
    function), then the generators alone, then their products, smallest total size first; one is
    kept if it raises the rank on the injective orbits, and each kept one is glued with every
    generator in turn, until the rank is the number of orbits (above ``MAX_SPAN_ORBITS`` orbits:
    LimitError). Rank is exact: elimination modulo a prime below 2^20 (float64 BLAS products stay exact)
-   on the values at one tuple per orbit; rows independent modulo p are independent over Q.
+   on the values at one tuple per orbit, in batches of candidates reduced by one product with the
+   free columns of the rows kept so far; rows independent modulo p are independent over Q.
 3. The basis for m: every injective basis graph for p placed on every pattern π with p blocks (the
    labels of a block on one vertex), sorted by size. A graph placed on π vanishes off the tuples
    whose pattern is coarser than π, so the set is block triangular with independent diagonal blocks:
@@ -79,10 +86,14 @@ listing is hopeless for groups with few symmetries (for a trivial group the dime
 each label needs its own identifying pieces). Measured: C_5, Petersen, P_4, K_{1,4} up to k + l = 4
 in under 0.05 s each; an asymmetric graph on 6 vertices 0.6 s for k + l = 4 (1296 graphs), on 7
 vertices 4.5 s (2401). The orbits of n^p tuples are enumerated, so ``spanning_set`` is refused above
-``MAX_SPAN_TUPLES`` tuples. At scale (benchmarks/bench_aut.py --scale, loaded machine): the 1 -> 1
-basis of C_200 in 0.5 s (101 paths), of C_1000 in 18 s (501 graphs, the longest a 500-vertex path:
-mostly their canonical forms), of the 10-cube in 1.8 s; the 30 x 30 grid has 101,355 orbits on
-pairs and is refused at once.
+``MAX_SPAN_TUPLES`` tuples (C_2000 on pairs: 4,000,000). At scale (benchmarks/bench_aut.py --scale,
+shared machine, noisy): the 1 -> 1 basis of C_200 in 0.1 s (101 paths), of C_1000 in 2.5 s (501
+graphs, the longest a 500-vertex path; 10-18 s before its paths were built in canonical form), of
+the 10-cube in 1 s; grids: 5 x 6 (234 orbits on pairs) 0.3 s, 10 x 10 (1275) 4 s, 8 x 12 (2304)
+13 s, most of it the elimination over the products of generators. A 30 x 30 grid has 101,355 orbits
+on pairs: refused at once (``MAX_SPAN_ORBITS``), a deliberate decision, since a layer with a
+hundred thousand weights per channel pair, each a graph with hundreds of vertices, is no useful
+equivariant layer, and the elimination is quadratic in the orbits.
 """
 
 from __future__ import annotations
