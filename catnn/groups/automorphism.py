@@ -135,7 +135,8 @@ MAX_SPAN_ORBITS = 5_000
 #: past ``MAX_PARTIAL_MAPS``, the most maps V(h) -> V(G) a dense hom count may sum over
 MAX_DENSE_HOM = 2**34
 #: the most row entries x degree the decorated-path scan (pairs past the plain paths) may step through
-MAX_DECORATED_WORK = 2**31
+#: (it also bounds the running rows it holds: at most this / degree entries)
+MAX_DECORATED_WORK = 2**28
 #: decorated paths are scanned modulo this prime (residues times degree stay far below 2^63)
 _SCAN_PRIME = 2_147_483_647
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
@@ -1031,19 +1032,21 @@ def _decorated_paths(group: Automorphism, reps: np.ndarray, classes: np.ndarray,
     """
     n = group.require_n("spanning_set")
     rooted = [g for g in group.injective_basis(1) if g.vertices > 1 or g.edges]
+    if not rooted:
+        return False                    # one vertex orbit: a decorated path is a plain path times a constant
     digits = _digits(reps, n, 2)
     roots, row = np.unique(digits[:, 0], return_inverse=True)
     row = row.reshape(-1)
     vertex_values = [_vertex_values(group, g) for g in rooted]
     table = group.neighbour_table
-    heads = [_unit_rows(roots, n)]
+    head = _unit_rows(roots, n)                 # e_u A^(length - 1)
     running: dict[tuple[int, int], np.ndarray] = {}
     work = 0
-    for length in range(2, n + 1 if rooted else 0):
-        heads.append(_walk_step(heads[-1], table, _SCAN_PRIME))
+    for length in range(2, n + 1):
+        head = _walk_step(head, table, _SCAN_PRIME)
         for i, f in enumerate(vertex_values):
-            running[(length - 1, i)] = heads[-1] * np.append(f % _SCAN_PRIME, 0)[None, :] % _SCAN_PRIME
-        work += len(running) * heads[0].size * table.shape[1]
+            running[(length - 1, i)] = head * np.append(f % _SCAN_PRIME, 0)[None, :] % _SCAN_PRIME
+        work += len(running) * head.size * table.shape[1]
         if work > MAX_DECORATED_WORK:
             raise LimitError(messages.TOO_LARGE.format(
                 what=f"the walk steps of decorated paths separating the orbits of {group} on pairs",
