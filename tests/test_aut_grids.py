@@ -154,8 +154,10 @@ def large_grid_basis(r: int, c: int) -> tuple[np.ndarray, tuple, np.ndarray]:
 
 
 @pytest.mark.slow
-def test_8x12_grid_pair_basis_has_the_dimension():
-    large_grid_basis(8, 12)
+@pytest.mark.parametrize("r, c", [(8, 12), (12, 12)])
+def test_large_grid_pair_basis_has_the_dimension(r, c):
+    """12 x 12: its level-1 basis has products with a long rooted cycle (their values are products)."""
+    large_grid_basis(r, c)
 
 
 @pytest.mark.slow

@@ -90,7 +90,8 @@ vertices 4.5 s (2401). The orbits of n^p tuples are enumerated, so ``spanning_se
 shared machine, noisy): the 1 -> 1 basis of C_200 in 0.1 s (101 paths), of C_1000 in 2.5 s (501
 graphs, the longest a 500-vertex path; 10-18 s before its paths were built in canonical form), of
 the 10-cube in 1 s; grids: 5 x 6 (234 orbits on pairs) 0.3 s, 10 x 10 (1275) 4 s, 8 x 12 (2304)
-13 s, most of it the elimination over the products of generators. A 30 x 30 grid has 101,355 orbits
+13 s, 12 x 12 (2628) 14 s, 10 x 14 (4900) 50 s, most of it the elimination over the products of
+generators (a kept product's values are the product of its factors', never counted afresh). A 30 x 30 grid has 101,355 orbits
 on pairs: refused at once (``MAX_SPAN_ORBITS``), a deliberate decision, since a layer with a
 hundred thousand weights per channel pair, each a graph with hundreds of vertices, is no useful
 equivariant layer, and the elimination is quadratic in the orbits.
@@ -1211,6 +1212,9 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
             else:
                 base = kept[parent][0]          # the constant glued with a generator is the generator
                 graph = generators[g] if base == constant else base.glue(generators[g])
+                if base != constant:        # exact values of the product, never counted afresh
+                    group._hom_values.setdefault(graph, _product(_values(group, base, reps),
+                                                                 _values(group, generators[g], reps)))
                 word = tuple(sorted(kept[parent][2] + (g,)))
             size = key[1:]
             kept.append((graph, row, word, size))
@@ -1222,6 +1226,18 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
                     heapq.heappush(heap, (child_key, counter, len(kept) - 1, j))
                     counter += 1
     return [graph for graph, *_ in kept]
+
+
+def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact entrywise product of two hom-count vectors: int64 while it stays below 2^62,
+    else Python integers.
+
+    >>> _product(np.array([2**40, 3]), np.array([2**30, 1])).tolist()
+    [1180591620717411303424, 3]
+    """
+    if x.dtype != object and y.dtype != object and int(abs(x).max()) * int(abs(y).max()) < 2**62:
+        return x * y
+    return x.astype(object) * y.astype(object)
 
 
 class _Echelon:
