@@ -189,7 +189,7 @@ def run_scale(search_n: int, big_n: int) -> list[str]:
               "| graph | n | abs(Aut) | group s | spanning set | largest graph (vertices) | spanning s |",
               "|---|---|---|---|---|---|---|"]
     for name, a in {"C_200": cycle(200), "C_1000": cycle(1000), "Q_10": cube(10), "grid 5x6": grid(5, 6),
-                    "grid 10x10": grid(10, 10), "grid 8x12": grid(8, 12)}.items():
+                    "grid 10x10": grid(10, 10), "grid 8x12": grid(8, 12), "grid 12x12": grid(12, 12)}.items():
         timer = Timer("cpu", repeat=1)
         G = catnn.group("Aut", graph=a)
         group_s = timer.once(lambda G=G: G.order)
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=10, help="timed rounds per method")
     parser.add_argument("--quick", action="store_true", help="3 rounds (a smoke run)")
     parser.add_argument("--scale", action="store_true",
-                        help="only the scale section: orders of twin-rich graphs, spanning sets of C_1000, Q_10, grids")
+                        help="only the scale section: orders of twin-rich graphs, spanning sets of C_1000, Q_10, grids up to 12x12")
     parser.add_argument("--search-n", type=int, default=120, help="--scale: vertices for the search-alone comparison")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
