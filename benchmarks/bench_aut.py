@@ -47,6 +47,12 @@ def cycle(n: int) -> np.ndarray:
     return a + a.T
 
 
+def grid(r: int, c: int) -> np.ndarray:
+    """The r x c grid: vertex i * c + j is row i, column j."""
+    path_r, path_c = (np.eye(k, k=1, dtype=np.int64) + np.eye(k, k=-1, dtype=np.int64) for k in (r, c))
+    return np.kron(path_r, np.eye(c, dtype=np.int64)) + np.kron(np.eye(r, dtype=np.int64), path_c)
+
+
 def petersen() -> np.ndarray:
     a = np.zeros((10, 10), dtype=np.int64)
     for u, v in [(i, (i + 1) % 5) for i in range(5)] + [(i, i + 5) for i in range(5)] + \
@@ -182,7 +188,8 @@ def run_scale(search_n: int, big_n: int) -> list[str]:
     lines += ["", "## Aut(G) and spanning_set(1, 1) of large graphs (fresh group each)", "",
               "| graph | n | abs(Aut) | group s | spanning set | largest graph (vertices) | spanning s |",
               "|---|---|---|---|---|---|---|"]
-    for name, a in {"C_200": cycle(200), "C_1000": cycle(1000), "Q_10": cube(10)}.items():
+    for name, a in {"C_200": cycle(200), "C_1000": cycle(1000), "Q_10": cube(10), "grid 5x6": grid(5, 6),
+                    "grid 10x10": grid(10, 10), "grid 8x12": grid(8, 12), "grid 12x12": grid(12, 12)}.items():
         timer = Timer("cpu", repeat=1)
         G = catnn.group("Aut", graph=a)
         group_s = timer.once(lambda G=G: G.order)
@@ -203,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=10, help="timed rounds per method")
     parser.add_argument("--quick", action="store_true", help="3 rounds (a smoke run)")
     parser.add_argument("--scale", action="store_true",
-                        help="only the scale section: orders of twin-rich graphs, spanning sets of C_1000 and Q_10")
+                        help="only the scale section: orders of twin-rich graphs, spanning sets of C_1000, Q_10, grids up to 12x12")
     parser.add_argument("--search-n", type=int, default=120, help="--scale: vertices for the search-alone comparison")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

@@ -150,6 +150,27 @@ class BilabelledGraph(DiagramOps):
         return cls(k, (), range(k), range(k))
 
     @classmethod
+    def path(cls, length: int) -> BilabelledGraph:
+        """0 -> 2: a path of ``length`` edges from label 1 to label 2 (its tensor is A^length).
+
+        >>> BilabelledGraph.path(3) == BilabelledGraph(4, [(0, 2), (2, 3), (3, 1)], outputs=[0, 1])
+        True
+
+        Built in canonical form directly, without refinement: see :func:`_walk_graph`.
+        """
+        return _walk_graph(cls, length, closed=False)
+
+    @classmethod
+    def rooted_cycle(cls, length: int) -> BilabelledGraph:
+        """0 -> 1: a closed walk of ``length`` edges through label 1 (a cycle for length >= 3; its
+        tensor is the diagonal of A^length).
+
+        >>> BilabelledGraph.rooted_cycle(4) == BilabelledGraph(4, [(0, 2), (2, 3), (3, 1), (1, 0)], outputs=[0])
+        True
+        """
+        return _walk_graph(cls, length, closed=True)
+
+    @classmethod
     def parse(cls, text: str) -> BilabelledGraph:
         """The graph ``str`` prints: ``graph[{1, 1'} {2} ; 1-a, a-2, b]`` (blocks, then edges).
 
@@ -471,6 +492,40 @@ def _parse(text: str) -> BilabelledGraph:
 
 
 # -- canonical form -----------------------------------------------------------------------------
+def _walk_graph(cls: type[BilabelledGraph], length: int, closed: bool) -> BilabelledGraph:
+    """The path of ``length`` edges between labels 0 and 1 (or the closed walk through label 0) in
+    the numbering :func:`_canonical` gives it, built directly: long paths would otherwise take about
+    length / 2 refinement rounds each.
+
+    Why this numbering. Refinement from the labels splits the internal vertices by their distance
+    to the two ends, one step per round: after round t the colours are the labels, then x_1, y_1,
+    ..., x_t, y_t (x_d at distance d from label 0's end, y_d from the other end), then the rest; in
+    round t + 1 the rest splits as x_{t+1} (a neighbour coloured x_t) < y_{t+1} (one coloured y_t) <
+    the others, since x_t < y_t < the rest. For a path the ends differ, so this is discrete: x_d is
+    2d, y_d is 2d + 1 (a middle vertex at equal distances is an x). For a closed walk x_d and y_d
+    share a colour until the search individualises x_1; then x_d is 2d - 1 and y_d is 2d, and the
+    reflection gives the same edges. ``tests/test_aut_scale.py`` checks this against
+    :func:`_canonical` for every length up to 120.
+
+    >>> _walk_graph(BilabelledGraph, 4, closed=False).edges
+    ((0, 2), (1, 3), (2, 4), (3, 4))
+    """
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise DiagramError(messages.GRAPH_WALK_LENGTH.format(value=length))
+    internal = length - 1
+    first = 1 if closed else 2
+    near = [first + 2 * d for d in range((internal + 1) // 2)]
+    far = [first + 1 + 2 * d for d in range(internal // 2)]
+    walk = [0, *near, *far[::-1], 0 if closed else 1]
+    out = object.__new__(cls)
+    out.k, out.l = 0, 1 if closed else 2
+    out.vertices = internal + (1 if closed else 2)
+    out.edges = tuple(sorted({(min(a, b), max(a, b)) for a, b in zip(walk, walk[1:])}))
+    out.outputs, out.inputs = (0,) if closed else (0, 1), ()
+    out._hash = hash((out.vertices, out.edges, out.outputs, out.inputs))
+    return out
+
+
 def _canonical(vertices: int, edges: list[Edge], outputs: tuple[int, ...], inputs: tuple[int, ...]
                ) -> tuple[int, tuple[Edge, ...], tuple[int, ...], tuple[int, ...]]:
     """(vertices, sorted edges, outputs, inputs) in the canonical numbering."""

@@ -347,3 +347,4 @@ TYPED_LAYER_CHANNELS = ("a layer declares typed orders only, like V(1, 0) + V(1,
                         "network uses it, e.g. {name}[1 -> 8*V(1, 0) + 4*V(1, 1)]")
 TYPED_STAGE_ORDERS = "'{right}' expects {rin} but '{left}' gives {lout}{detail}"
 TYPED_STAGE_SORT = "; they differ in sort {sort}{name}"
+GRAPH_WALK_LENGTH = "a path or rooted cycle needs a length of at least 1 (edges), got {value!r}"

@@ -153,3 +153,19 @@ def test_numpy_refinement_gives_the_python_colours():
                         nbrs[y].append(x)
         colours = [int(c) for c in rng.integers(0, 2 * v if rng.random() < 0.5 else 3, size=v)]
         assert _refine_numpy(nbrs, colours) == _refine_python(nbrs, colours)
+
+
+def test_walk_graphs_are_built_in_the_canonical_numbering():
+    """Paths and rooted cycles are built directly (no refinement); the general canonical form of the
+    same walk, given in a shuffled numbering, must be the very same graph (edges, labels, hash)."""
+    from catnn.bilabelled import BilabelledGraph
+    rng = np.random.default_rng(3)
+    for length in range(1, 121):
+        for closed in (False, True):
+            ends = 1 if closed else 2
+            internal = rng.permutation(np.arange(ends, ends + length - 1)).tolist()
+            walk = [0, *internal, 0 if closed else 1]
+            general = BilabelledGraph(length - 1 + ends, list(zip(walk, walk[1:])), outputs=range(ends))
+            built = BilabelledGraph.rooted_cycle(length) if closed else BilabelledGraph.path(length)
+            assert (built.vertices, built.edges, built.outputs, built.inputs, hash(built)) == \
+                   (general.vertices, general.edges, general.outputs, general.inputs, hash(general))

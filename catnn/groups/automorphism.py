@@ -56,18 +56,25 @@ p = #blocks of π. For each p <= min(m, n):
    if it splits a class of the orbits of injective p-tuples by the values of those kept so far,
    until the classes are the orbits. Pieces have at most ``MAX_PIECE_INTERNAL[p]`` internal
    vertices; past that only paths (p = 2) and cycles through the root (p = 1) up to length n are
-   tried, and if the orbits are still not separated: LimitError.
+   tried (built in canonical form directly: ``BilabelledGraph.path``, ``rooted_cycle``). Then, for
+   p = 2, decorated paths: a path from label 1 to label 2 with a rooted graph of the p = 1 basis
+   glued at one of its vertices (walks weighted by the vertex orbit they pass at a given step; this
+   separates grids, whose pairs (0, 1), (1, 9) and (0, 1), (8, 0) in the 10 x 10 grid have equal walk
+   counts of every length), scanned up to length n within ``MAX_DECORATED_WORK``. If the orbits are
+   still not separated: LimitError.
    A candidate's values are its exact hom counts at one tuple per orbit only: the labels are fixed
    to the tuple and the internal vertices placed one at a time along the neighbour lists of placed
    ones (rows x degree^internal partial maps, counted per tuple), or the dense tensor where that
-   would pass ``MAX_PARTIAL_MAPS``; the long paths and cycles take walk counts e_v A^L, one sparse
-   step per length (Python integers once they pass 2^62).
+   would pass ``MAX_PARTIAL_MAPS``; a lifted generator takes its values from its own level; the long
+   paths, cycles and decorated paths take walk counts e_v A^L, one sparse step per length (Python
+   integers once they pass 2^62).
 2. Injective basis. Gluings of generators: the graph of p isolated labelled vertices (the all-ones
    function), then the generators alone, then their products, smallest total size first; one is
    kept if it raises the rank on the injective orbits, and each kept one is glued with every
    generator in turn, until the rank is the number of orbits (above ``MAX_SPAN_ORBITS`` orbits:
    LimitError). Rank is exact: elimination modulo a prime below 2^20 (float64 BLAS products stay exact)
-   on the values at one tuple per orbit; rows independent modulo p are independent over Q.
+   on the values at one tuple per orbit, in batches of candidates reduced by one product with the
+   free columns of the rows kept so far; rows independent modulo p are independent over Q.
 3. The basis for m: every injective basis graph for p placed on every pattern π with p blocks (the
    labels of a block on one vertex), sorted by size. A graph placed on π vanishes off the tuples
    whose pattern is coarser than π, so the set is block triangular with independent diagonal blocks:
@@ -79,10 +86,15 @@ listing is hopeless for groups with few symmetries (for a trivial group the dime
 each label needs its own identifying pieces). Measured: C_5, Petersen, P_4, K_{1,4} up to k + l = 4
 in under 0.05 s each; an asymmetric graph on 6 vertices 0.6 s for k + l = 4 (1296 graphs), on 7
 vertices 4.5 s (2401). The orbits of n^p tuples are enumerated, so ``spanning_set`` is refused above
-``MAX_SPAN_TUPLES`` tuples. At scale (benchmarks/bench_aut.py --scale, loaded machine): the 1 -> 1
-basis of C_200 in 0.5 s (101 paths), of C_1000 in 18 s (501 graphs, the longest a 500-vertex path:
-mostly their canonical forms), of the 10-cube in 1.8 s; the 30 x 30 grid has 101,355 orbits on
-pairs and is refused at once.
+``MAX_SPAN_TUPLES`` tuples (C_2000 on pairs: 4,000,000). At scale (benchmarks/bench_aut.py --scale,
+shared machine, noisy): the 1 -> 1 basis of C_200 in 0.1 s (101 paths), of C_1000 in 2.5 s (501
+graphs, the longest a 500-vertex path; 10-18 s before its paths were built in canonical form), of
+the 10-cube in 1 s; grids: 5 x 6 (234 orbits on pairs) 0.3 s, 10 x 10 (1275) 4 s, 8 x 12 (2304)
+13 s, 12 x 12 (2628) 14 s, 10 x 14 (4900) 50 s, most of it the elimination over the products of
+generators (a kept product's values are the product of its factors', never counted afresh). A 30 x 30 grid has 101,355 orbits
+on pairs: refused at once (``MAX_SPAN_ORBITS``), a deliberate decision, since a layer with a
+hundred thousand weights per channel pair, each a graph with hundreds of vertices, is no useful
+equivariant layer, and the elimination is quadratic in the orbits.
 """
 
 from __future__ import annotations
@@ -104,7 +116,8 @@ from .base import Group, rng_of
 from .symmetric import permutation_matrix
 
 __all__ = ["Automorphism", "BURNSIDE_LIMIT", "MAX_TUPLES", "MAX_SPAN_TUPLES", "MAX_PIECE_INTERNAL",
-           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM"]
+           "MAX_SPAN_ORBITS", "MAX_ORBIT_WORK", "MAX_PARTIAL_MAPS", "MAX_DENSE_HOM",
+           "MAX_DECORATED_WORK"]
 
 #: Burnside's lemma is used while |Aut(G)| is at most this; above, orbits of tuples are enumerated
 BURNSIDE_LIMIT = 200_000
@@ -122,9 +135,14 @@ MAX_PARTIAL_MAPS = 4_000_000
 MAX_SPAN_ORBITS = 5_000
 #: past ``MAX_PARTIAL_MAPS``, the most maps V(h) -> V(G) a dense hom count may sum over
 MAX_DENSE_HOM = 2**34
+#: the most row entries x degree the decorated-path scan (pairs past the plain paths) may step through
+#: (it also bounds the running rows it holds: at most this / degree entries)
+MAX_DECORATED_WORK = 2**28
+#: decorated paths are scanned modulo this prime (residues times degree stay far below 2^63)
+_SCAN_PRIME = 2_147_483_647
 #: primes below 2^20: float64 products of residues are exact, so BLAS does the elimination
 _PRIMES = (1048573, 1048571, 1048559)
-_BATCH = 64
+_BATCH = 256
 #: (base, transversals, generators) of Aut(G): see ``_stabiliser_chain``
 Chain = tuple[list[int], list[Mapping[int, np.ndarray]], list[np.ndarray]]
 
@@ -159,6 +177,7 @@ class Automorphism(Group):
         self._hom_values: dict[BilabelledGraph, np.ndarray] = {}
         #: e_v A^L for the first vertices v of those representatives, L = 0, 1, ...
         self._walks: dict[tuple[int, ...], list[np.ndarray]] = {}
+        self._table: np.ndarray | None = None
 
     # -- the graph and its automorphisms ------------------------------------------------------
     @property
@@ -170,6 +189,13 @@ class Automorphism(Group):
     def has_loops(self) -> bool:
         """True if some vertex of G has a loop."""
         return bool(self._adjacency.diagonal().any())
+
+    @property
+    def neighbour_table(self) -> np.ndarray:
+        """Row v lists v's neighbours, padded with n (see :func:`_neighbour_table`), computed once."""
+        if self._table is None:
+            self._table = _neighbour_table(self._adjacency)
+        return self._table
 
     def _stabiliser_chain(self) -> Chain:
         if self._chain is None:
@@ -840,7 +866,7 @@ def _values(group: Automorphism, h: BilabelledGraph, reps: np.ndarray) -> np.nda
     (:func:`_rooted_counts`) where that stays small, else the dense tensor."""
     if h not in group._hom_values:
         n = group.require_n("spanning_set")
-        counts = _rooted_counts(group.adjacency, _neighbour_table(group.adjacency), h, _digits(reps, n, h.l))
+        counts = _rooted_counts(group.adjacency, group.neighbour_table, h, _digits(reps, n, h.l))
         if counts is None:
             if n**h.vertices > MAX_DENSE_HOM:
                 raise LimitError(messages.TOO_LARGE.format(
@@ -923,7 +949,7 @@ def _walk_values(group: Automorphism, h: BilabelledGraph, length: int, reps: np.
         start = np.zeros((len(roots), n + 1), dtype=np.int64)
         start[np.arange(len(roots)), roots] = 1
         walks.append(start)
-    table = _neighbour_table(group.adjacency)
+    table = group.neighbour_table
     degree = table.shape[1]
     while len(walks) <= length:
         last = walks[-1]
@@ -952,26 +978,146 @@ def _separating_generators(group: Automorphism, m: int, reps: np.ndarray) -> lis
             for subset in itertools.combinations(range(m), sub):
                 lifted = _lift(h, subset, m)
                 lifts.setdefault(lifted.internal, []).append(lifted)
+                group._hom_values.setdefault(lifted, _lift_values(group, h, subset, m, reps))
     limit = MAX_PIECE_INTERNAL.get(m, MAX_PIECE_INTERNAL[max(MAX_PIECE_INTERNAL)])
     last = max([limit, group.require_n("spanning_set"), *lifts])
     for c in range(last + 1):
+        long = [] if c <= limit else _long_pieces(m, c, group.n)
         stage = sorted(lifts.get(c, []), key=lambda h: len(h.edges))
-        stage += sorted(_pieces(m, c, group.has_loops) if c <= limit else _long_pieces(m, c, group.n),
-                        key=lambda h: len(h.edges))
+        stage += sorted(_pieces(m, c, group.has_loops), key=lambda h: len(h.edges)) if c <= limit else long
         for h in stage:
             if h in seen:
                 continue
             seen.add(h)
-            values = _walk_values(group, h, c + 1, reps) if c > limit else _values(group, h, reps)
-            _, ranks = np.unique(values, return_inverse=True)
-            _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
-            refined = refined.reshape(-1)
-            if refined.max() > classes.max():
+            values = _walk_values(group, h, c + 1, reps) if h in long else _values(group, h, reps)
+            refined = _split(classes, values)
+            if refined is not None:
                 classes = refined
                 found.append(h)
                 if classes.max() + 1 == dim:
                     return found
+    if m == 2 and _decorated_paths(group, reps, classes, found, limit):
+        return found
     raise LimitError(messages.AUT_NOT_SEPARATED.format(m=m, c=limit, rank=int(classes.max()) + 1, dim=dim))
+
+
+def _split(classes: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+    """The classes refined by ``values`` (numbered anew), or None if no class splits.
+
+    >>> _split(np.array([0, 0, 1]), np.array([5, 6, 7])).tolist()
+    [0, 1, 2]
+    """
+    _, ranks = np.unique(values, return_inverse=True)
+    _, refined = np.unique(np.column_stack([classes, ranks.reshape(-1)]), axis=0, return_inverse=True)
+    refined = refined.reshape(-1)
+    return refined if refined.max() > classes.max() else None
+
+
+def _decorated_paths(group: Automorphism, reps: np.ndarray, classes: np.ndarray,
+                     found: list[BilabelledGraph], limit: int) -> bool:
+    """Past the plain paths (m = 2): paths of length L from label 1 to label 2 with a rooted graph g
+    glued at their j-th vertex, g from the level-1 injective basis (its values span every invariant
+    function of a vertex), by L, then j, then g; appends the ones that split a class to ``found``;
+    True once the classes are the orbits.
+
+    Such a graph counts the walks u = w_0, ..., w_L = v weighted by g's value at w_j; together they
+    count the walks whose j-th vertex lies in each vertex orbit, so they see where a walk passes (near
+    a corner of a grid, say), which walk counts alone do not: in the 10 x 10 grid, (0, 1) has as many
+    walks of each length to (1, 9) as to (8, 0). The level-1 generators alone are not enough: in the
+    4 x 4 grid they are the degree d, and walks of length 3 from (0, 1) to (1, 3) and to (2, 0) pass
+    their second vertex with d summing to 2 * 3 + 4 = 2 + 2 * 4; d^2 tells them apart. Scanned modulo a prime
+    (unequal residues are unequal counts, so every split found is real): per (j, g) one running
+    row block (e_u A^j * g) A^(L-j), one sparse step per length; the kept ones are then counted
+    exactly (:func:`_decorated_values`). Lengths run to n; past ``MAX_DECORATED_WORK`` entries
+    stepped in all: LimitError.
+    """
+    n = group.require_n("spanning_set")
+    rooted = [g for g in group.injective_basis(1) if g.vertices > 1 or g.edges]
+    if not rooted:
+        return False                    # one vertex orbit: a decorated path is a plain path times a constant
+    digits = _digits(reps, n, 2)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    row = row.reshape(-1)
+    vertex_values = [_vertex_values(group, g) for g in rooted]
+    table = group.neighbour_table
+    head = _unit_rows(roots, n)                 # e_u A^(length - 1)
+    running: dict[tuple[int, int], np.ndarray] = {}
+    work = 0
+    for length in range(2, n + 1):
+        head = _walk_step(head, table, _SCAN_PRIME)
+        for i, f in enumerate(vertex_values):
+            running[(length - 1, i)] = head * np.append(f % _SCAN_PRIME, 0)[None, :] % _SCAN_PRIME
+        work += len(running) * head.size * table.shape[1]
+        if work > MAX_DECORATED_WORK:
+            raise LimitError(messages.TOO_LARGE.format(
+                what=f"the walk steps of decorated paths separating the orbits of {group} on pairs",
+                count=work, limit=MAX_DECORATED_WORK, m=2))
+        for (at, i), block in sorted(running.items()):
+            running[(at, i)] = block = _walk_step(block, table, _SCAN_PRIME)
+            if length - 1 + rooted[i].internal <= limit:
+                continue                    # an enumerated piece, already tried
+            refined = _split(classes, block[row, digits[:, 1]])
+            if refined is None:
+                continue
+            classes[:] = refined
+            h = _decorated_path(length, at, rooted[i])
+            group._hom_values[h] = _decorated_values(group, h, length, at, rooted[i], reps)
+            found.append(h)
+            if classes.max() + 1 == len(reps):
+                return True
+    return False
+
+
+def _vertex_values(group: Automorphism, h: BilabelledGraph) -> np.ndarray:
+    """The values of a (0, 1)-graph at every vertex (exact), from those at the vertex orbits."""
+    orbit = group._tuple_orbits(1)
+    reps = group._injective_representatives(1)
+    return np.asarray(_values(group, h, reps))[np.searchsorted(reps, orbit)]
+
+
+def _unit_rows(roots: np.ndarray, n: int) -> np.ndarray:
+    """One row e_u per root u, with a zero column n (the neighbour table's padding)."""
+    rows = np.zeros((len(roots), n + 1), dtype=np.int64)
+    rows[np.arange(len(roots)), roots] = 1
+    return rows
+
+
+def _walk_step(rows: np.ndarray, table: np.ndarray, modulus: int | None) -> np.ndarray:
+    """rows A (the last column, padding, stays zero), reduced modulo ``modulus`` unless None."""
+    out = np.zeros_like(rows)
+    out[:, :-1] = rows[:, table].sum(axis=2)
+    return out % modulus if modulus else out
+
+
+def _decorated_path(length: int, at: int, rooted: BilabelledGraph) -> BilabelledGraph:
+    """The path of ``length`` edges from label 1 to label 2 with ``rooted``'s root glued at its
+    vertex number ``at`` (0: label 1).
+
+    >>> print(_decorated_path(2, 1, BilabelledGraph(2, [(0, 1)], [0])))
+    graph[{1} {2} ; 1-a, 2-a, a-b]
+    """
+    path = [0, *range(2, length + 1), 1]
+    where = {0: path[at], **{u: length + u for u in range(1, rooted.vertices)}}
+    edges = list(zip(path, path[1:])) + [(where[a], where[b]) for a, b in rooted.edges]
+    return BilabelledGraph(length + rooted.vertices, edges, [0, 1])
+
+
+def _decorated_values(group: Automorphism, h: BilabelledGraph, length: int, at: int,
+                      rooted: BilabelledGraph, reps: np.ndarray) -> np.ndarray:
+    """Exact hom counts of :func:`_decorated_path` at the pairs ``reps``: ((e_u A^at) * g) A^(length - at)
+    at v, in int64 while degree^length * max g stays below 2^62, else in Python integers."""
+    n = group.require_n("spanning_set")
+    digits = _digits(reps, n, 2)
+    roots, row = np.unique(digits[:, 0], return_inverse=True)
+    table = group.neighbour_table
+    f = _vertex_values(group, rooted)
+    exact = table.shape[1] ** length * max(int(f.max()), 1) < 2**62
+    rows = _unit_rows(roots, n).astype(np.int64 if exact else object)
+    for step in range(length):
+        if step == at:
+            rows = rows * np.append(f, 0).astype(rows.dtype)[None, :]
+        rows = _walk_step(rows, table, None)
+    return rows[row.reshape(-1), digits[:, 1]]
 
 
 def _lift(h: BilabelledGraph, subset: tuple[int, ...], m: int) -> BilabelledGraph:
@@ -980,6 +1126,17 @@ def _lift(h: BilabelledGraph, subset: tuple[int, ...], m: int) -> BilabelledGrap
     where = dict(zip(subset, h.outputs))
     return BilabelledGraph(h.vertices + m - len(subset), h.edges,
                            [where[i] if i in where else next(extra) for i in range(m)])
+
+
+def _lift_values(group: Automorphism, h: BilabelledGraph, subset: tuple[int, ...], m: int,
+                 reps: np.ndarray) -> np.ndarray:
+    """The values of ``_lift(h, subset, m)`` at the injective m-tuples ``reps``: h's values (cached
+    at the orbits of injective sub-tuples) at each tuple's entries in ``subset``, counted once."""
+    n = group.require_n("spanning_set")
+    sub_reps = group._injective_representatives(len(subset))
+    entries = _digits(reps, n, m)[:, list(subset)]
+    orbit = group._tuple_orbits(len(subset))[np.ravel_multi_index(tuple(entries.T), (n,) * len(subset))]
+    return np.asarray(_values(group, h, sub_reps))[np.searchsorted(sub_reps, orbit)]
 
 
 def _pieces(m: int, c: int, loops: bool) -> list[BilabelledGraph]:
@@ -1009,10 +1166,7 @@ def _long_pieces(m: int, c: int, n: int | None) -> list[BilabelledGraph]:
     """Past the enumerated sizes: the path of length c + 1 (m = 2), the cycle of length c + 1 (m = 1)."""
     if n is None or c + 1 > n or m not in (1, 2):
         return []
-    chain = list(range(m, m + c))
-    ends = [0, 0] if m == 1 else [0, 1]
-    path = [ends[0], *chain, ends[1]]
-    return [BilabelledGraph(m + c, list(zip(path, path[1:])), range(m))]
+    return [BilabelledGraph.rooted_cycle(c + 1) if m == 1 else BilabelledGraph.path(c + 1)]
 
 
 def _connected(vertices: range, edges: list[tuple[int, int]]) -> bool:
@@ -1058,6 +1212,9 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
             else:
                 base = kept[parent][0]          # the constant glued with a generator is the generator
                 graph = generators[g] if base == constant else base.glue(generators[g])
+                if base != constant:        # exact values of the product, never counted afresh
+                    group._hom_values.setdefault(graph, _product(_values(group, base, reps),
+                                                                 _values(group, generators[g], reps)))
                 word = tuple(sorted(kept[parent][2] + (g,)))
             size = key[1:]
             kept.append((graph, row, word, size))
@@ -1071,53 +1228,78 @@ def _monomial_basis(group: Automorphism, reps: np.ndarray, constant: BilabelledG
     return [graph for graph, *_ in kept]
 
 
+def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact entrywise product of two hom-count vectors: int64 while it stays below 2^62,
+    else Python integers.
+
+    >>> _product(np.array([2**40, 3]), np.array([2**30, 1])).tolist()
+    [1180591620717411303424, 3]
+    """
+    if x.dtype != object and y.dtype != object and int(abs(x).max()) * int(abs(y).max()) < 2**62:
+        return x * y
+    return x.astype(object) * y.astype(object)
+
+
 class _Echelon:
     """Rows in reduced echelon form modulo a prime p < 2^20, kept in float64 (exact: see ``_mulmod``).
 
-    Only the free (non-pivot) columns change when a row is reduced or added, so only they are touched.
+    A row's pivot columns hold the identity, so only its free (non-pivot) columns are stored, as one
+    contiguous block: reducing a batch is one product with it, and adding rows rewrites it once.
     """
 
     def __init__(self, dim: int, prime: int) -> None:
         self.dim, self.p = dim, prime
-        self.rows = np.zeros((0, dim))
-        self.pivots: list[int] = []
+        self.free = np.arange(dim)
+        self.pivots = np.zeros(0, dtype=np.int64)
+        #: the rows (in pivot order) restricted to the free columns
+        self.block = np.zeros((0, dim))
 
     def add(self, batch: np.ndarray) -> list[bool]:
         """Reduce the rows in order; keep each one independent of the rows before it."""
         p = self.p
-        free = np.setdiff1d(np.arange(self.dim), self.pivots)
-        residual = batch[:, free]
-        if self.pivots:
-            residual = np.mod(residual - _mulmod(batch[:, self.pivots], self.rows[:, free], p), p)
-        new: list[np.ndarray] = []
-        where: list[int] = []           # pivot positions of the new rows, as indices into ``free``
-        accepted = []
-        for v in residual:
-            if len(self.pivots) + len(new) == self.dim:
-                accepted.append(False)
-                continue
-            if new:
-                v = np.mod(v - _mulmod(v[None, where], np.array(new), p)[0], p)
-            nonzero = np.flatnonzero(v)
-            if not len(nonzero):
-                accepted.append(False)
-                continue
-            col = int(nonzero[0])
-            v = np.mod(v * pow(int(v[col]), -1, p), p)
-            new = [np.mod(r - r[col] * v, p) if r[col] else r for r in new]
-            new.append(v)
-            where.append(col)
-            accepted.append(True)
-        if new:
-            block = np.array(new)
-            columns = [int(free[j]) for j in where]
-            if self.pivots:
-                self.rows[:, free] = np.mod(self.rows[:, free] - _mulmod(self.rows[:, columns], block, p), p)
-            full = np.zeros((len(new), self.dim))
-            full[:, free] = block
-            self.rows = np.vstack([self.rows, full])
-            self.pivots += columns
+        residual = batch[:, self.free]
+        if len(self.pivots):
+            residual = np.mod(residual - _mulmod(batch[:, self.pivots], self.block, p), p)
+        taken, where = _eliminate(residual, self.dim - len(self.pivots), p)
+        if taken:
+            fresh = residual[taken]
+            keep = np.setdiff1d(np.arange(len(self.free)), where)
+            old = np.mod(self.block[:, keep] - _mulmod(self.block[:, where], fresh[:, keep], p), p)
+            self.block = np.vstack([old, fresh[:, keep]])
+            self.pivots = np.concatenate([self.pivots, self.free[where]])
+            self.free = self.free[keep]
+        chosen = set(taken)
+        accepted = [i in chosen for i in range(len(batch))]
         return accepted
+
+
+def _eliminate(rows: np.ndarray, room: int, p: int) -> tuple[list[int], list[int]]:
+    """Gaussian elimination modulo p in place, rows in order: (the rows independent of those before
+    them, at most ``room``; their pivot columns). Those rows end in reduced echelon form (pivot 1,
+    zeros in the other pivot columns); rows found dependent end as zeros.
+
+    >>> rows = np.array([[2., 4.], [1., 2.], [0., 3.]])
+    >>> _eliminate(rows, 2, 7), rows[[0, 2]].tolist()
+    (([0, 2], [0, 1]), [[1.0, 0.0], [0.0, 1.0]])
+    """
+    taken: list[int] = []
+    where: list[int] = []
+    for i, v in enumerate(rows):
+        if len(taken) == room:
+            break
+        nonzero = np.flatnonzero(v)
+        if not len(nonzero):
+            continue
+        col = int(nonzero[0])
+        v[:] = np.mod(v * pow(int(v[col]), -1, p), p)
+        later = i + 1 + np.flatnonzero(rows[i + 1:, col])
+        rows[later] = np.mod(rows[later] - np.outer(rows[later, col], v), p)
+        taken.append(i)
+        where.append(col)
+    for j in range(len(taken) - 1, 0, -1):     # back substitution: clear each pivot column above
+        above = [t for t in taken[:j] if rows[t, where[j]]]
+        rows[above] = np.mod(rows[above] - np.outer(rows[above, where[j]], rows[taken[j]]), p)
+    return taken, where
 
 
 def _mulmod(x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
