@@ -392,11 +392,14 @@ def _run_demo(seconds: float, quick: bool, seed: int, out: TextIO) -> int:
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block (then restore the setting).
+    """Run torch on one thread inside the block (then restore the setting), its one-time costs paid.
 
     The demo's tensors are small (a batch of 14 x 14 graphs): a second thread gains little, and on
-    a busy machine threads that wait for each other make every step several times slower.
+    a busy machine threads that wait for each other make every step several times slower. torch
+    imports its compiler stack (1-2 s) when the first optimizer is made; one is made here, so that
+    the first model timed inside the block does not pay for it.
     """
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

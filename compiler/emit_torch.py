@@ -396,8 +396,12 @@ class TorchEmitter(SourceEmitter):
         else:
             self.line(f"gg{i} = torch.stack(({', '.join(members)}), 1).reshape(B, {M} * O, "
                       f"{self.flat(self.plan.group_sorts(g))})")
-        self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
         self.line(f"w{i} = {self.group_weights(g)}")
+        if not self.plan.group_sorts(g):     # one entry per channel: whole-batch matmuls, no batched ones
+            self.line(f"gw{i} = torch.mm(gg{i}[:, :, 0].t(), f{i}[:, :, 0])")
+            self.line(f"gf{i} = torch.mm(gg{i}[:, :, 0], w{i})")
+            return
+        self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
         self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
 
     def weight_gradients(self) -> None:
@@ -751,7 +755,8 @@ class TorchEmitter(SourceEmitter):
         sorts = self.plan.group_sorts(g)
         shape = self.shape_expr("B", "O", sorts) if M == 1 else self.shape_expr("B", f"{M}, O", sorts)
         target = g.members[0] if M == 1 else g.name
-        self.line(f"{target} = torch.matmul(w{i}, f{i}).view({shape})")
+        product = f"torch.mm(f{i}[:, :, 0], w{i}.t())" if not sorts else f"torch.matmul(w{i}, f{i})"
+        self.line(f"{target} = {product}.view({shape})")
         if M > 1:
             self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
 
