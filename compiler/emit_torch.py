@@ -47,7 +47,7 @@ from .emit_powers import PowerStack, power_groups
 from .ir import CoreStep, FoldStep, MixGroup, View, WriteStep, diagonal_blocks, letters
 
 __all__ = ["TorchEmitter", "diagonal_view", "split_operands", "short_block", "DIAGONAL_HELPER", "CONSTANT_HELPER",
-           "DIAGONAL_ADD_HELPER", "TILE_ADD_HELPER", "PLAIN_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER",
+           "DIAGONAL_ADD_HELPER", "TILE_ADD_HELPER", "PLAIN_HELPER", "SCALAR_MIX_HELPER", "AUTOGRAD_HELPER", "VMAP_HELPER",
            "STEPS_GRADIENT_HELPER"]
 
 #: a core's gradient contribution: (expression, full size, the short block it broadcasts over or None)
@@ -186,6 +186,23 @@ PLAIN_HELPER = '''def _rt__plain(w):
 '''
 
 
+SCALAR_MIX_HELPER = '''def _rt__mix0(w, f):
+    """w (R, P) times features f (B, P, 1) with one entry per channel: (B, R, 1) or (B, R). In eager code
+    one mm over the whole batch (a batched matmul would run B tiny products); under torch.compile the
+    batched matmul, which inductor folds into its kernels (an mm would be one more kernel to build)."""
+    if torch.compiler.is_compiling():
+        return torch.matmul(w, f)
+    return torch.mm(f[:, :, 0], w.t())
+
+
+def _rt__outer0(g, f):
+    """The sum over the batch of g_b f_b^T for g (B, R, 1) and f (B, P, 1): (R, P), as :func:`_rt__mix0`."""
+    if torch.compiler.is_compiling():
+        return torch.matmul(g, f.transpose(1, 2)).sum(0)
+    return torch.mm(g[:, :, 0].t(), f[:, :, 0])
+'''
+
+
 AUTOGRAD_HELPER = '''def _rt__autograd(flat):
     """Whether a plan runs its autograd.Function rather than the bare forward steps: under a torch.func
     transform (its vmap rule), else when a gradient is wanted, except while torch.jit.trace records
@@ -251,6 +268,8 @@ class TorchEmitter(SourceEmitter):
 
     #: set once a broadcast add is spelled by ``_rt__tile_add`` (the module then needs :data:`TILE_ADD_HELPER`)
     tile_adds = False
+    #: set once features of one entry per channel are mixed (the module then needs :data:`SCALAR_MIX_HELPER`)
+    scalar_mix = False
 
     # -- the definitions: forward steps, backward steps, autograd Function, entry points --------
     def source(self) -> str:
@@ -398,8 +417,9 @@ class TorchEmitter(SourceEmitter):
                       f"{self.flat(self.plan.group_sorts(g))})")
         self.line(f"w{i} = {self.group_weights(g)}")
         if not self.plan.group_sorts(g):     # one entry per channel: whole-batch matmuls, no batched ones
-            self.line(f"gw{i} = torch.mm(gg{i}[:, :, 0].t(), f{i}[:, :, 0])")
-            self.line(f"gf{i} = torch.mm(gg{i}[:, :, 0], w{i})")
+            self.scalar_mix = True
+            self.line(f"gw{i} = _rt__outer0(gg{i}, f{i})")
+            self.line(f"gf{i} = _rt__mix0(w{i}.t(), gg{i})")
             return
         self.line(f"gw{i} = torch.matmul(gg{i}, f{i}.transpose(1, 2)).sum(0)")
         self.line(f"gf{i} = torch.matmul(w{i}.t(), gg{i})")
@@ -618,7 +638,7 @@ class TorchEmitter(SourceEmitter):
         writes = any(not self.plan.view(w.view).is_whole for w in self.plan.writes)
         return (((DIAGONAL_HELPER,) if diagonal else ()) + ((DIAGONAL_ADD_HELPER,) if writes else ())
                 + (CONTRACT_HELPER,) * self.many_operands + (TILE_ADD_HELPER,) * self.tile_adds
-                + (PLAIN_HELPER,) * bool(self.direct_rows) + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
+                + (PLAIN_HELPER,) * bool(self.direct_rows) + (SCALAR_MIX_HELPER,) * self.scalar_mix + (AUTOGRAD_HELPER, VMAP_HELPER, STEPS_GRADIENT_HELPER))
 
     def sign_vector(self, signs: list[int], like: str) -> str:
         return f"{like}.new_tensor({signs}).view(-1, 1, 1)"
@@ -755,7 +775,8 @@ class TorchEmitter(SourceEmitter):
         sorts = self.plan.group_sorts(g)
         shape = self.shape_expr("B", "O", sorts) if M == 1 else self.shape_expr("B", f"{M}, O", sorts)
         target = g.members[0] if M == 1 else g.name
-        product = f"torch.mm(f{i}[:, :, 0], w{i}.t())" if not sorts else f"torch.matmul(w{i}, f{i})"
+        self.scalar_mix |= not sorts
+        product = f"_rt__mix0(w{i}, f{i})" if not sorts else f"torch.matmul(w{i}, f{i})"
         self.line(f"{target} = {product}.view({shape})")
         if M > 1:
             self.line(f"{', '.join(g.members)} = {', '.join(f'{g.name}[:, {i}]' for i in range(M))}")
