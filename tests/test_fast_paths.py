@@ -1,6 +1,7 @@
 """The torch emitter's fast spellings against independent oracles: chain cores batched over permuted
 sources (A_n jellyfish, SO(n) ε), broadcast adds over a short trailing run as a tiling matmul
-(S_n × O(3)), and the constant-only joins ``_rt__contract`` keeps.
+(S_n × O(3)), the constant-only joins ``_rt__contract`` keeps, and features of one entry per channel
+mixed by one mm.
 
 Oracles: the einsum emitter (every contraction by opt_einsum, no batching, no tiling) and autograd
 through it for gradients; ``G.matrix`` (kron of the factors' dense matrices) for product layers. Each
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import catnn
 from catnn.compiler.backends import emit
@@ -103,3 +105,43 @@ def test_constant_joins_are_kept_once_per_constants_and_equal_einsum():
     fresh = torch.randn(6, 4, dtype=torch.float64, generator=gen)      # not a cached constant: no join kept
     x = torch.randn(2, 3, 4, 4, 4, dtype=torch.float64, generator=gen)
     torch.testing.assert_close(ns["_rt__contract"](equation, x, e1, e2, fresh), torch.einsum(equation, x, e1, e2, fresh))
+
+
+class _Ops(TorchDispatchMode):
+    """The names of the aten ops dispatched inside the block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.names.append(func.overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("name,n,k,l", [("S", 5, 2, 2), ("O", 4, 2, 2), ("S", 4, 1, 0)])
+def test_one_entry_per_channel_mixing_is_one_mm_and_equals_the_einsum_emitter(name, n, k, l):
+    """Features with one entry per channel (sums to order 0) mix in one mm over the batch in eager code
+    (no batched matmul of B tiny products), forward and backward; under torch.compile the batched
+    matmul: both equal the einsum emitter."""
+    G = catnn.group(name, n=n)
+    plan = build_plan(G, k, l, G.spanning_set(k, l))
+    torch_fn, einsum_fn = emit(plan, backend="torch"), emit(plan, backend="einsum")
+    assert "_rt__mix0(w" in torch_fn.source and "_rt__outer0(gg" in torch_fn.source
+    gen = torch.Generator().manual_seed(n + 10 * k + 100 * l)
+    x = torch.randn((6, 3) + (n,) * k, dtype=torch.float64, generator=gen).requires_grad_()
+    w = torch.randn(len(plan.diagrams), 2, 3, dtype=torch.float64, generator=gen).requires_grad_()
+    g = torch.randn((6, 2) + (n,) * l, dtype=torch.float64, generator=gen)
+    with _Ops() as ops:
+        got = torch_fn.function(x, w)
+        got_grads = grads(torch_fn.function, x, w, g)
+    assert "mm" in ops.names
+    want = einsum_fn.function(x, w)
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+    for a, b in zip(got_grads, grads(einsum_fn.function, x, w, g)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    torch._dynamo.reset()
+    compiled = torch.compile(torch_fn.function, backend="aot_eager", fullgraph=True)
+    torch.testing.assert_close(compiled(x, w), want, rtol=1e-10, atol=1e-10)
+    for a, b in zip(grads(compiled, x, w, g), got_grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
