@@ -19,7 +19,8 @@ vertex permutations.
 Each model trains with Adam on the same few hundred samples; the script prints the test error
 relative to the target's variance (0: perfect, 1: no better than the mean) and how far each trained
 model is from commuting with a random automorphism of the cycle. A training step of the Aut(C_8)
-network takes 2.4-2.7 times the S_n network's (``benchmarks/bench_aut_cycle.py``, one thread).
+network takes 2.7-2.9 times the S_n network's on a quiet machine (``benchmarks/bench_aut_cycle.py``,
+one thread; this script's own times include evaluating the test set).
 """
 
 from __future__ import annotations
