@@ -21,22 +21,7 @@ from catnn.compiler.kernels import constant_value
 from catnn.compiler.plan import build_plan
 from catnn.compiler.plan_graph import adjacency_kind, power_kind, walks
 from test_aut_compile import _reaches_input, hom_oracle
-
-
-def cycle(n: int) -> np.ndarray:
-    a = np.roll(np.eye(n, dtype=np.int64), 1, axis=1)
-    return a + a.T
-
-
-def petersen() -> np.ndarray:
-    a = np.zeros((10, 10), dtype=np.int64)
-    for i in range(5):
-        for u, v in ((i, (i + 1) % 5), (i, i + 5), (i + 5, (i + 2) % 5 + 5)):
-            a[u, v] = a[v, u] = 1
-    return a
-
-
-CASES = [(cycle(8), 1, 2), (cycle(8), 2, 1), (cycle(6), 2, 2), (petersen(), 2, 1)]
+from test_aut_sharing import CASES, petersen
 
 
 @pytest.mark.parametrize("p", [2, 3, 4])
