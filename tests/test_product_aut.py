@@ -8,8 +8,6 @@ each bilabelled graph, checked against brute force in test_aut.py) and ``G.act``
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
@@ -19,7 +17,8 @@ from catnn.compiler.backends import emit
 from catnn.compiler.plan import build_plan
 from catnn.compiler.write import write_module
 from catnn.nn import EquivariantLinear
-from test_product_layers import axes, dense, plans_checked_against_dense
+from test_product_language import load_module
+from test_product_layers import assert_equals_dense, axes, dense, plans_checked_against_dense
 
 
 def cycle(n: int) -> np.ndarray:
@@ -76,9 +75,7 @@ def test_layer_matches_the_dense_matrix_and_passes_gradcheck():
         layer.bias.normal_()
     x = torch.randn(2, 2, 4, 5, dtype=torch.float64, requires_grad=True)
     Gn = G.at((4, 5))
-    want = torch.einsum("dpq,doi,biq->bop", dense(Gn, layer.diagrams), layer.weight, x.reshape(2, 2, -1))
-    want = want + torch.einsum("dp,do->op", dense(Gn, layer.bias_diagrams)[:, :, 0], layer.bias)[None]
-    assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
+    assert_equals_dense(layer, Gn, x)
     assert torch.autograd.gradcheck(lambda x, w: EquivariantLinear.forward(layer, x), (x, layer.weight))
 
 
@@ -115,15 +112,6 @@ group S x Aut(G)
 layer q : (1, 1) -> (1, 1)
 layer up : (1, 0) -> (1, 2)
 """
-
-
-def load_module(text: str, tmp_path, tag: str):
-    path = tmp_path / f"{tag}.py"
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(tag, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("backend", ["torch", "einsum"])
@@ -191,16 +179,11 @@ def test_the_docs_example_runs():
 def test_normalize_is_each_factors_own_normalize(name, graph, ns, k, l, backend):
     """The product's normalized layer is Σ_d w_d ⊗_s N_s(d_s), N_s the factor's own normalized layer
     (Aut(G): divided by n per graph vertex summed out of x, tested in test_aut_compile.py)."""
-    from test_product_networks import normalized_factor_matrix
+    from test_product_networks import normalized_product_output
     G = catnn.group(name, graph=graph)
     layer = EquivariantLinear(G, k, l, 1, 1, normalize=True, bias=False, n=ns, backend=backend).double()
     x = torch.randn(1, 1, *axes(ns, k), dtype=torch.float64)
-    want = np.zeros(int(np.prod(axes(ns, l))))
-    for d, w in zip(layer.diagrams, layer.weight.detach().flatten().tolist()):
-        M = np.ones((1, 1))
-        for f, part, n, a, b in zip(G.factors, d.parts, ns, k, l):
-            M = np.kron(M, normalized_factor_matrix(f if f.n else catnn.group(f.name, n=n), a, b, part, n))
-        want += w * (M @ x.flatten().numpy())
+    want = normalized_product_output(layer, G, ns, k, l, x)
     assert np.abs(want).max() > 1e-3
     np.testing.assert_allclose(layer(x).detach().flatten().numpy(), want, atol=1e-12)
     x.requires_grad_(True)

@@ -9,8 +9,6 @@ all in float64. Compiled modules are written to disk and imported.
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
@@ -24,6 +22,7 @@ from catnn.groups.orthogonal import random_orthogonal
 from catnn.networks import Bilinear, Gate, MixedLinear, Network, NormNonlinearity, Pointwise, Pool
 from catnn.nn import EquivariantLinear
 from catnn.spec import LayerSpec, MixedLayerSpec
+from test_product_language import load_module
 
 MIXED = [
     ("points: S x space: O(3)", "V(1, 0) + V(points: 1, space: 1)", "V(1, 1) + V(0, 1) + V(2, 0)",
@@ -50,15 +49,6 @@ layer g : (1, 1) -> (0, 1)
 network vecs : (1, 1) -> (0, 1) = f[1 -> 4] >> norm_relu >> f[4 -> 3] >> identity >> g[3 -> 2] >> norm_sigmoid
 network pooled : (1, 1) -> (0, 1) = f[1 -> 4] >> norm_tanh >> f[4 -> 2] >> sum(0)
 """
-
-
-def load_module(text: str, tmp_path, tag: str):
-    path = tmp_path / f"{tag}.py"
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(tag, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def features(sp: FeatureSpace, ns: tuple[int, ...], batch: int = 2, seed: int = 0) -> dict:

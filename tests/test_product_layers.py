@@ -32,6 +32,13 @@ def dense(Gn, diagrams) -> torch.Tensor:
     return torch.tensor(np.stack([np.asarray(Gn.matrix(d), dtype=float) for d in diagrams]))
 
 
+def assert_equals_dense(layer: EquivariantLinear, Gn, x: torch.Tensor) -> None:
+    """``layer(x)`` (bias included) against Σ_d W_d ⊗ G.matrix(d) applied to x, and the bias diagrams'."""
+    want = torch.einsum("dpq,doi,biq->bop", dense(Gn, layer.diagrams), layer.weight, x.reshape(*x.shape[:2], -1))
+    want = want + torch.einsum("dp,do->op", dense(Gn, layer.bias_diagrams)[:, :, 0], layer.bias)[None]
+    assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
+
+
 def axes(ns: tuple[int, ...], k: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(ns[s] for s in range(len(ns)) for _ in range(k[s]))
 
@@ -94,9 +101,7 @@ def test_layer_matches_the_dense_matrix_and_passes_gradcheck():
         layer.bias.normal_()
     x = torch.randn(2, 2, 5, 3, 3, dtype=torch.float64, requires_grad=True)
     Gn = G.at((5, 3))
-    want = torch.einsum("dpq,doi,biq->bop", dense(Gn, layer.diagrams), layer.weight, x.reshape(2, 2, -1))
-    want = want + torch.einsum("dp,do->op", dense(Gn, layer.bias_diagrams)[:, :, 0], layer.bias)[None]
-    assert torch.allclose(layer(x).reshape(want.shape), want, atol=1e-12)
+    assert_equals_dense(layer, Gn, x)
     assert torch.autograd.gradcheck(lambda x, w: EquivariantLinear.forward(layer, x), (x, layer.weight))
 
 

@@ -348,17 +348,23 @@ def normalized_factor_matrix(f, k: int, l: int, part, n: int) -> np.ndarray:
     return layer(eye).detach().reshape(n**k, -1).T.numpy()
 
 
+def normalized_product_output(layer: EquivariantLinear, G, ns, k, l, x: torch.Tensor) -> np.ndarray:
+    """Σ_d w_d (⊗_s N_s(d_s)) x, flattened, for a one-channel layer: each factor's own normalized matrix."""
+    want = 0
+    for d, w in zip(layer.diagrams, layer.weight.detach().flatten().tolist()):
+        M = np.ones((1, 1))
+        for f, part, n, a, b in zip(G.factors, d.parts, ns, k, l):
+            M = np.kron(M, normalized_factor_matrix(f if f.n else catnn.group(f.name, n=n), a, b, part, n))
+        want = want + w * (M @ x.flatten().numpy())
+    return want
+
+
 def test_normalize_over_products_is_each_factors_own_normalize():
     """S_n x SO(3) (ε-diagrams of sort 1): the product's normalized layer is Σ_d w_d ⊗_s N_s(d_s)."""
     G, ns, k, l = catnn.group("S x SO(3)"), (4, 3), (1, 2), (1, 1)
     layer = EquivariantLinear(G, k, l, 1, 1, normalize=True, bias=False).double()
     x = torch.randn(1, 1, 4, 3, 3, dtype=torch.float64)
-    want = np.zeros(4 * 3)
-    for d, w in zip(layer.diagrams, layer.weight.detach().flatten().tolist()):
-        M = np.ones((1, 1))
-        for f, part, n, a, b in zip(G.factors, d.parts, ns, k, l):
-            M = np.kron(M, normalized_factor_matrix(f if f.n else catnn.group(f.name, n=n), a, b, part, n))
-        want += w * (M @ x.flatten().numpy())
+    want = normalized_product_output(layer, G, ns, k, l, x)
     assert np.abs(want).max() > 1e-3
     np.testing.assert_allclose(layer(x).detach().flatten().numpy(), want, atol=1e-12)
 
