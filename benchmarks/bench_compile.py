@@ -5,6 +5,7 @@
     python benchmarks/bench_compile.py --backend aot_eager  # tracing cost only, no code generation
     python benchmarks/bench_compile.py --quick              # a smoke run (small sizes, 3 rounds)
     python benchmarks/bench_compile.py --warm-setup         # inductor's one-time set-up not counted
+    python benchmarks/bench_compile.py --dynamic auto       # torch's default: static first, dynamic at a new n
 
 What it prints, for ``EquivariantLinear("S", 2, 2, C, C)`` compiled with ``torch.compile(layer,
 dynamic=True)``:
@@ -17,6 +18,9 @@ dynamic=True)``:
   header, about 4 s here, and its vector ISA checks) is not counted: the cost of this layer alone.
 - **second n**: the first forward + backward at another n, and the number of graphs dynamo compiled
   in all (``torch._dynamo.utils.counters``): 1 means the second n reused the first compilation.
+  ``--dynamic auto`` compiles with torch's default (``dynamic=None``) instead: the first n compiles
+  with static shapes (cheaper code generation), and the second n recompiles once with n symbolic
+  (2 graphs), after which every n reuses it.
 - **steady state**: best and median forward + backward time, compiled and eager, interleaved
   (:mod:`timing`), and the ratio eager / compiled (goal: >= 1).
 
@@ -43,6 +47,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: stable timings)")
     parser.add_argument("--repeat", type=int, default=10, help="timed rounds per method")
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 rounds (a smoke run)")
+    parser.add_argument("--dynamic", choices=("true", "auto"), default="true",
+                        help="true: torch.compile(dynamic=True), one graph for every n; auto: torch's default "
+                             "(static first, one dynamic recompilation at the second n)")
     parser.add_argument("--warm-cache", action="store_true", help="keep inductor's on-disk caches")
     parser.add_argument("--warm-setup", action="store_true",
                         help="compile an unrelated function first: inductor's once-per-cache set-up (its "
@@ -99,9 +106,9 @@ def main() -> None:
         torch.compile(lambda t: (t * 2).sum(1), dynamic=True, backend=args.backend)(torch.randn(4, 5, 6, device=args.device))
     torch._dynamo.reset()
     counters.clear()
-    compiled = torch.compile(layer, dynamic=True, backend=args.backend)
+    compiled = torch.compile(layer, dynamic=True if args.dynamic == "true" else None, backend=args.backend)
     print(f"S_n 2 -> 2, C={C}, B={B}, n={args.n[0]} then {args.n[1]}, {args.device}, {torch.get_num_threads()} "
-          f"threads, float32, backend={args.backend}, torch {torch.__version__}")
+          f"threads, float32, backend={args.backend}, dynamic={args.dynamic}, torch {torch.__version__}")
     x, grad = data(args.n[0])
     forward = timer.once(lambda: compiled(x))
     first = timer.once(lambda: step(compiled, x, grad))
@@ -112,7 +119,7 @@ def main() -> None:
     second = timer.once(lambda: step(compiled, x2, grad2))
     graphs = counters["stats"]["unique_graphs"]
     print(f"second n = {args.n[1]:<4d}       forward + backward {second:7.2f} s   graphs compiled in all: {graphs} "
-          f"({'no recompilation' if graphs == 1 else 'RECOMPILED'}), graph breaks: {sum(counters['graph_break'].values())}")
+          f"({'no recompilation' if graphs == 1 else 'recompiled'}), graph breaks: {sum(counters['graph_break'].values())}")
     same = torch.allclose(compiled(x2).detach(), layer(x2).detach(), atol=1e-4, rtol=1e-4)  # no_grad would recompile
     times = timer.compare({"eager": lambda: step(layer, x2, grad2), "compiled": lambda: step(compiled, x2, grad2)})
     (eb, em), (cb, cm) = times["eager"], times["compiled"]
