@@ -240,6 +240,26 @@ def test_compile_with_a_dynamic_n_compiles_once(name: str) -> None:
     _compile(BY_NAME[name], "aot_eager")
 
 
+@pytest.mark.parametrize("duck", [True, False])
+def test_compile_when_the_first_n_equals_the_channel_count(duck: bool) -> None:
+    """torch's duck shaping gives n and the channel axis one symbol when they are equal at the first
+    call, and the weight's static channel count then fixes n: the next n recompiles once. Without duck
+    shaping (docs/pytorch.md) one graph serves every n and batch size."""
+    from torch._dynamo.utils import counters
+    from torch.fx.experimental import _config as fx_config
+
+    from catnn.nn import EquivariantLinear
+    torch._dynamo.reset()
+    counters.clear()
+    layer = EquivariantLinear("O", 2, 2, 5, 5).double()
+    compiled = torch.compile(layer, dynamic=True, backend="eager")
+    with fx_config.patch(use_duck_shape=duck):
+        for batch, n in ((3, 5), (3, 7), (5, 9), (4, 6)):
+            x = torch.randn(batch, 5, n, n, dtype=torch.double)
+            assert torch.allclose(compiled(x), layer(x), atol=1e-12)
+    assert counters["stats"]["unique_graphs"] == (2 if duck else 1), dict(counters["stats"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS, ids=IDS)
 def test_compile_every_kind_with_inductor(kind: Kind) -> None:
