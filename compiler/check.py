@@ -519,7 +519,10 @@ class _Checker:
                 raise CheckError(messages.DIVIDE_BY_MORPHISM, node.right.span)
             if right.is_zero():
                 raise CheckError(messages.ZERO_DIVISION, node.right.span)
-            return left / right
+            try:
+                return left / right
+            except CatnnError as err:       # a divisor that is not a monomial: point at it
+                raise CheckError(err.message, node.right.span) from None
         if isinstance(left, Scalar) and isinstance(right, Scalar):
             self.limit_poly(len(left.terms) * len(right.terms), node.span)
             self.budget.spend(len(left.terms) * len(right.terms), "this product")
