@@ -52,6 +52,7 @@ from math import prod
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from opt_einsum import paths as opt_einsum_paths
 
 from catnn import messages
@@ -101,18 +102,32 @@ def power_kind(kind: str, a: Any, p: int) -> str:
     """
     power = f"{kind}_p{p}"
     if power not in CONSTANTS:
-        product = m = a.astype(object)
-        for _ in range(p - 1):
-            product = product.dot(m)
+        product = _matrix_power(a, p)
         n = int(a.shape[0])
         rows = ",\n        ".join(str([int(v) for v in row]) for row in product.tolist())
-        register_constant(power, f"def _const_{power}(n):\n"
-                                 f'    """A^{p} for the graph G of Aut(G) ({n} vertices): walks of length {p}."""\n'
-                                 f"    if n != {n}:\n"
-                                 f"        raise ValueError('this code is built for a graph on {n} vertices, '\n"
-                                 f"                         'got n=%d' % n)\n"
-                                 f"    return [\n        {rows},\n    ]\n")
+        register_constant(power, _graph_constant(power, n, f"A^{p} for the graph G of Aut(G) ({n} vertices): "
+                                                           f"walks of length {p}.", f"return [\n        {rows},\n    ]"))
     return power
+
+
+def _matrix_power(a: Any, p: int) -> Any:
+    """A^p exactly, by repeated squaring: int64 while the walk counts stay below 2^62 (every entry,
+    and every partial sum, of a power up to p is at most the largest row sum to the p), else Python
+    integers.
+
+    >>> import numpy as np
+    >>> _matrix_power(np.array([[1, 1], [1, 0]]), 10).tolist(), _matrix_power(np.full((2, 2), 2), 70)[0, 0]
+    ([[89, 55], [55, 34]], 696898287454081973172991196020261297061888)
+    """
+    exact = int(a.sum(axis=1).max(initial=0)) ** p < 2**62
+    base, result = a.astype(np.int64 if exact else object), None
+    while p:
+        if p & 1:
+            result = base if result is None else result.dot(base)
+        p >>= 1
+        if p:
+            base = base.dot(base)
+    return result
 
 
 def hidden_vertices(kind: str) -> int:
@@ -130,12 +145,27 @@ def _adjacency_source(kind: str, a: Any) -> str:
     n = int(a.shape[0])
     rows = ["".join("1" if int(v) else "0" for v in row) for row in a.tolist()]
     body = "\n".join(f'        "{row}",' for row in rows)
+    return _graph_constant(kind, n, f"The adjacency matrix of the graph G of Aut(G) ({n} vertices), one 0/1 "
+                                    f"string per row.", f"rows = (\n{body}\n    )\n"
+                                                        f"    return [[int(c) for c in row] for row in rows]")
+
+
+def _graph_constant(kind: str, n: int, doc: str, body: str) -> str:
+    '''``def _const_<kind>(n)``: ``doc``, a refusal of any n but the graph's, then ``body`` (indented).
+
+    >>> print(_graph_constant("k", 3, "Three.", "return [1, 2, 3]"))
+    def _const_k(n):
+        """Three."""
+        if n != 3:
+            raise ValueError('this code is built for a graph on 3 vertices, got n=%d' % n)
+        return [1, 2, 3]
+    <BLANKLINE>
+    '''
     return (f"def _const_{kind}(n):\n"
-            f'    """The adjacency matrix of the graph G of Aut(G) ({n} vertices), one 0/1 string per row."""\n'
+            f'    """{doc}"""\n'
             f"    if n != {n}:\n"
             f"        raise ValueError('this code is built for a graph on {n} vertices, got n=%d' % n)\n"
-            f"    rows = (\n{body}\n    )\n"
-            f"    return [[int(c) for c in row] for row in rows]\n")
+            f"    {body}\n")
 
 
 # -- one graph: bottom (from x) and top (into the output) -------------------------------------------
