@@ -946,18 +946,14 @@ def _walk_values(group: Automorphism, h: BilabelledGraph, length: int, reps: np.
     roots, row = np.unique(digits[:, 0], return_inverse=True)
     walks = group._walks.setdefault(tuple(roots.tolist()), [])
     if not walks:
-        start = np.zeros((len(roots), n + 1), dtype=np.int64)
-        start[np.arange(len(roots)), roots] = 1
-        walks.append(start)
+        walks.append(_unit_rows(roots, n))
     table = group.neighbour_table
     degree = table.shape[1]
     while len(walks) <= length:
         last = walks[-1]
         if last.dtype != object and degree ** len(walks) >= 2**62:
             last = last.astype(object)
-        nxt = np.zeros_like(last)
-        nxt[:, :n] = last[:, table].sum(axis=2)
-        walks.append(nxt)
+        walks.append(_walk_step(last, table, None))
     ends = digits[:, 1] if p == 2 else digits[:, 0]
     values = walks[length][row.reshape(-1), ends]
     group._hom_values[h] = values
