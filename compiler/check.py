@@ -519,10 +519,7 @@ class _Checker:
                 raise CheckError(messages.DIVIDE_BY_MORPHISM, node.right.span)
             if right.is_zero():
                 raise CheckError(messages.ZERO_DIVISION, node.right.span)
-            try:
-                return left / right
-            except CatnnError as err:       # a divisor that is not a monomial: point at it
-                raise CheckError(err.message, node.right.span) from None
+            return self.divide(node, left, right)
         if isinstance(left, Scalar) and isinstance(right, Scalar):
             self.limit_poly(len(left.terms) * len(right.terms), node.span)
             self.budget.spend(len(left.terms) * len(right.terms), "this product")
@@ -537,6 +534,10 @@ class _Checker:
         scalar, morphism = (left, right) if isinstance(left, Scalar) else (right, left)
         self.budget.spend(coefficient_work(morphism, self.as_morphism(scalar, node.span)), "this product")
         return right * left if isinstance(left, Scalar) else left * right
+
+    def divide(self, node: ast.BinOp, left: Value, right: Value) -> Value:
+        """``left / right`` by a nonzero number (a divisor that is not a monomial: located at the expression)."""
+        return left / right
 
     def transpose(self, node: ast.Transpose, value: Value) -> Morphism:
         """``f.T``: the flip of a morphism; a number is refused (it has no outputs to flip)."""

@@ -371,6 +371,13 @@ class _ProductChecker(_Checker):
             op=node.op, left=_excerpt(first_node.span), lout=first.l, right=_excerpt(then_node.span), rin=then.k,
             sort=sort, name=self.sort_label(sort)), node.span)
 
+    def divide(self, node: ast.BinOp, left: Value, right: Value) -> Value:
+        """``left / right``; a divisor that is not a monomial is located at the divisor."""
+        try:
+            return left / right
+        except CatnnError as err:
+            raise CheckError(err.message, node.right.span) from None
+
     def power(self, node: ast.Power, base: Value) -> MPoly:   # type: ignore[override]
         if not isinstance(base, MPoly):
             raise CheckError(messages.POWER_OF_MORPHISM.format(exponent=abs(node.exponent)), node.span)

@@ -264,7 +264,6 @@ def test_three_factors_and_fixed_sizes():
     ("group S x S\nlayer f : (600, 600) -> (1, 1)", "too large", (2, 11)),
     ("group S x S\nmorphism m = (swap | swap) >> (id(1) | swap)", "differ in sort 0", (2, 14)),
     ("group S x O(3)\nmorphism m = (id(2) | swap) / (n_0 + n_1)", "Laurent", (2, 32)),
-    ("group S\nmorphism m = swap / (n - 1)", "Laurent", (2, 22)),
 ])
 def test_located_errors(text, message, where):
     with pytest.raises((CheckError, ParseError)) as info:
